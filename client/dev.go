@@ -1,0 +1,89 @@
+package client
+
+import (
+	"context"
+	"iter"
+	"strings"
+
+	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/ops"
+)
+
+// Dev holds development helpers: a key scan of this store's kv namespace.
+type Dev struct{ s *Store }
+
+// ScanOptions page a scan.
+type ScanOptions struct {
+	// Cursor continues a scan; 0 starts one. Default: 0.
+	Cursor uint64
+	// Count is the SCAN COUNT hint. Default: 10, as the original.
+	Count int64
+}
+
+// ScanPage is one page of a scan.
+type ScanPage struct {
+	// Cursor continues the scan; 0 means it is complete.
+	Cursor uint64
+	// Keys are the matching kv keys, without the store's prefix (usable with [KV.Get]). The
+	// original returns the full Redis keys; [Store.Prefix] rebuilds them. SCAN may return a key
+	// more than once.
+	Keys []string
+}
+
+// Scan runs one SCAN iteration over this store's kv keys that match pattern (Redis glob syntax):
+// SCAN cursor MATCH <prefix>:kv:<pattern> COUNT n. The prefix is glob-free by construction, so
+// a scan never leaves its scope. An empty pattern is STORE_SCAN_PATTERN_REQUIRED.
+func (d Dev) Scan(ctx context.Context, pattern string, opts ScanOptions) (ScanPage, error) {
+	s := d.s
+	op := s.op(ops.DevScan)
+	op.Cursor, op.N = opts.Cursor, opts.Count
+	if op.N <= 0 {
+		op.N = 10
+	}
+	if pattern == "" {
+		_, err := s.reject(ctx, op, ops.Invalid(ops.CodeScanPatternRequired, ops.DevScan.Operation(), "Scan pattern is required", nil))
+		return ScanPage{}, err
+	}
+	op.Key = s.prefix.Key(keyspace.NamespaceKV, pattern)
+	res, err := s.do(ctx, op)
+	if err != nil {
+		return ScanPage{}, err
+	}
+	prefix := s.prefix.Namespace(keyspace.NamespaceKV)
+	keys := make([]string, 0, len(res.Strings))
+	for _, k := range res.Strings {
+		if rest, ok := strings.CutPrefix(k, prefix); ok {
+			keys = append(keys, rest)
+		}
+	}
+	return ScanPage{Cursor: res.Cursor, Keys: keys}, nil
+}
+
+// Keys iterates over every kv key of this store that matches pattern, page by page, each key
+// once. It stops at the first error, which it yields.
+func (d Dev) Keys(ctx context.Context, pattern string, count int64) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		seen := map[string]struct{}{}
+		opts := ScanOptions{Count: count}
+		for {
+			page, err := d.Scan(ctx, pattern, opts)
+			if err != nil {
+				yield("", err)
+				return
+			}
+			for _, k := range page.Keys {
+				if _, dup := seen[k]; dup {
+					continue
+				}
+				seen[k] = struct{}{}
+				if !yield(k, nil) {
+					return
+				}
+			}
+			if page.Cursor == 0 {
+				return
+			}
+			opts.Cursor = page.Cursor
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/ops"
+)
+
+// Store is a built, immutable store, bound to a scope chain (none for the Store that Build
+// returns). Its fields group the operations as the original does; [Store.Scope] derives a store
+// for one tenant. A Store is safe for concurrent use; scoped stores share the connection,
+// configuration and [Store.Close] of the store they came from.
+type Store struct {
+	// KV stores JSON values under keys, with optional TTLs.
+	KV KV
+	// Counter keeps integer counters.
+	Counter Counter
+	// Claim takes one-time claims (SET NX).
+	Claim Claim
+	// Batch gets and sets many KV keys in one round trip.
+	Batch Batch
+	// Dev scans the KV namespace of this store's scope.
+	Dev Dev
+
+	core     *core
+	prefix   keyspace.Prefix
+	scopeKey string // innermost scope key, for telemetry
+	scopeErr error  // a Required() scope is missing: every data op fails with it
+}
+
+// core is what every store derived from one Build shares.
+type core struct {
+	adapter   Adapter
+	service   string
+	scopes    []scopeDef
+	logger    *slog.Logger
+	observers []ops.Observer
+	chain     ops.Middleware // the composed middleware, without the executor
+	handler   ops.Handler    // chain(executor), composed once
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	mu        sync.Mutex
+	closers   []func() error // subscriptions, consumers, connections: closed in reverse order
+}
+
+func newStore(c *core, p keyspace.Prefix) *Store {
+	s := &Store{core: c, prefix: p}
+	if last, ok := p.Last(); ok {
+		s.scopeKey = last.Key
+	}
+	s.scopeErr = missingRequired(c, p)
+	s.KV = KV{s}
+	s.Counter = Counter{s}
+	s.Claim = Claim{s}
+	s.Batch = Batch{s}
+	s.Dev = Dev{s}
+	return s
+}
+
+func missingRequired(c *core, p keyspace.Prefix) error {
+	chain := p.Chain()
+	for _, d := range c.scopes {
+		if !d.required {
+			continue
+		}
+		found := false
+		for _, sc := range chain {
+			if sc.Key == d.key {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return ops.Invalid(ops.CodeScopeRequired, "",
+				fmt.Sprintf("Scope %q is required. Call scope(%q, id) before using the store.", d.key, d.key),
+				map[string]any{"scopeKey": d.key})
+		}
+	}
+	return nil
+}
+
+// Scope returns a store for the scope key=id, nested inside this store's scopes. This store is
+// unchanged. The checks are the original's, in its order (STORE_SCOPE_KEY_REQUIRED,
+// STORE_SCOPE_IDENTIFIER_REQUIRED, STORE_INVALID_SCOPE_KEY when scopes were declared and key is
+// not one of them), plus this edition's name rules (STORE_SCOPE_INVALID): ids may not hold ':',
+// glob characters (*?[]\), white space or control characters. Use strconv for numeric ids.
+func (s *Store) Scope(key, id string) (*Store, error) {
+	if key == "" {
+		return nil, ops.Invalid(ops.CodeScopeKeyRequired, "scope", "Scope key is required", nil)
+	}
+	if id == "" {
+		return nil, ops.Invalid(ops.CodeScopeIdentifierRequired, "scope", "Scope identifier is required", map[string]any{"scopeKey": key})
+	}
+	if len(s.core.scopes) > 0 && !s.declared(key) {
+		available := make([]string, len(s.core.scopes))
+		for i, d := range s.core.scopes {
+			available[i] = d.key
+		}
+		return nil, ops.Invalid(ops.CodeInvalidScopeKey, "scope",
+			fmt.Sprintf("Scope key %q is not defined. Available scopes: %s", key, scopeKeys(s.core.scopes)),
+			map[string]any{"scopeKey": key, "availableScopes": available})
+	}
+	if err := keyspace.ValidateScopeKey(key); err != nil {
+		return nil, withOperation(err, "scope")
+	}
+	if err := keyspace.ValidateScopeID(key, id); err != nil {
+		return nil, err
+	}
+	return newStore(s.core, s.prefix.With(key, id)), nil
+}
+
+// MustScope is Scope for keys and ids known to be valid; it panics on an error.
+func (s *Store) MustScope(key, id string) *Store {
+	scoped, err := s.Scope(key, id)
+	if err != nil {
+		panic(err)
+	}
+	return scoped
+}
+
+func (s *Store) declared(key string) bool {
+	for _, d := range s.core.scopes {
+		if d.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Service returns the service name.
+func (s *Store) Service() string { return s.core.service }
+
+// Prefix returns the key prefix of this store, without a namespace (the original's getPrefix):
+// igniter:store:<service>{:<scopeKey>:<scopeId>}*.
+func (s *Store) Prefix() string { return s.prefix.Base() }
+
+// Logger returns the store's logger.
+func (s *Store) Logger() *slog.Logger { return s.core.logger }
+
+// Close ends every subscription and consumer of this store and of every store scoped from it,
+// releases the connections the store opened, and closes the go-redis client if the adapter owns
+// it ([OwnClient]). Operations after Close fail with STORE_CLOSED. Close is idempotent and
+// returns the first error.
+func (s *Store) Close() error {
+	c := s.core
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.mu.Lock()
+		closers := c.closers
+		c.closers = nil
+		c.mu.Unlock()
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
+		}
+		errs = append(errs, c.adapter.close())
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}
+
+// onClose registers f to run at Close. It reports false, without registering, when the store is
+// already closed.
+func (c *core) onClose(f func() error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() {
+		return false
+	}
+	c.closers = append(c.closers, f)
+	return true
+}
+
+// signal fills in the store's identity and gives s to every observer.
+func (s *Store) signal(ctx context.Context, sig ops.Signal) {
+	if len(s.core.observers) == 0 {
+		return
+	}
+	sig.Service, sig.ScopeKey, sig.ScopeDepth = s.core.service, s.scopeKey, s.prefix.Depth()
+	for _, o := range s.core.observers {
+		o.Observe(ctx, sig)
+	}
+}
+
+// op returns an Op of kind with the store's telemetry identity filled in.
+func (s *Store) op(kind ops.Kind) ops.Op {
+	return ops.Op{Kind: kind, Service: s.core.service, ScopeKey: s.scopeKey, ScopeDepth: s.prefix.Depth(), Idempotent: kind.ReadOnly()}
+}
+
+// do runs op through the chain. A store that lacks a required scope, or is closed, fails the op
+// without running it; the failure still passes through the chain so telemetry sees it.
+func (s *Store) do(ctx context.Context, op ops.Op) (ops.Result, error) {
+	if s.scopeErr != nil {
+		return s.reject(ctx, op, withOperation(s.scopeErr, op.Kind.Operation()))
+	}
+	if s.core.closed.Load() {
+		return s.reject(ctx, op, errClosed(op.Kind))
+	}
+	return s.core.handler(ctx, op)
+}
+
+// reject runs op through the middleware chain with an end that returns err instead of the
+// executor, so the outermost middleware (telemetry) records the failure. Only failure paths
+// pay for it.
+func (s *Store) reject(ctx context.Context, op ops.Op, err error) (ops.Result, error) {
+	return s.core.chain(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, err })(ctx, op)
+}
+
+func errClosed(kind ops.Kind) error {
+	return ops.NewError(ops.CodeClosed, kind.Operation(), "the store is closed", nil)
+}

@@ -1,0 +1,45 @@
+package client
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/igniter-go/store/internal/codec"
+	"github.com/igniter-go/store/ops"
+)
+
+func errKeyRequired(kind ops.Kind) error {
+	return ops.Invalid(ops.CodeKeyRequired, kind.Operation(), "Key is required", nil)
+}
+
+// ttlOf checks a TTL: negative is STORE_TTL_INVALID; a positive TTL with a sub-millisecond part
+// is rounded up to the next millisecond (Redis counts in whole milliseconds); 0 means no expiry.
+func ttlOf(kind ops.Kind, ttl time.Duration) (time.Duration, error) {
+	if ttl < 0 {
+		return 0, ops.Invalid(ops.CodeTTLInvalid, kind.Operation(),
+			fmt.Sprintf("TTL must be 0 (no expiry) or positive, got %s", ttl), map[string]any{"ttl": ttl.String()})
+	}
+	if rem := ttl % time.Millisecond; rem != 0 {
+		ttl += time.Millisecond - rem
+	}
+	return ttl, nil
+}
+
+// encode returns v as the original's JSON bytes, or STORE_SERIALIZATION_FAILED.
+func encode(kind ops.Kind, v any) ([]byte, error) {
+	b, err := codec.Encode(v)
+	if err != nil {
+		return nil, &ops.Error{Code: ops.CodeSerializationFailed, Operation: kind.Operation(), Status: 400,
+			Category: ops.ErrInvalid, Message: "Value cannot be serialized to JSON", Err: err}
+	}
+	return b, nil
+}
+
+// decode stores data into dst, or returns STORE_DESERIALIZATION_FAILED.
+func decode(kind ops.Kind, data []byte, dst any) error {
+	if err := codec.Decode(data, dst); err != nil {
+		return &ops.Error{Code: ops.CodeDeserializationFailed, Operation: kind.Operation(), Status: 500,
+			Category: ops.ErrFailed, Message: "Stored value cannot be decoded into the target", Err: err}
+	}
+	return nil
+}

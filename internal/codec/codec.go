@@ -1,0 +1,73 @@
+// Package codec encodes and decodes stored values the way the original @igniter-js/store does:
+// JSON with no HTML escaping and no trailing newline on write (JSON.stringify's bytes), and on
+// read JSON with a fallback to the raw string when the stored bytes are not JSON.
+package codec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"sync"
+)
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// Encode returns v as JSON.stringify would write it: no HTML escaping, no trailing newline.
+// The returned slice is the caller's.
+func Encode(v any) ([]byte, error) {
+	e := encoders.Get().(*encoder)
+	e.buf.Reset()
+	err := e.enc.Encode(v)
+	var out []byte
+	if err == nil {
+		b := e.buf.Bytes()
+		out = make([]byte, len(b)-1) // Encode always ends with '\n'
+		copy(out, b)
+	}
+	if e.buf.Cap() <= 64<<10 { // do not keep huge buffers alive
+		encoders.Put(e)
+	}
+	return out, err
+}
+
+// Decode stores the JSON in data into dst (a non-nil pointer). When data is not JSON at all, a
+// *string or *any dst receives the raw string, as the original returns it; other targets get
+// the syntax error.
+func Decode(data []byte, dst any) error {
+	err := json.Unmarshal(data, dst)
+	if err == nil {
+		return nil
+	}
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) {
+		return err
+	}
+	switch d := dst.(type) {
+	case *string:
+		*d = string(data)
+		return nil
+	case *any:
+		*d = string(data)
+		return nil
+	case *json.RawMessage:
+		raw, _ := Encode(string(data))
+		*d = raw
+		return nil
+	}
+	if rv := reflect.ValueOf(dst); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.String {
+		rv.Elem().SetString(string(data))
+		return nil
+	}
+	return err
+}

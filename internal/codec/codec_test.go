@@ -1,0 +1,85 @@
+package codec_test
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/igniter-go/store/internal/codec"
+)
+
+func TestEncodeIsJSONStringifyBytes(t *testing.T) {
+	type obj struct {
+		Name string  `json:"name"`
+		HTML string  `json:"html"`
+		Uni  string  `json:"uni"`
+		N    float64 `json:"n"`
+		List []any   `json:"list"`
+	}
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{obj{"Avery", "<b>&</b>", "ção✓", 1.5, []any{1, "a", nil}}, `{"name":"Avery","html":"<b>&</b>","uni":"ção✓","n":1.5,"list":[1,"a",null]}`},
+		{"plain", `"plain"`},
+		{42, `42`},
+		{nil, `null`},
+		{map[string]any{"b": 1, "a": 2}, `{"a":2,"b":1}`},
+	} {
+		got, err := codec.Encode(tc.v)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("Encode(%v) = %s, %v; want %s", tc.v, got, err, tc.want)
+		}
+	}
+	if _, err := codec.Encode(math.Inf(1)); err == nil {
+		t.Error("Inf must not encode")
+	}
+	if _, err := codec.Encode(make(chan int)); err == nil {
+		t.Error("chan must not encode")
+	}
+}
+
+func TestDecodeFallsBackToTheRawString(t *testing.T) {
+	var s string
+	if err := codec.Decode([]byte("not json"), &s); err != nil || s != "not json" {
+		t.Fatalf("string: %q %v", s, err)
+	}
+	var a any
+	if err := codec.Decode([]byte("not json"), &a); err != nil || a != "not json" {
+		t.Fatalf("any: %v %v", a, err)
+	}
+	var raw json.RawMessage
+	if err := codec.Decode([]byte("not json"), &raw); err != nil || string(raw) != `"not json"` {
+		t.Fatalf("raw: %s %v", raw, err)
+	}
+	type named string
+	var n named
+	if err := codec.Decode([]byte("x y"), &n); err != nil || n != "x y" {
+		t.Fatalf("named: %q %v", n, err)
+	}
+	var m map[string]int
+	if err := codec.Decode([]byte("not json"), &m); err == nil {
+		t.Fatal("a map target must get the syntax error")
+	}
+	var i int
+	if err := codec.Decode([]byte(`"str"`), &i); err == nil {
+		t.Fatal("type mismatch must fail")
+	}
+	if err := codec.Decode([]byte(`42`), &a); err != nil || a != float64(42) {
+		t.Fatalf("number: %v", a)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `not json`, `"x"`, `[1,`, ``, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a any
+		if err := codec.Decode(data, &a); err != nil {
+			t.Fatalf("an any target never fails: %v", err)
+		}
+		var s string
+		_ = codec.Decode(data, &s)
+	})
+}

@@ -1,0 +1,181 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// The categories every failure falls into. Middleware decides from these, never from strings:
+// retry retries only [ErrUnavailable]; the breaker counts only [ErrUnavailable]; telemetry turns
+// them into the outcome label of [Outcome]. An [*Error] matches its category with [errors.Is].
+var (
+	// ErrInvalid: bad input caught before any network call (names, keys, TTLs, schemas,
+	// values that cannot be encoded).
+	ErrInvalid = errors.New("invalid")
+	// ErrNotFound: the thing asked for does not exist. A miss, never a failure of Redis.
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable: Redis could not be reached or did not answer (connection refused or
+	// reset, I/O timeout, LOADING, TRYAGAIN, CLUSTERDOWN, MASTERDOWN, READONLY). Retrying may help.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrRejected: a guard refused the call without sending it (open breaker, retry budget,
+	// closed store).
+	ErrRejected = errors.New("rejected")
+	// ErrConflict: someone else holds what the call needs (a claim or lease owned by another).
+	ErrConflict = errors.New("conflict")
+	// ErrCanceled: the caller's context was canceled or its deadline passed.
+	ErrCanceled = errors.New("canceled")
+	// ErrFailed: Redis answered with an error reply (WRONGTYPE, NOGROUP…) or stored data could
+	// not be decoded. Retrying the same call will not help.
+	ErrFailed = errors.New("failed")
+)
+
+// Error is the one error type of the store. It carries the original's STORE_* code, the
+// operation that failed, a message, optional details, the category and the cause.
+//
+// errors.Is(err, ops.ErrUnavailable) matches the category; errors.Is/As reach the cause (a
+// go-redis error, a json error, context.Canceled…) through Unwrap.
+type Error struct {
+	// Code is the STORE_* code.
+	Code Code
+	// Operation is the failing operation ("kv.get", "build", "scope"…); empty when not tied to one.
+	Operation string
+	// Message is the human-readable message (the original's exact text where it has one).
+	Message string
+	// Details holds structured context, as the original's details (never values or tenant ids
+	// of data operations).
+	Details map[string]any
+	// Status is the original's statusCode: 400 for bad input, 500 otherwise.
+	Status int
+	// Category is one of the Err* sentinels of this package.
+	Category error
+	// Err is the cause; may be nil.
+	Err error
+}
+
+// Error formats as "STORE_CODE: message: cause".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(string(e.Code))
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the category and the cause, so errors.Is matches both.
+func (e *Error) Unwrap() []error {
+	switch {
+	case e.Category != nil && e.Err != nil:
+		return []error{e.Category, e.Err}
+	case e.Category != nil:
+		return []error{e.Category}
+	case e.Err != nil:
+		return []error{e.Err}
+	}
+	return nil
+}
+
+// Is reports whether target is an *Error with the same Code (and only its Code set), so
+// errors.Is(err, &ops.Error{Code: ops.CodeTTLInvalid}) works as a code match.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && t.Message == "" && t.Err == nil && t.Category == nil
+}
+
+// NewError returns a coded error with the code's default category and status.
+func NewError(code Code, operation, message string, cause error) *Error {
+	cat := CategoryOf(code)
+	return &Error{Code: code, Operation: operation, Message: message, Category: cat, Status: statusOf(cat), Err: cause}
+}
+
+// Invalid returns an ErrInvalid coded error with details (status 400).
+func Invalid(code Code, operation, message string, details map[string]any) *Error {
+	return &Error{Code: code, Operation: operation, Message: message, Details: details, Category: ErrInvalid, Status: 400}
+}
+
+// Failure wraps cause as the failure of an operation of kind k, with the category given.
+// Context errors always become [ErrCanceled] with CodeCanceled or CodeTimeout.
+func Failure(k Kind, category error, cause error) *Error {
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		return &Error{Code: CodeTimeout, Operation: k.Operation(), Message: "operation deadline exceeded", Category: ErrCanceled, Status: 500, Err: cause}
+	case errors.Is(cause, context.Canceled):
+		return &Error{Code: CodeCanceled, Operation: k.Operation(), Message: "operation canceled", Category: ErrCanceled, Status: 500, Err: cause}
+	}
+	code := FailedCode(k)
+	if category == ErrUnavailable {
+		code = CodeConnectionFailed
+	}
+	return &Error{Code: code, Operation: k.Operation(), Message: k.Operation() + " failed", Category: category, Status: 500, Err: cause}
+}
+
+// CategoryOf returns the default category of a code.
+func CategoryOf(code Code) error {
+	switch code {
+	case CodeConnectionFailed, CodeNotConnected:
+		return ErrUnavailable
+	case CodeCircuitOpen, CodeRetryBudgetExhausted, CodeClosed, CodeSlowConsumer:
+		return ErrRejected
+	case CodeClaimNotOwner, CodeLeaseLost, CodeLeaseNotAcquired:
+		return ErrConflict
+	case CodeTimeout, CodeCanceled:
+		return ErrCanceled
+	case CodeSchemaChannelNotFound:
+		return ErrNotFound
+	case CodeDeserializationFailed, CodeMessageInvalid, CodeHandlerFailed, CodeOperationFailed,
+		CodeGetFailed, CodeSetFailed, CodeDeleteFailed, CodeIncrementFailed, CodePublishFailed,
+		CodeSubscribeFailed, CodeUnsubscribeFailed, CodeBatchFailed, CodeClaimFailed,
+		CodeStreamAppendFailed, CodeStreamReadFailed, CodeStreamGroupCreateFailed, CodeStreamAckFailed,
+		CodeStreamRangeFailed, CodeStreamClaimFailed, CodeScanFailed, CodeAdapterRequired,
+		CodeServiceRequired, CodeEnvironmentRequired:
+		return ErrFailed
+	}
+	return ErrInvalid
+}
+
+func statusOf(category error) int {
+	if category == ErrInvalid {
+		return 400
+	}
+	return 500
+}
+
+// CodeOf returns the code of the first *Error in err's chain, or "" if there is none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// HasCode reports whether err's chain holds an *Error with the code.
+func HasCode(err error, code Code) bool { return err != nil && CodeOf(err) == code }
+
+// Outcome classifies err into a low-cardinality label for metrics and spans:
+// ok, invalid, not_found, unavailable, rejected, conflict, canceled or error.
+func Outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrInvalid):
+		return "invalid"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrUnavailable):
+		return "unavailable"
+	case errors.Is(err, ErrRejected):
+		return "rejected"
+	case errors.Is(err, ErrConflict):
+		return "conflict"
+	case errors.Is(err, ErrCanceled), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "canceled"
+	}
+	return "error"
+}
