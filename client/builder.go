@@ -24,6 +24,7 @@ type Builder struct {
 	user      []ops.Middleware
 	slots     [slotCount]ops.Middleware
 	observers []ops.Observer
+	carrier   TraceCarrier
 	err       error
 	extra     builderExtra
 }
@@ -141,6 +142,14 @@ func (b *Builder) WithObserver(o ops.Observer) *Builder {
 	return c
 }
 
+// WithTraceCarrier sets how trace context travels inside event envelopes and stream entries.
+// Default: none.
+func (b *Builder) WithTraceCarrier(tc TraceCarrier) *Builder {
+	c := b.clone()
+	c.carrier = tc
+	return c
+}
+
 // withSlot sets the middleware of one chain position (nil turns it off).
 func (b *Builder) withSlot(s slot, mw ops.Middleware) *Builder {
 	c := b.clone()
@@ -179,6 +188,7 @@ func (b *Builder) Build() (*Store, error) {
 		scopes:    slices.Clone(b.scopes),
 		logger:    logger,
 		observers: slices.Clone(b.observers),
+		carrier:   b.carrier,
 		chain:     chain,
 		handler:   chain(b.adapter.handler()),
 	}

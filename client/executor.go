@@ -87,8 +87,15 @@ func (e *executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	case ops.StreamClaim:
 		return e.xautoclaim(ctx, op)
 	}
+	if run := extraKinds[op.Kind]; run != nil {
+		return run(ctx, e, op)
+	}
 	return ops.Result{}, ops.NewError(ops.CodeOperationFailed, op.Kind.Operation(), "the Redis executor does not run this operation", nil)
 }
+
+// extraKinds runs the kinds whose Redis commands live in their feature's own file (scripts of
+// claims and leases…). Filled by init functions, read-only afterwards.
+var extraKinds = map[ops.Kind]func(ctx context.Context, e *executor, op ops.Op) (ops.Result, error){}
 
 // expire sends EXPIRE for whole seconds, PEXPIRE for sub-second precision and PERSIST for 0
 // (no expiry, the store's meaning of a zero TTL).

@@ -41,6 +41,7 @@ type core struct {
 	scopes    []scopeDef
 	logger    *slog.Logger
 	observers []ops.Observer
+	carrier   TraceCarrier   // nil: no trace context in envelopes and entries
 	chain     ops.Middleware // the composed middleware, without the executor
 	handler   ops.Handler    // chain(executor), composed once
 

@@ -1,0 +1,13 @@
+package client_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them: subscriptions, consumers
+// and connections must all end at Close.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
