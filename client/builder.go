@@ -98,7 +98,11 @@ func (b *Builder) WithService(name string) *Builder {
 // keys. The key follows the original's namespace rules (no '.', no ':', not reserved) and may not
 // be a store namespace (kv, counter, claim, events, streams) nor hold glob characters or spaces.
 func (b *Builder) AddScope(key string, opts ...ScopeOption) *Builder {
-	if err := keyspace.ValidateScopeKey(key); err != nil {
+	err := keyspace.ValidateNamespace(key) // the original's check, with its codes and messages
+	if err == nil {
+		err = keyspace.ValidateScopeKey(key)
+	}
+	if err != nil {
 		return b.fail(withOperation(err, "addScope"))
 	}
 	for _, d := range b.scopes {

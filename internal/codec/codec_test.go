@@ -3,6 +3,7 @@ package codec_test
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/igniter-go/store/internal/codec"
@@ -81,5 +82,38 @@ func FuzzDecode(f *testing.F) {
 		}
 		var s string
 		_ = codec.Decode(data, &s)
+	})
+}
+
+// FuzzDecodeAgreesWithEncodingJSON holds the fast decoder to encoding/json: for any bytes, into
+// an any and into a struct, both fail or both give the same value.
+func FuzzDecodeAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{"id":"u1","n":1.5,"tags":["a"],"ok":true}`, `not json`, `"x"`, `[1,`, `{"id":1}`,
+		`{"id":"a"} x`, `1e400`, `"\ud800"`, `{"id":"\u00e7"}`, `  null `, `{"n":1,"n":2}`, `[1,2,]`, `01`} {
+		f.Add([]byte(s))
+	}
+	type T struct {
+		ID   string   `json:"id"`
+		N    float64  `json:"n"`
+		Tags []string `json:"tags"`
+		OK   bool     `json:"ok"`
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast, std any
+		errFast := codec.Decode(data, &fast)
+		if json.Valid(data) {
+			errStd := json.Unmarshal(data, &std)
+			if (errFast == nil) != (errStd == nil) || errStd == nil && !reflect.DeepEqual(fast, std) {
+				t.Fatalf("any: fast %v (%v), std %v (%v)", fast, errFast, std, errStd)
+			}
+		} else if errFast != nil || fast != string(data) {
+			t.Fatalf("not JSON must decode as the raw string: %v %v", fast, errFast)
+		}
+		var fs, ss T
+		errF := codec.Decode(data, &fs)
+		errS := json.Unmarshal(data, &ss)
+		if (errF == nil) != (errS == nil) || errS == nil && !reflect.DeepEqual(fs, ss) {
+			t.Fatalf("struct: fast %+v (%v), std %+v (%v)", fs, errF, ss, errS)
+		}
 	})
 }

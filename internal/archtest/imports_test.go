@@ -1,0 +1,90 @@
+package archtest
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/igniter-go/store"
+
+type pkg struct {
+	ImportPath string
+	Standard   bool
+	Deps       []string
+	Imports    []string
+}
+
+// listPackages runs go list -deps -json on the module and returns its packages and a lookup of
+// every package (module and standard library) by import path.
+func listPackages(t *testing.T) (own []pkg, all map[string]pkg) {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-json", module+"/...")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	all = map[string]pkg{}
+	dec := json.NewDecoder(out)
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		all[p.ImportPath] = p
+		if strings.HasPrefix(p.ImportPath, module) {
+			own = append(own, p)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	return own, all
+}
+
+func TestImportRules(t *testing.T) {
+	own, all := listPackages(t)
+	if len(own) < 5 {
+		t.Fatalf("go list found only %d packages", len(own))
+	}
+	for _, p := range own {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		switch {
+		case rel == "ops":
+			for _, d := range p.Deps {
+				if !all[d].Standard {
+					t.Errorf("ops depends on %s: it may use only the standard library", d)
+				}
+			}
+		case strings.HasPrefix(rel, "middleware/"):
+			for _, d := range p.Deps {
+				dr := strings.TrimPrefix(d, module+"/")
+				if d != p.ImportPath && strings.HasPrefix(d, module+"/") &&
+					(strings.HasPrefix(dr, "middleware/") || strings.HasPrefix(dr, "telemetry") || dr == "client") {
+					t.Errorf("%s imports %s: a middleware imports ops and its one library only", rel, dr)
+				}
+			}
+		case strings.HasPrefix(rel, "telemetry"):
+			for _, d := range p.Deps {
+				dr := strings.TrimPrefix(d, module+"/")
+				if strings.HasPrefix(d, module+"/") && (strings.HasPrefix(dr, "middleware/") || dr == "client") {
+					t.Errorf("%s imports %s: telemetry imports ops and its SDK only", rel, dr)
+				}
+			}
+		}
+		if rel != "client" && !strings.HasPrefix(rel, "internal/redistest") && rel != "storetest" && rel != "loadtest" {
+			for _, imp := range p.Imports {
+				if strings.HasPrefix(imp, "github.com/redis/go-redis") && !strings.HasPrefix(rel, "loadtest") {
+					t.Errorf("%s imports %s: only client talks to go-redis", rel, imp)
+				}
+			}
+		}
+	}
+}
