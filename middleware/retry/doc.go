@@ -1,0 +1,33 @@
+// Package retry is the store's retry middleware: it runs an [ops.Op] again when an attempt
+// failed in a way that another attempt may fix, and only when running it twice is safe.
+//
+// # What is retried
+//
+// An attempt is retried only when all of these hold (see [DefaultRetryable]):
+//   - the Op is idempotent: [ops.Op.Idempotent] is set (the store sets it for read-only kinds:
+//     kv.get, kv.exists, batch.get, stream.range, stream.pending, dev.scan), or the call's
+//     context was marked with [Idempotent];
+//   - the error is [ops.ErrUnavailable] (connection refused or reset, I/O timeout, LOADING…);
+//     never a context error, never [ops.ErrInvalid], never [ops.ErrRejected] (an open breaker,
+//     a closed store), never [ops.ErrFailed] (a Redis error reply);
+//   - the context is not done, attempts remain ([Policy.MaxAttempts] counts the first try), and
+//     the [Budget], if any, has a token.
+//
+// Writes (SET, INCR, PUBLISH, XADD…) are never retried unless the caller opts in per call with
+// [Idempotent], because a write that failed ambiguously may have been applied: an INCR retried
+// after a lost reply counts twice.
+//
+// # Budget
+//
+// A [Budget] caps retries at a ratio of recent requests (10% in [DefaultPolicy]), so a Redis
+// outage cannot multiply the load on it. When a retry is due and the budget is spent, the call
+// fails with STORE_RETRY_BUDGET_EXHAUSTED, which wraps the last attempt's error.
+//
+// # Placement
+//
+// Put retry inside telemetry (one logical operation = one span, whatever the attempts) and
+// outside the circuit breaker (the breaker sees each attempt, and its rejection stops the
+// retries at once). The client's builder composes it so.
+//
+// A Policy is a plain value; the middleware [New] returns is safe for concurrent use.
+package retry
