@@ -1,0 +1,33 @@
+package timeout
+
+import (
+	"context"
+	"time"
+
+	"github.com/igniter-go/store/ops"
+)
+
+// Default is the deadline the client's builder gives operations whose context has none.
+const Default = 5 * time.Second
+
+// New returns a middleware that runs each Op whose context has no deadline with one d from
+// now (plus the block time of a blocking stream read). d ≤ 0 returns the identity.
+func New(d time.Duration) ops.Middleware {
+	if d <= 0 {
+		return func(next ops.Handler) ops.Handler { return next }
+	}
+	return func(next ops.Handler) ops.Handler {
+		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+			if _, ok := ctx.Deadline(); ok {
+				return next(ctx, op)
+			}
+			limit := d
+			if op.Stream != nil && op.Stream.Block > 0 {
+				limit += op.Stream.Block
+			}
+			ctx, cancel := context.WithTimeout(ctx, limit)
+			defer cancel()
+			return next(ctx, op)
+		}
+	}
+}

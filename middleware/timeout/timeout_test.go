@@ -1,0 +1,80 @@
+package timeout_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/igniter-go/store/middleware/timeout"
+	"github.com/igniter-go/store/ops"
+)
+
+// deadlineOf runs op through timeout.New(d) and returns the deadline the handler saw, relative
+// to the moment before the call (ok=false: none).
+func deadlineOf(t *testing.T, d time.Duration, ctx context.Context, op ops.Op) (time.Duration, bool) {
+	t.Helper()
+	var got time.Time
+	var ok bool
+	before := time.Now()
+	_, err := timeout.New(d)(func(ctx context.Context, _ ops.Op) (ops.Result, error) {
+		got, ok = ctx.Deadline()
+		return ops.Result{}, nil
+	})(ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Sub(before), ok
+}
+
+func TestDefaultDeadlineOnlyWhenNone(t *testing.T) {
+	get := ops.Op{Kind: ops.KVGet}
+	rel, ok := deadlineOf(t, time.Minute, context.Background(), get)
+	if !ok || rel < time.Minute || rel > 2*time.Minute {
+		t.Fatalf("no deadline given: got %v %v, want about a minute", rel, ok)
+	}
+	for _, caller := range []time.Duration{time.Second, time.Hour} {
+		ctx, cancel := context.WithTimeout(context.Background(), caller)
+		want, _ := ctx.Deadline()
+		var got time.Time
+		_, _ = timeout.New(time.Minute)(func(ctx context.Context, _ ops.Op) (ops.Result, error) {
+			got, _ = ctx.Deadline()
+			return ops.Result{}, nil
+		})(ctx, get)
+		cancel()
+		if !got.Equal(want) {
+			t.Fatalf("the caller's deadline (%v) must win: got %v, want %v", caller, got, want)
+		}
+	}
+	if _, ok := deadlineOf(t, 0, context.Background(), get); ok {
+		t.Fatal("New(0) must be off")
+	}
+}
+
+func TestBlockingReadGetsItsBlockTime(t *testing.T) {
+	read := ops.Op{Kind: ops.StreamRead, Stream: &ops.StreamArgs{Block: 24 * time.Hour}}
+	rel, ok := deadlineOf(t, time.Minute, context.Background(), read)
+	if !ok || rel < 24*time.Hour+time.Minute {
+		t.Fatalf("deadline %v, want ≥ block + default", rel)
+	}
+}
+
+func TestDeadlineEndsAStalledCall(t *testing.T) {
+	stalled := func(ctx context.Context, op ops.Op) (ops.Result, error) {
+		<-ctx.Done() // a Redis that never answers
+		return ops.Result{}, ops.Failure(op.Kind, ops.ErrUnavailable, ctx.Err())
+	}
+	_, err := timeout.New(time.Millisecond)(stalled)(context.Background(), ops.Op{Kind: ops.KVGet})
+	if !ops.HasCode(err, ops.CodeTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func BenchmarkTimeoutNoDeadline(b *testing.B) {
+	h := timeout.New(timeout.Default)(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = h(ctx, ops.Op{Kind: ops.KVGet})
+	}
+}
