@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/igniter-go/store/internal/keyspace"
@@ -14,16 +15,17 @@ type Dev struct{ s *Store }
 
 // ScanOptions page a scan.
 type ScanOptions struct {
-	// Cursor continues a scan; 0 starts one. Default: 0.
-	Cursor uint64
+	// Cursor continues a scan: pass the Cursor of the previous page. "" or "0" starts one.
+	// Treat it as opaque (on a Redis Cluster it will also name the node).
+	Cursor string
 	// Count is the SCAN COUNT hint. Default: 10, as the original.
 	Count int64
 }
 
 // ScanPage is one page of a scan.
 type ScanPage struct {
-	// Cursor continues the scan; 0 means it is complete.
-	Cursor uint64
+	// Cursor continues the scan; "0" means it is complete, as in the original.
+	Cursor string
 	// Keys are the matching kv keys, without the store's prefix (usable with [KV.Get]). The
 	// original returns the full Redis keys; [Store.Prefix] rebuilds them. SCAN may return a key
 	// more than once.
@@ -36,9 +38,14 @@ type ScanPage struct {
 func (d Dev) Scan(ctx context.Context, pattern string, opts ScanOptions) (ScanPage, error) {
 	s := d.s
 	op := s.op(ops.DevScan)
-	op.Cursor, op.N = opts.Cursor, opts.Count
+	op.N = opts.Count
 	if op.N <= 0 {
 		op.N = 10
+	}
+	var err error
+	if op.Cursor, err = parseCursor(opts.Cursor); err != nil {
+		_, err = s.reject(ctx, op, err)
+		return ScanPage{}, err
 	}
 	if pattern == "" {
 		_, err := s.reject(ctx, op, ops.Invalid(ops.CodeScanPatternRequired, ops.DevScan.Operation(), "Scan pattern is required", nil))
@@ -56,7 +63,19 @@ func (d Dev) Scan(ctx context.Context, pattern string, opts ScanOptions) (ScanPa
 			keys = append(keys, rest)
 		}
 	}
-	return ScanPage{Cursor: res.Cursor, Keys: keys}, nil
+	return ScanPage{Cursor: strconv.FormatUint(res.Cursor, 10), Keys: keys}, nil
+}
+
+func parseCursor(c string) (uint64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(c, 10, 64)
+	if err != nil {
+		return 0, &ops.Error{Code: ops.CodeScanFailed, Operation: ops.DevScan.Operation(), Status: 400, Category: ops.ErrInvalid,
+			Message: "Scan cursor must be one returned by a previous scan", Err: err}
+	}
+	return n, nil
 }
 
 // Keys iterates over every kv key of this store that matches pattern, page by page, each key
@@ -80,7 +99,7 @@ func (d Dev) Keys(ctx context.Context, pattern string, count int64) iter.Seq2[st
 					return
 				}
 			}
-			if page.Cursor == 0 {
+			if page.Cursor == "0" {
 				return
 			}
 			opts.Cursor = page.Cursor

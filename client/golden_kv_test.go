@@ -111,7 +111,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			for page.Cursor != 0 {
+			for page.Cursor != "0" {
 				next, err := env.scoped.Dev.Scan(ctx, "user:*", client.ScanOptions{Cursor: page.Cursor})
 				if err != nil {
 					return nil, err
@@ -138,7 +138,7 @@ func scanResult(s *client.Store, page client.ScanPage, wantCursor string) map[st
 	for i, k := range page.Keys {
 		keys[i] = s.Prefix() + ":kv:" + k
 	}
-	cursor := strconv.FormatUint(page.Cursor, 10)
+	cursor := page.Cursor
 	if wantCursor != "" {
 		cursor = wantCursor
 	}

@@ -240,8 +240,12 @@ func TestScanNeverLeavesItsTenant(t *testing.T) {
 	}
 	page, err := t1.Dev.Scan(ctx, "a*", client.ScanOptions{Count: 1000})
 	must(t, err)
-	if page.Cursor != 0 || !slices.Equal(page.Keys, []string{"a"}) {
+	if page.Cursor != "0" || !slices.Equal(page.Keys, []string{"a"}) {
 		t.Fatalf("one page: %+v", page)
+	}
+	_, err = t1.Dev.Scan(ctx, "*", client.ScanOptions{Cursor: "not-a-cursor"})
+	if ops.CodeOf(err) != ops.CodeScanFailed || !errors.Is(err, ops.ErrInvalid) {
+		t.Fatalf("bad cursor: %v", err)
 	}
 }
 
