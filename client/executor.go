@@ -80,7 +80,7 @@ func (e *executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	case ops.StreamEnsure:
 		return ops.Result{}, e.xgroupCreate(ctx, op)
 	case ops.StreamRead:
-		return e.xreadgroup(ctx, rdb, op)
+		return e.xreadgroup(ctx, readConn(ctx, rdb), op)
 	case ops.StreamAck:
 		n, err := rdb.XAck(ctx, op.Key, op.Stream.Group, op.Stream.IDs...).Result()
 		return ops.Result{Int: n}, err
@@ -165,6 +165,9 @@ func (e *executor) xadd(ctx context.Context, op ops.Op) (ops.Result, error) {
 		args = append(args, op.N)
 	}
 	args = append(args, "*", "data", op.Value)
+	if trace := entryTrace(ctx); trace != "" {
+		args = append(args, streamTraceField, trace)
+	}
 	id, err := e.rdb.Do(ctx, args...).Text()
 	return ops.Result{Strings: []string{id}}, err
 }

@@ -27,6 +27,10 @@ type Store struct {
 	Batch Batch
 	// Dev scans the KV namespace of this store's scope.
 	Dev Dev
+	// Events publishes and subscribes typed pub/sub events.
+	Events Events
+	// Streams appends to and reads Redis streams, with consumer groups and a consume loop.
+	Streams Streams
 
 	core     *core
 	prefix   keyspace.Prefix
@@ -63,6 +67,8 @@ func newStore(c *core, p keyspace.Prefix) *Store {
 	s.Claim = Claim{s}
 	s.Batch = Batch{s}
 	s.Dev = Dev{s}
+	s.Events = newEvents(s)
+	s.Streams = Streams{s}
 	return s
 }
 

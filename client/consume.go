@@ -1,0 +1,363 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/igniter-go/store/ops"
+)
+
+// StreamHandler handles one entry of a consume loop. Returning nil acks the entry. An error or a
+// panic leaves it pending, to be delivered again after ConsumeOptions.ClaimIdle, until
+// ConsumeOptions.MaxDeliveries sends it to the dead-letter stream.
+type StreamHandler func(ctx context.Context, e StreamEntry) error
+
+// DeadLetter is the message of an entry of a dead-letter stream (ConsumeOptions.DeadLetter).
+type DeadLetter struct {
+	// Stream, Group and Consumer say where the entry was consumed.
+	Stream   string `json:"stream"`
+	Group    string `json:"group"`
+	Consumer string `json:"consumer"`
+	// ID is the entry's id in its original stream.
+	ID string `json:"id"`
+	// Error is the last failure.
+	Error string `json:"error"`
+	// Deliveries is how many times the entry was delivered to the group.
+	Deliveries int64 `json:"deliveries"`
+	// Message is the entry's message, as [StreamEntry.Message].
+	Message json.RawMessage `json:"message"`
+}
+
+// maxClaimRounds bounds one claim pass, so reading new entries is never starved.
+const maxClaimRounds = 16
+
+// Consume runs a consume loop for this consumer on stream until ctx is done or the store is
+// closed. It ensures the group first ([StreamGroup.Ensure] with opts.EnsureStartID), then reads
+// new entries and runs h on each, at most opts.Concurrency at once, on connections of its own:
+//   - an entry is acked after h returns nil; an error or panic leaves it pending;
+//   - entries pending longer than opts.ClaimIdle (failed ones, and those of consumers that died)
+//     are claimed with XAUTOCLAIM and delivered again;
+//   - an entry that reaches opts.MaxDeliveries goes to the dead-letter stream ([DeadLetter]) and
+//     is acked;
+//   - the trace context an entry carries (its trace field) is extracted into h's ctx;
+//   - every step is reported to the store's observers: ops.SignalConsumed, SignalHandlerFailed,
+//     SignalRedelivered, SignalReclaimed, SignalDeadLettered, and SignalConsumerLag every
+//     opts.LagInterval.
+//
+// When ctx is done the loop stops reading, waits for the handlers in flight (their ctx is ctx, so
+// they see the cancellation), acks those that succeeded, and returns nil; entries it read but
+// did not finish stay pending for the group's other consumers. [Store.Close] stops every loop
+// the same way, and Consume then returns STORE_CLOSED. Delivery is at least once: a handler
+// should be idempotent.
+func (g StreamGroup) Consume(ctx context.Context, stream string, h StreamHandler, opts ConsumeOptions) error {
+	s := g.s
+	if err := g.check(ops.StreamRead, stream, true); err != nil {
+		return err
+	}
+	if h == nil {
+		return ops.Invalid(ops.CodeConfigurationInvalid, "stream.consume", "a consume handler is required", nil)
+	}
+	o, err := opts.withDefaults(stream)
+	if err != nil {
+		return err
+	}
+	st := streamsOf(s.core)
+	if !st.startLoop() {
+		return errClosed(ops.StreamRead)
+	}
+	defer st.loops.Done()
+	if err := g.Ensure(ctx, stream, EnsureOptions{StartID: o.EnsureStartID}); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(st.closeCtx, func() { cancel(errClosed(ops.StreamRead)) })
+	defer stop()
+	c := &consumer{g: g, stream: stream, h: h, o: o, slots: make(chan struct{}, o.Concurrency), inflight: map[string]struct{}{}}
+	c.run(ctx)
+	if cause := context.Cause(ctx); ops.HasCode(cause, ops.CodeClosed) {
+		return cause
+	}
+	return nil
+}
+
+// ConsumeAs is [StreamGroup.Consume] with each message decoded into a T. A message that does not
+// decode is reported (ops.SignalMessageInvalid) and goes to the dead-letter stream at once:
+// delivering it again cannot help.
+func ConsumeAs[T any](ctx context.Context, g StreamGroup, stream string, h func(ctx context.Context, m StreamMessage[T]) error, opts ConsumeOptions) error {
+	if h == nil {
+		return ops.Invalid(ops.CodeConfigurationInvalid, "stream.consume", "a consume handler is required", nil)
+	}
+	return g.Consume(ctx, stream, func(ctx context.Context, e StreamEntry) error {
+		m := decodeMessage[T](e)
+		if m.Err != nil {
+			err := ops.NewError(ops.CodeMessageInvalid, "stream.consume", "the entry's message does not decode", m.Err)
+			g.s.signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: stream, Group: g.group, Err: err})
+			return err
+		}
+		return h(ctx, m)
+	}, opts)
+}
+
+type consumer struct {
+	g      StreamGroup
+	stream string
+	h      StreamHandler
+	o      ConsumeOptions
+	slots  chan struct{} // one token per handler slot in use
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	inflight map[string]struct{} // ids being handled, so a claim never runs one twice at once
+}
+
+func (c *consumer) run(ctx context.Context) {
+	defer c.wg.Wait()
+	nextClaim, nextLag := time.Now(), time.Now()
+	for ctx.Err() == nil {
+		if now := time.Now(); c.o.ClaimIdle > 0 && !now.Before(nextClaim) {
+			c.claim(ctx)
+			nextClaim = time.Now().Add(c.o.ClaimInterval)
+		}
+		if now := time.Now(); c.o.LagInterval > 0 && !now.Before(nextLag) {
+			c.reportLag(ctx)
+			nextLag = time.Now().Add(c.o.LagInterval)
+		}
+		n := c.acquire(ctx, c.o.Batch)
+		if n == 0 {
+			return
+		}
+		block := c.o.Block
+		if c.o.ClaimIdle > 0 {
+			block = min(block, max(time.Until(nextClaim), time.Millisecond))
+		}
+		res, err := c.g.read(ctx, c.stream, ReadOptions{Count: n, Block: block})
+		if err != nil || ctx.Err() != nil {
+			// Entries read as ctx ended stay pending; another consumer claims them.
+			c.release(n)
+			if ctx.Err() == nil {
+				c.log(ctx, "stream read failed; retrying", err)
+				c.pause(ctx, c.o.Block)
+			}
+			continue
+		}
+		for _, e := range res.Entries {
+			c.dispatch(ctx, e, 1)
+		}
+		c.release(n - int64(len(res.Entries)))
+	}
+}
+
+// acquire takes at least one handler slot, waiting for it, and up to most; it returns how many
+// it took, 0 when ctx ended first.
+func (c *consumer) acquire(ctx context.Context, most int64) int64 {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := int64(1)
+	for n < most {
+		select {
+		case c.slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func (c *consumer) release(n int64) {
+	for range n {
+		<-c.slots
+	}
+}
+
+func (c *consumer) pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// dispatch runs the handler on e in a goroutine that owns one slot.
+func (c *consumer) dispatch(ctx context.Context, e ops.Entry, deliveries int64) {
+	c.mu.Lock()
+	if _, busy := c.inflight[e.ID]; busy {
+		c.mu.Unlock()
+		c.release(1)
+		return
+	}
+	c.inflight[e.ID] = struct{}{}
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.release(1)
+		defer func() {
+			c.mu.Lock()
+			delete(c.inflight, e.ID)
+			c.mu.Unlock()
+		}()
+		c.handle(ctx, parseEntry(e.ID, e.Fields), deliveries)
+	}()
+}
+
+func (c *consumer) handle(ctx context.Context, e StreamEntry, deliveries int64) {
+	s := c.g.s
+	hctx := s.core.extract(ctx, e.Fields[streamTraceField])
+	start := time.Now()
+	err := c.call(hctx, e)
+	took := time.Since(start)
+	// Acks and dead-letters go out even while the loop shuts down.
+	done := context.WithoutCancel(hctx)
+	if err == nil {
+		if err := c.ack(done, e.ID); err != nil {
+			c.log(ctx, "ack failed; the entry will be delivered again", err)
+			return
+		}
+		s.signal(hctx, ops.Signal{Kind: ops.SignalConsumed, Name: c.stream, Group: c.g.group, Duration: took})
+		return
+	}
+	s.signal(hctx, ops.Signal{Kind: ops.SignalHandlerFailed, Name: c.stream, Group: c.g.group, Duration: took, Err: err})
+	if ctx.Err() == nil && (deliveries >= c.o.MaxDeliveries || errIsMessageInvalid(err)) {
+		c.deadLetter(done, e, deliveries, err)
+		return
+	}
+	s.signal(hctx, ops.Signal{Kind: ops.SignalRedelivered, Name: c.stream, Group: c.g.group, N: deliveries, Err: err})
+}
+
+// call runs the handler; an error or a panic becomes STORE_HANDLER_FAILED wrapping it.
+func (c *consumer) call(ctx context.Context, e StreamEntry) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = ops.NewError(ops.CodeHandlerFailed, "stream.consume", fmt.Sprintf("handler panicked: %v", r), nil)
+		}
+	}()
+	if err := c.h(ctx, e); err != nil {
+		return ops.NewError(ops.CodeHandlerFailed, "stream.consume", "handler failed", err)
+	}
+	return nil
+}
+
+// ack sends XACK through the chain. It skips the store's closed check (not the chain): during
+// Close the loop drains its handlers, and their acks must still go out.
+func (c *consumer) ack(ctx context.Context, id string) error {
+	op := c.g.op(ops.StreamAck, c.stream)
+	op.Idempotent = true
+	op.Stream.IDs = []string{id}
+	op.N = 1
+	_, err := c.g.s.core.handler(ctx, op)
+	return err
+}
+
+// deadLetter adds e to the dead-letter stream, then acks it. If either fails, the entry stays
+// pending and a later claim pass tries again (a dead letter may then be written twice, never
+// lost).
+func (c *consumer) deadLetter(ctx context.Context, e StreamEntry, deliveries int64, cause error) {
+	s := c.g.s
+	dl := DeadLetter{Stream: c.stream, Group: c.g.group, Consumer: c.g.consumer, ID: e.ID, Error: cause.Error(),
+		Deliveries: deliveries, Message: e.Message}
+	op := streamOp(s, ops.StreamAppend, c.o.DeadLetter)
+	op.Stream = &ops.StreamArgs{}
+	var err error
+	if op.Value, err = encode(ops.StreamAppend, dl); err == nil {
+		actx := ctx
+		if s.core.carrier != nil {
+			actx = withEntryTrace(ctx, s.core.carrier)
+		}
+		_, err = s.core.handler(actx, op)
+	}
+	if err == nil {
+		err = c.ack(ctx, e.ID)
+	}
+	if err != nil {
+		c.log(ctx, "dead-lettering failed; the entry stays pending", err)
+		return
+	}
+	s.signal(ctx, ops.Signal{Kind: ops.SignalDeadLettered, Name: c.stream, Group: c.g.group, N: deliveries, Err: cause})
+}
+
+// claim claims entries idle for longer than ClaimIdle, in rounds of at most Batch, and delivers
+// them again, or dead-letters those delivered more than MaxDeliveries times.
+func (c *consumer) claim(ctx context.Context) {
+	cursor := "0-0"
+	for range maxClaimRounds {
+		n := c.acquire(ctx, c.o.Batch)
+		if n == 0 {
+			return
+		}
+		entries, next, err := c.g.autoclaim(ctx, c.stream, cursor, c.o.ClaimIdle, n)
+		if err != nil {
+			c.release(n)
+			if ctx.Err() == nil {
+				c.log(ctx, "claiming idle entries failed", err)
+			}
+			return
+		}
+		c.release(n - int64(len(entries)))
+		if len(entries) > 0 {
+			c.g.s.signal(ctx, ops.Signal{Kind: ops.SignalReclaimed, Name: c.stream, Group: c.g.group, N: int64(len(entries))})
+		}
+		for _, e := range entries {
+			c.redeliver(ctx, e)
+		}
+		if cursor = next; cursor == "0-0" {
+			return
+		}
+	}
+}
+
+// redeliver handles a claimed entry, which holds one slot.
+func (c *consumer) redeliver(ctx context.Context, e ops.Entry) {
+	d, err := c.g.deliveries(ctx, c.stream, e.ID)
+	switch {
+	case err != nil: // it stays pending, claimed again later
+		c.release(1)
+		c.log(ctx, "reading an entry's delivery count failed", err)
+	case d == 0: // acked meanwhile
+		c.release(1)
+	case d > c.o.MaxDeliveries: // its consumers died holding it, or its last failure was not dead-lettered
+		c.release(1)
+		cause := ops.NewError(ops.CodeHandlerFailed, "stream.consume",
+			fmt.Sprintf("delivered %d times without success", d-1), nil)
+		c.deadLetter(context.WithoutCancel(ctx), parseEntry(e.ID, e.Fields), d-1, cause)
+	default:
+		c.dispatch(ctx, e, d)
+	}
+}
+
+func (c *consumer) reportLag(ctx context.Context) {
+	lag, err := c.g.Lag(ctx, c.stream)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log(ctx, "reading the group's lag failed", err)
+		}
+		return
+	}
+	c.g.s.signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, N: lag.Lag, M: lag.Pending})
+}
+
+func (c *consumer) log(ctx context.Context, msg string, err error) {
+	c.g.s.core.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: consume: "+msg,
+		slog.String("stream", c.stream), slog.String("group", c.g.group), slog.String("error", errorText(err)))
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *ops.Error
+	if errors.As(err, &e) {
+		return string(e.Code)
+	}
+	return err.Error()
+}

@@ -1,0 +1,91 @@
+package client
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/igniter-go/store/ops"
+)
+
+// ConsumeOptions configure [StreamGroup.Consume]. The zero value is ready to use; every field
+// documents its default.
+type ConsumeOptions struct {
+	// Concurrency is how many handlers run at once. Default: 1.
+	Concurrency int
+	// Batch is the most entries one read or claim asks for; a read never asks for more than the
+	// free handler slots. Default: Concurrency.
+	Batch int64
+	// Block is how long one read waits for new entries (XREADGROUP BLOCK). It bounds how late a
+	// claim pass or a lag report can be, and how long shutdown waits for the read in progress.
+	// Default: 1s.
+	Block time.Duration
+	// ClaimIdle is how long an entry may stay pending (its handler failed, or its consumer died
+	// holding it) before the loop claims it (XAUTOCLAIM) and delivers it again. Keep it above
+	// the longest handler run, or a slow entry is handled twice. Negative turns claiming off.
+	// Default: 30s.
+	ClaimIdle time.Duration
+	// ClaimInterval is how often the loop looks for such entries. Default: ClaimIdle/2.
+	ClaimInterval time.Duration
+	// MaxDeliveries is how many times an entry is delivered before the loop gives up on it:
+	// when its last allowed delivery fails, or it is claimed with more deliveries than this, it
+	// is added to the dead-letter stream (with its original id, error and delivery count) and
+	// acked. A message that cannot be decoded (STORE_MESSAGE_INVALID, STORE_DESERIALIZATION_FAILED)
+	// goes there on its first failure. Default: 5.
+	MaxDeliveries int64
+	// DeadLetter is the name of the dead-letter stream, in the same store and scope. Default:
+	// "<stream>:dead".
+	DeadLetter string
+	// LagInterval is how often the group's lag and pending count are reported to the observers
+	// (ops.SignalConsumerLag). Negative turns it off. Default: 10s.
+	LagInterval time.Duration
+	// EnsureStartID is the start id of the group if Consume has to create it ([StreamGroup.Ensure]
+	// runs first; an existing group keeps its position). Default: "0", the whole stream.
+	EnsureStartID string
+}
+
+func (o ConsumeOptions) withDefaults(stream string) (ConsumeOptions, error) {
+	bad := func(field string, v any) error {
+		return ops.Invalid(ops.CodeConfigurationInvalid, "stream.consume",
+			fmt.Sprintf("ConsumeOptions.%s is invalid: %v", field, v), map[string]any{"field": field})
+	}
+	switch {
+	case o.Concurrency < 0:
+		return o, bad("Concurrency", o.Concurrency)
+	case o.Batch < 0:
+		return o, bad("Batch", o.Batch)
+	case o.Block < 0:
+		return o, bad("Block", o.Block)
+	case o.MaxDeliveries < 0:
+		return o, bad("MaxDeliveries", o.MaxDeliveries)
+	case o.ClaimInterval < 0:
+		return o, bad("ClaimInterval", o.ClaimInterval)
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 1
+	}
+	if o.Batch == 0 {
+		o.Batch = int64(o.Concurrency)
+	}
+	if o.Block < time.Millisecond {
+		o.Block = time.Second
+	}
+	if o.ClaimIdle == 0 {
+		o.ClaimIdle = 30 * time.Second
+	}
+	if o.ClaimInterval == 0 {
+		o.ClaimInterval = max(o.ClaimIdle/2, time.Millisecond)
+	}
+	if o.MaxDeliveries == 0 {
+		o.MaxDeliveries = 5
+	}
+	if o.DeadLetter == "" {
+		o.DeadLetter = stream + ":dead"
+	}
+	if o.LagInterval == 0 {
+		o.LagInterval = 10 * time.Second
+	}
+	if o.EnsureStartID == "" {
+		o.EnsureStartID = "0"
+	}
+	return o, nil
+}

@@ -1,0 +1,129 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/igniter-go/store/internal/codec"
+	"github.com/igniter-go/store/ops"
+)
+
+// streamDataField is the entry field that holds the message as JSON, as the original writes it.
+const streamDataField = "data"
+
+// streamTraceField is the optional entry field that carries the producer's trace context
+// ([TraceCarrier]). The original reads only data, so the extra field is invisible to it.
+const streamTraceField = "trace"
+
+// StreamEntry is one stream entry as [Streams.Range] and [StreamGroup.Read] return it. It
+// marshals to JSON as the original's {id, message}.
+type StreamEntry struct {
+	// ID is the entry's Redis id ("1700000000000-0").
+	ID string `json:"id"`
+	// Message is the entry's message as JSON, parsed as the original parses it: the data field
+	// when it holds JSON; otherwise (no data field, an empty one, or one that is not JSON) the
+	// entry's whole field map as a JSON object of strings, e.g. {"data":"notjson"}.
+	Message json.RawMessage `json:"message"`
+	// Fields are the entry's fields as stored.
+	Fields map[string]string `json:"-"`
+}
+
+// Decode stores the entry's message into dst (a non-nil pointer, as for json.Unmarshal). A
+// message that does not fit dst is STORE_DESERIALIZATION_FAILED.
+func (e StreamEntry) Decode(dst any) error {
+	return decode(ops.StreamRead, e.Message, dst)
+}
+
+// StreamMessage is a stream entry whose message is decoded into a T: [RangeAs], [ReadAs] and
+// [ConsumeAs] return them.
+type StreamMessage[T any] struct {
+	// ID is the entry's Redis id.
+	ID string
+	// Message is the decoded message; T's zero value when Err is set.
+	Message T
+	// Fields are the entry's fields as stored.
+	Fields map[string]string
+	// Err is why the message could not be decoded into a T (STORE_DESERIALIZATION_FAILED), or nil.
+	Err error
+}
+
+// RangeAs is [Streams.Range] with each message decoded into a T. Every entry is returned; one
+// whose message does not decode carries its error in Err, and the first such error is returned
+// too.
+func RangeAs[T any](ctx context.Context, st Streams, stream string, opts RangeOptions) ([]StreamMessage[T], error) {
+	entries, err := st.Range(ctx, stream, opts)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[T](entries)
+}
+
+// ReadAs is [StreamGroup.Read] with each message decoded into a T. Every entry read is returned
+// (it is pending until acked, so none is lost); one whose message does not decode carries its
+// error in Err, and the first such error is returned too.
+func ReadAs[T any](ctx context.Context, g StreamGroup, stream string, opts ReadOptions) ([]StreamMessage[T], error) {
+	entries, err := g.Read(ctx, stream, opts)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[T](entries)
+}
+
+func decodeAll[T any](entries []StreamEntry) ([]StreamMessage[T], error) {
+	out := make([]StreamMessage[T], len(entries))
+	var first error
+	for i, e := range entries {
+		out[i] = decodeMessage[T](e)
+		if first == nil {
+			first = out[i].Err
+		}
+	}
+	return out, first
+}
+
+func decodeMessage[T any](e StreamEntry) StreamMessage[T] {
+	m := StreamMessage[T]{ID: e.ID, Fields: e.Fields}
+	if err := e.Decode(&m.Message); err != nil {
+		var zero T
+		m.Message, m.Err = zero, err
+	}
+	return m
+}
+
+func parseEntries(entries []ops.Entry) []StreamEntry {
+	if len(entries) == 0 {
+		return []StreamEntry{}
+	}
+	out := make([]StreamEntry, len(entries))
+	for i, e := range entries {
+		out[i] = parseEntry(e.ID, e.Fields)
+	}
+	return out
+}
+
+// parseEntry parses an entry as the original does (spec §7): the data field's JSON when it is
+// present, non-empty and JSON; otherwise the whole field map.
+func parseEntry(id string, fields map[string]string) StreamEntry {
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	return StreamEntry{ID: id, Message: entryMessage(fields), Fields: fields}
+}
+
+func entryMessage(fields map[string]string) json.RawMessage {
+	if data := fields[streamDataField]; data != "" && json.Valid([]byte(data)) {
+		return json.RawMessage(data)
+	}
+	b, err := codec.Encode(fields)
+	if err != nil { // a map of strings always encodes; keep the contract of valid JSON anyway
+		return json.RawMessage("{}")
+	}
+	return b
+}
+
+// errIsMessageInvalid reports whether err says the message itself is bad, so delivering it again
+// cannot help.
+func errIsMessageInvalid(err error) bool {
+	return errors.Is(err, &ops.Error{Code: ops.CodeMessageInvalid}) || errors.Is(err, &ops.Error{Code: ops.CodeDeserializationFailed})
+}
