@@ -1,0 +1,29 @@
+// Package opsprom measures store operations and signals with Prometheus
+// (github.com/prometheus/client_golang).
+//
+// [NewMetrics] returns a [Metrics], a prometheus.Collector that the caller registers on the
+// registry of its choice; nothing is registered on the global registry. Its
+// [Metrics.Middleware] counts and times every operation, and [Metrics.Observe] (an ops.Observer)
+// counts the signals: retries, breaker transitions, pub/sub deliveries, drops and reconnects,
+// and stream consumer progress, lag and dead letters. client.Builder.WithMetrics wires both.
+//
+// # Names and labels
+//
+// Metric names and label names are exported constants (dashboards depend on them). Labels are
+// low-cardinality by construction: service, namespace (the operation group: kv, counter, claim,
+// lease, batch, events, stream, dev), operation (kv.get, claim.once…) and outcome (the
+// ops.Outcome of the error). The stream metrics add the stream and consumer group names, which
+// are part of an application's schema; the breaker metrics add the breaker's name. No label
+// ever holds a key, a scope id, a message id or a payload.
+//
+// The latency histogram keeps classic buckets from 100µs (see [DefaultBuckets]) and is also a
+// native histogram, so a Prometheus that scrapes native histograms gets fine resolution
+// without more series.
+//
+// # Cost
+//
+// The series of an operation kind are resolved once per service and cached, so the middleware
+// does no label hashing and no allocation per operation.
+//
+// A Metrics is safe for concurrent use.
+package opsprom

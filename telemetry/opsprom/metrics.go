@@ -1,0 +1,244 @@
+package opsprom
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/igniter-go/store/ops"
+)
+
+// Option configures [NewMetrics].
+type Option func(*config)
+
+type config struct {
+	buckets     []float64
+	constLabels prometheus.Labels
+	native      bool
+}
+
+// WithBuckets sets the classic buckets of the latency histogram, in seconds. Default:
+// [DefaultBuckets].
+func WithBuckets(b []float64) Option { return func(c *config) { c.buckets = slices.Clone(b) } }
+
+// WithConstLabels adds constant labels to every metric (e.g. the region). Default: none.
+func WithConstLabels(l prometheus.Labels) Option { return func(c *config) { c.constLabels = l } }
+
+// WithoutNativeHistogram keeps the latency histogram classic only. Default: native on.
+func WithoutNativeHistogram() Option { return func(c *config) { c.native = false } }
+
+// Metrics is a prometheus.Collector of the store's metrics. Register it, then give
+// [Metrics.Middleware] and the Metrics itself (an ops.Observer) to the store.
+type Metrics struct {
+	ops        *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	inFlight   *prometheus.GaugeVec
+	retries    *prometheus.CounterVec
+	budget     *prometheus.CounterVec
+	brState    *prometheus.GaugeVec
+	brTrans    *prometheus.CounterVec
+	delivered  *prometheus.CounterVec
+	dropped    *prometheus.CounterVec
+	reconnects *prometheus.CounterVec
+	failures   *prometheus.CounterVec
+	invalid    *prometheus.CounterVec
+	consumed   *prometheus.CounterVec
+	redeliv    *prometheus.CounterVec
+	reclaimed  *prometheus.CounterVec
+	dead       *prometheus.CounterVec
+	lag        *prometheus.GaugeVec
+	pending    *prometheus.GaugeVec
+
+	// byKind[k] holds the resolved series of kind k, one entry per service seen. It is
+	// copy-on-write: readers load it without locking; mu serialises writers.
+	byKind []atomic.Pointer[[]*series]
+	mu     sync.Mutex
+}
+
+var (
+	_ prometheus.Collector = (*Metrics)(nil)
+	_ ops.Observer         = (*Metrics)(nil)
+)
+
+// series are the resolved metrics of one (kind, service).
+type series struct {
+	service  string
+	outcome  [len(outcomes)]prometheus.Counter
+	duration prometheus.Observer
+	inFlight prometheus.Gauge
+}
+
+// NewMetrics returns the store's metrics, registered nowhere.
+func NewMetrics(opts ...Option) *Metrics {
+	c := config{buckets: DefaultBuckets, native: true}
+	for _, o := range opts {
+		o(&c)
+	}
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: c.constLabels}, labels)
+	}
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: c.constLabels}, labels)
+	}
+	hopts := prometheus.HistogramOpts{Name: MetricOperationDuration, Help: "Latency of store operations in seconds, retries included.",
+		Buckets: c.buckets, ConstLabels: c.constLabels}
+	if c.native {
+		hopts.NativeHistogramBucketFactor = 1.1
+		hopts.NativeHistogramMaxBucketNumber = 160
+		hopts.NativeHistogramMinResetDuration = time.Hour
+	}
+	op := []string{LabelService, LabelNamespace, LabelOperation}
+	stream := []string{LabelService, LabelStream, LabelGroup}
+	return &Metrics{
+		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelNamespace, LabelOperation, LabelOutcome),
+		duration:   prometheus.NewHistogramVec(hopts, op),
+		inFlight:   gauge(MetricInFlight, "Store operations running now.", op...),
+		retries:    counter(MetricRetries, "Attempts that failed and were retried.", LabelService, LabelOperation),
+		budget:     counter(MetricRetryBudgetExhausted, "Retries refused because the retry budget was spent.", LabelService, LabelOperation),
+		brState:    gauge(MetricBreakerState, "1 for the circuit breaker's current state, 0 for the others.", LabelService, LabelBreaker, LabelState),
+		brTrans:    counter(MetricBreakerTransitions, "Circuit breaker state changes.", LabelService, LabelBreaker, LabelFrom, LabelTo),
+		delivered:  counter(MetricPubSubDelivered, "Pub/sub messages given to handlers.", LabelService),
+		dropped:    counter(MetricPubSubDropped, "Pub/sub messages dropped by full subscription buffers.", LabelService),
+		reconnects: counter(MetricPubSubReconnects, "Subscriber reconnections.", LabelService),
+		failures:   counter(MetricHandlerFailures, "Handler errors and panics.", LabelService, LabelSource),
+		invalid:    counter(MetricMessagesInvalid, "Inbound messages and entries that could not be decoded.", LabelService, LabelSource),
+		consumed:   counter(MetricStreamConsumed, "Stream entries handled and acknowledged.", stream...),
+		redeliv:    counter(MetricStreamRedelivered, "Failed stream entries left pending for redelivery.", stream...),
+		reclaimed:  counter(MetricStreamReclaimed, "Idle stream entries claimed from dead consumers.", stream...),
+		dead:       counter(MetricStreamDeadLettered, "Stream entries moved to the dead-letter stream.", stream...),
+		lag:        gauge(MetricStreamConsumerLag, "Entries of the stream not yet delivered to the group.", stream...),
+		pending:    gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged.", stream...),
+		byKind:     make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
+	}
+}
+
+func (m *Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.ops, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
+		m.delivered, m.dropped, m.reconnects, m.failures, m.invalid,
+		m.consumed, m.redeliv, m.reclaimed, m.dead, m.lag, m.pending}
+}
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.collectors() {
+		c.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
+}
+
+// Middleware counts and times every operation. Put it in the outermost chain position so the
+// latency covers retries and the outcome is the logical operation's.
+func (m *Metrics) Middleware() ops.Middleware {
+	return func(next ops.Handler) ops.Handler {
+		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+			s := m.seriesOf(op.Kind, op.Service)
+			s.inFlight.Inc()
+			start := time.Now()
+			res, err := next(ctx, op)
+			s.duration.Observe(time.Since(start).Seconds())
+			s.inFlight.Dec()
+			i := 0
+			if err != nil {
+				i = outcomeIndex(ops.Outcome(err))
+			}
+			s.outcome[i].Inc()
+			return res, err
+		}
+	}
+}
+
+// seriesOf returns the cached series of (k, service), resolving them on first use.
+func (m *Metrics) seriesOf(k ops.Kind, service string) *series {
+	if int(k) >= len(m.byKind) {
+		k = ops.KindUnknown
+	}
+	if list := m.byKind[k].Load(); list != nil {
+		for _, s := range *list {
+			if s.service == service {
+				return s
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var list []*series
+	if p := m.byKind[k].Load(); p != nil {
+		for _, s := range *p {
+			if s.service == service {
+				return s
+			}
+		}
+		list = slices.Clone(*p)
+	}
+	ns, name := k.Group(), k.Operation()
+	s := &series{service: service,
+		duration: m.duration.WithLabelValues(service, ns, name),
+		inFlight: m.inFlight.WithLabelValues(service, ns, name)}
+	for i, o := range outcomes {
+		s.outcome[i] = m.ops.WithLabelValues(service, ns, name, o)
+	}
+	list = append(list, s)
+	m.byKind[k].Store(&list)
+	return s
+}
+
+// Observe counts a signal. It implements ops.Observer.
+func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
+	switch s.Kind {
+	case ops.SignalDelivered:
+		m.delivered.WithLabelValues(s.Service).Inc()
+	case ops.SignalDropped:
+		n := s.N
+		if n <= 0 {
+			n = 1
+		}
+		m.dropped.WithLabelValues(s.Service).Add(float64(n))
+	case ops.SignalReconnected:
+		m.reconnects.WithLabelValues(s.Service).Inc()
+	case ops.SignalHandlerFailed:
+		m.failures.WithLabelValues(s.Service, source(s)).Inc()
+	case ops.SignalMessageInvalid:
+		m.invalid.WithLabelValues(s.Service, source(s)).Inc()
+	case ops.SignalConsumed:
+		m.consumed.WithLabelValues(s.Service, s.Name, s.Group).Inc()
+	case ops.SignalRedelivered:
+		m.redeliv.WithLabelValues(s.Service, s.Name, s.Group).Inc()
+	case ops.SignalReclaimed:
+		m.reclaimed.WithLabelValues(s.Service, s.Name, s.Group).Add(float64(s.N))
+	case ops.SignalDeadLettered:
+		m.dead.WithLabelValues(s.Service, s.Name, s.Group).Inc()
+	case ops.SignalConsumerLag:
+		m.lag.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.N))
+		m.pending.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.M))
+	case ops.SignalRetry:
+		m.retries.WithLabelValues(s.Service, s.Op.Operation()).Inc()
+	case ops.SignalRetryBudget:
+		m.budget.WithLabelValues(s.Service, s.Op.Operation()).Inc()
+	case ops.SignalBreakerState:
+		m.brTrans.WithLabelValues(s.Service, s.Name, s.From, s.To).Inc()
+		for _, st := range breakerStates {
+			v := 0.0
+			if st == s.To {
+				v = 1
+			}
+			m.brState.WithLabelValues(s.Service, s.Name, st).Set(v)
+		}
+	}
+}
+
+func source(s ops.Signal) string {
+	if s.Group != "" {
+		return "stream"
+	}
+	return "events"
+}

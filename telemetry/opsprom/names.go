@@ -1,0 +1,100 @@
+package opsprom
+
+// The metric names. Dashboards use only these.
+const (
+	// MetricOperations counts finished operations: labels service, namespace, operation, outcome.
+	MetricOperations = "igniter_store_operations_total"
+	// MetricOperationDuration is the latency of operations in seconds (classic buckets and a
+	// native histogram): labels service, namespace, operation.
+	MetricOperationDuration = "igniter_store_operation_duration_seconds"
+	// MetricInFlight is the number of operations running now: labels service, namespace,
+	// operation.
+	MetricInFlight = "igniter_store_operations_in_flight"
+	// MetricRetries counts retried attempts: labels service, operation.
+	MetricRetries = "igniter_store_retries_total"
+	// MetricRetryBudgetExhausted counts retries refused because the budget was spent: labels
+	// service, operation.
+	MetricRetryBudgetExhausted = "igniter_store_retry_budget_exhausted_total"
+	// MetricBreakerState is 1 for the breaker's current state and 0 for the others: labels
+	// service, breaker, state (closed, half-open, open).
+	MetricBreakerState = "igniter_store_breaker_state"
+	// MetricBreakerTransitions counts breaker state changes: labels service, breaker, from, to.
+	MetricBreakerTransitions = "igniter_store_breaker_transitions_total"
+	// MetricPubSubDelivered counts pub/sub messages given to handlers: label service.
+	MetricPubSubDelivered = "igniter_store_pubsub_delivered_total"
+	// MetricPubSubDropped counts pub/sub messages dropped by full subscription buffers: label
+	// service.
+	MetricPubSubDropped = "igniter_store_pubsub_dropped_total"
+	// MetricPubSubReconnects counts subscriber reconnections: label service.
+	MetricPubSubReconnects = "igniter_store_pubsub_reconnects_total"
+	// MetricHandlerFailures counts handler errors and panics: labels service, source (events or
+	// stream).
+	MetricHandlerFailures = "igniter_store_handler_failures_total"
+	// MetricMessagesInvalid counts inbound messages and entries that could not be decoded:
+	// labels service, source.
+	MetricMessagesInvalid = "igniter_store_messages_invalid_total"
+	// MetricStreamConsumed counts stream entries handled and acknowledged: labels service,
+	// stream, group.
+	MetricStreamConsumed = "igniter_store_stream_consumed_total"
+	// MetricStreamRedelivered counts failed entries left pending for redelivery: labels
+	// service, stream, group.
+	MetricStreamRedelivered = "igniter_store_stream_redelivered_total"
+	// MetricStreamReclaimed counts idle entries claimed from dead consumers: labels service,
+	// stream, group.
+	MetricStreamReclaimed = "igniter_store_stream_reclaimed_total"
+	// MetricStreamDeadLettered counts entries moved to the dead-letter stream: labels service,
+	// stream, group.
+	MetricStreamDeadLettered = "igniter_store_stream_dead_lettered_total"
+	// MetricStreamConsumerLag is a consumer group's lag (entries not yet delivered): labels
+	// service, stream, group.
+	MetricStreamConsumerLag = "igniter_store_stream_consumer_lag"
+	// MetricStreamPending is a consumer group's pending entries (delivered, not acknowledged):
+	// labels service, stream, group.
+	MetricStreamPending = "igniter_store_stream_pending"
+)
+
+// The label names.
+const (
+	LabelService   = "service"
+	LabelNamespace = "namespace"
+	LabelOperation = "operation"
+	LabelOutcome   = "outcome"
+	LabelBreaker   = "breaker"
+	LabelState     = "state"
+	LabelFrom      = "from"
+	LabelTo        = "to"
+	LabelSource    = "source"
+	LabelStream    = "stream"
+	LabelGroup     = "group"
+)
+
+// Names returns every metric name of this package.
+func Names() []string {
+	return []string{
+		MetricOperations, MetricOperationDuration, MetricInFlight,
+		MetricRetries, MetricRetryBudgetExhausted,
+		MetricBreakerState, MetricBreakerTransitions,
+		MetricPubSubDelivered, MetricPubSubDropped, MetricPubSubReconnects,
+		MetricHandlerFailures, MetricMessagesInvalid,
+		MetricStreamConsumed, MetricStreamRedelivered, MetricStreamReclaimed, MetricStreamDeadLettered,
+		MetricStreamConsumerLag, MetricStreamPending,
+	}
+}
+
+// DefaultBuckets are the classic histogram buckets, in seconds: from 100µs to 10s.
+var DefaultBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// outcomes are the values of ops.Outcome, in the order of outcomeIndex.
+var outcomes = [...]string{"ok", "invalid", "not_found", "unavailable", "rejected", "conflict", "canceled", "error"}
+
+func outcomeIndex(o string) int {
+	for i, s := range outcomes {
+		if s == o {
+			return i
+		}
+	}
+	return len(outcomes) - 1
+}
+
+// breakerStates are the states of the state-set gauge.
+var breakerStates = []string{"closed", "half-open", "open"}
