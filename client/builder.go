@@ -169,6 +169,7 @@ func (b *Builder) Build() (*Store, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
+	b = b.applyResilience() // retry, breaker and timeout slots and their defaults: builder_resilience.go
 	if b.adapter == nil {
 		return nil, errAdapterRequired()
 	}

@@ -1,0 +1,149 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"github.com/igniter-go/store/middleware/breaker"
+	"github.com/igniter-go/store/middleware/retry"
+	"github.com/igniter-go/store/middleware/timeout"
+	"github.com/igniter-go/store/ops"
+)
+
+// Resilience defaults. A Store built without WithRetry, WithBreaker or WithTimeout runs with:
+//
+//   - retry: [retry.DefaultPolicy] — 3 attempts (the first included) for idempotent operations
+//     only, on ErrUnavailable only, full-jitter backoff from 10ms to 250ms, and a retry budget of
+//     10% of requests (burst 10), fresh for each Build. Idempotent: kv.get, kv.exists, batch.get,
+//     stream.range, stream.pending, dev.scan (ops.Kind.ReadOnly). Writes are retried only when
+//     the call's ctx is marked with [retry.Idempotent]. Counter increments never should be.
+//   - breaker: [breaker.Settings] zero value — opens after 5 consecutive ErrUnavailable
+//     failures, stays open 1s, then lets 1 probe through; open calls fail at once with
+//     STORE_CIRCUIT_OPEN (errors.Is(err, breaker.ErrOpen)). One breaker per Build, shared by the
+//     stores scoped from it.
+//   - timeout: [timeout.Default] (5s) for operations whose ctx has no deadline.
+//
+// The chain order is telemetry → timeout → schema → retry → breaker → Use(…) → executor: one
+// span per logical operation, a deadline that bounds every attempt and backoff, and retries that
+// stop at an open breaker.
+
+// resilienceConfig is what the resilience options set.
+type resilienceConfig struct {
+	retry      retry.Policy
+	retryOff   bool
+	breaker    breaker.Settings
+	breakerOff bool
+	timeout    time.Duration
+}
+
+// resilienceOption is one resilience setting of a Builder. The Builder's fields belong to
+// builder.go, which has none for these, so a setting rides in the Builder's observer list
+// (cloned with it, so builders stay immutable and branchable). Build's first step,
+// applyResilience, takes the settings out of the list, applies them in order, and fills the
+// retry, breaker and timeout slots. Observe is never called.
+type resilienceOption func(*resilienceConfig)
+
+// Observe does nothing: a resilienceOption never reaches a Store's observers.
+func (resilienceOption) Observe(context.Context, ops.Signal) {}
+
+func (b *Builder) withResilience(o resilienceOption) *Builder { return b.WithObserver(o) }
+
+// WithRetry sets the retry policy, used as given (a nil Budget means no budget; start from
+// [retry.DefaultPolicy] to keep the defaults you do not change). The policy's OnRetry and
+// OnBudgetExhausted still run, and the store's observers get SignalRetry and
+// SignalRetryBudget. A Budget in p is shared by every Store built from this builder. Default:
+// retry.DefaultPolicy().
+func (b *Builder) WithRetry(p retry.Policy) *Builder {
+	return b.withResilience(func(c *resilienceConfig) { c.retry, c.retryOff = p, false })
+}
+
+// WithoutRetry turns retries off: every operation runs once.
+func (b *Builder) WithoutRetry() *Builder {
+	return b.withResilience(func(c *resilienceConfig) { c.retryOff = true })
+}
+
+// WithBreaker sets the circuit breaker's settings. Each Build makes its own breaker. The
+// settings' OnStateChange still runs, and the store's observers get SignalBreakerState
+// (Name, From, To). Default: breaker.Settings{} (5 failures, open 1s, 1 probe).
+func (b *Builder) WithBreaker(s breaker.Settings) *Builder {
+	return b.withResilience(func(c *resilienceConfig) { c.breaker, c.breakerOff = s, false })
+}
+
+// WithoutBreaker turns the circuit breaker off: calls go to Redis whatever its state.
+func (b *Builder) WithoutBreaker() *Builder {
+	return b.withResilience(func(c *resilienceConfig) { c.breakerOff = true })
+}
+
+// WithTimeout sets the deadline of operations whose ctx has none (a blocking stream read gets
+// its block time on top). d ≤ 0 turns it off. Default: timeout.Default (5s).
+func (b *Builder) WithTimeout(d time.Duration) *Builder {
+	return b.withResilience(func(c *resilienceConfig) { c.timeout = d })
+}
+
+// applyResilience returns a builder whose observer list holds no resilience settings and whose
+// timeout, retry and breaker slots hold the configured middleware, wired to the observers.
+// Build calls it first, so every Build gets its own breaker and budget.
+func (b *Builder) applyResilience() *Builder {
+	cfg := resilienceConfig{retry: retry.DefaultPolicy(), timeout: timeout.Default}
+	observers := make([]ops.Observer, 0, len(b.observers))
+	for _, o := range b.observers {
+		if opt, ok := o.(resilienceOption); ok {
+			opt(&cfg)
+		} else {
+			observers = append(observers, o)
+		}
+	}
+	c := b.clone()
+	c.observers = observers
+	emit := func(ctx context.Context, s ops.Signal) {
+		for _, o := range observers {
+			o.Observe(ctx, s)
+		}
+	}
+	c.slots[slotTimeout] = timeout.New(cfg.timeout)
+	c.slots[slotRetry] = nil
+	if !cfg.retryOff && cfg.retry.MaxAttempts > 1 {
+		c.slots[slotRetry] = retry.New(retrySignals(cfg.retry, emit))
+	}
+	c.slots[slotBreaker] = nil
+	if !cfg.breakerOff {
+		c.slots[slotBreaker] = breaker.New(breakerSignals(cfg.breaker, b.service, emit)).Middleware()
+	}
+	return c
+}
+
+// retrySignals returns p with callbacks that also raise SignalRetry and SignalRetryBudget.
+func retrySignals(p retry.Policy, emit func(context.Context, ops.Signal)) retry.Policy {
+	onRetry, onBudget := p.OnRetry, p.OnBudgetExhausted
+	p.OnRetry = func(ctx context.Context, a retry.Attempt) {
+		if onRetry != nil {
+			onRetry(ctx, a)
+		}
+		emit(ctx, attemptSignal(ops.SignalRetry, a))
+	}
+	p.OnBudgetExhausted = func(ctx context.Context, a retry.Attempt) {
+		if onBudget != nil {
+			onBudget(ctx, a)
+		}
+		emit(ctx, attemptSignal(ops.SignalRetryBudget, a))
+	}
+	return p
+}
+
+func attemptSignal(kind ops.SignalKind, a retry.Attempt) ops.Signal {
+	return ops.Signal{Kind: kind, Service: a.Op.Service, ScopeKey: a.Op.ScopeKey, ScopeDepth: a.Op.ScopeDepth,
+		Op: a.Op.Kind, N: int64(a.Number), Err: a.Err}
+}
+
+// breakerSignals returns s with an OnStateChange that also raises SignalBreakerState.
+func breakerSignals(s breaker.Settings, service string, emit func(context.Context, ops.Signal)) breaker.Settings {
+	onChange := s.OnStateChange
+	s.OnStateChange = func(name string, from, to breaker.State) {
+		if onChange != nil {
+			onChange(name, from, to)
+		}
+		emit(context.Background(), ops.Signal{Kind: ops.SignalBreakerState, Service: service, Name: name,
+			From: from.String(), To: to.String()})
+	}
+	return s
+}
