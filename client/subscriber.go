@@ -1,0 +1,315 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/middleware/schema"
+	"github.com/igniter-go/store/ops"
+)
+
+// closeGrace is how long Store.Close waits for running handlers to return after their ctx is
+// canceled. A handler that ignores its ctx longer than this is reported and left running.
+const closeGrace = 10 * time.Second
+
+// reconnect backoff bounds of the receive loop while Redis cannot be reached.
+const (
+	backoffMin = 10 * time.Millisecond
+	backoffMax = time.Second
+)
+
+// topicKey names one Redis subscription: a channel, or a pattern.
+type topicKey struct {
+	pattern bool
+	name    string // full channel or pattern
+}
+
+// topic is one channel or pattern and its subscriptions.
+type topic struct {
+	key   topicKey
+	event string // the subscribed event string ("user:created", "user:*")
+	base  string // "<prefix>:events:", cut from a channel to get its event
+	subs  []*subscription
+}
+
+// subscriber owns the store's pub/sub connection (a go-redis PubSub) and its receive loop. One
+// per Build. It sends one SUBSCRIBE per channel however many subscriptions share it; go-redis
+// re-sends SUBSCRIBE (all channels, in one command) and PSUBSCRIBE after a reconnect.
+type subscriber struct {
+	c    *core
+	cfg  eventsConfig
+	ps   *redis.PubSub
+	stop chan struct{}
+	loop chan struct{} // closed when the receive loop returns
+	wg   sync.WaitGroup
+
+	ctl sync.Mutex // serialises subscribe and unsubscribe
+
+	mu      sync.Mutex // guards the fields below; held briefly, never across I/O
+	closed  bool
+	topics  map[topicKey]*topic
+	waiters map[topicKey]chan struct{} // confirmations awaited by add
+}
+
+func newSubscriber(c *core, cfg eventsConfig) *subscriber {
+	sb := &subscriber{c: c, cfg: cfg, ps: c.adapter.universal().Subscribe(context.Background()),
+		stop: make(chan struct{}), loop: make(chan struct{}),
+		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan struct{}{}}
+	go sb.receive()
+	return sb
+}
+
+// add subscribes sub to key, sending SUBSCRIBE/PSUBSCRIBE only for a new topic, and waits for
+// Redis to confirm it. On failure nothing is left behind: a later add sends SUBSCRIBE again.
+func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *subscription) error {
+	sb.ctl.Lock()
+	defer sb.ctl.Unlock()
+	sub.key = key
+	sb.mu.Lock()
+	if sb.closed {
+		sb.mu.Unlock()
+		return errClosedEvents()
+	}
+	if t := sb.topics[key]; t != nil {
+		t.subs = append(slices.Clip(t.subs), sub)
+		sub.start(&sb.wg)
+		sb.mu.Unlock()
+		return nil
+	}
+	t := &topic{key: key, event: sub.event, base: base, subs: []*subscription{sub}}
+	confirmed := make(chan struct{})
+	sb.topics[key] = t
+	sb.waiters[key] = confirmed
+	sub.start(&sb.wg)
+	sb.mu.Unlock()
+
+	var err error
+	if key.pattern {
+		err = sb.ps.PSubscribe(ctx, key.name)
+	} else {
+		err = sb.ps.Subscribe(ctx, key.name)
+	}
+	if err == nil {
+		select {
+		case <-confirmed:
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-sb.stop:
+			err = errClosedEvents()
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	sub.shutdown()
+	sb.mu.Lock()
+	delete(sb.topics, key)
+	delete(sb.waiters, key)
+	sb.mu.Unlock()
+	sb.unsubscribe(context.WithoutCancel(ctx), key) // go-redis would otherwise resubscribe it
+	return mapError(ops.EventsSubscribe, err)
+}
+
+// remove takes sub off its topic and unsubscribes the topic when it was the last one.
+func (sb *subscriber) remove(ctx context.Context, sub *subscription) error {
+	sb.ctl.Lock()
+	defer sb.ctl.Unlock()
+	sb.mu.Lock()
+	t := sb.topics[sub.key]
+	if sb.closed || t == nil || !slices.Contains(t.subs, sub) {
+		sb.mu.Unlock()
+		return nil
+	}
+	t.subs = slices.DeleteFunc(slices.Clone(t.subs), func(x *subscription) bool { return x == sub })
+	empty := len(t.subs) == 0
+	if empty {
+		delete(sb.topics, sub.key)
+	}
+	sb.mu.Unlock()
+	if !empty {
+		return nil
+	}
+	return mapError(ops.EventsUnsubscribe, sb.unsubscribe(ctx, sub.key))
+}
+
+func (sb *subscriber) unsubscribe(ctx context.Context, key topicKey) error {
+	if key.pattern {
+		return sb.ps.PUnsubscribe(ctx, key.name)
+	}
+	return sb.ps.Unsubscribe(ctx, key.name)
+}
+
+// receive is the receive loop: it reads the connection, releases subscribe confirmations,
+// dispatches messages, and rides out disconnects (go-redis reconnects and resubscribes on the
+// next read).
+func (sb *subscriber) receive() {
+	defer close(sb.loop)
+	ctx := context.Background()
+	var lost time.Time
+	backoff := time.Duration(0)
+	for {
+		msg, err := sb.ps.Receive(ctx)
+		if sb.isClosed() {
+			return
+		}
+		if err != nil {
+			if lost.IsZero() {
+				lost = time.Now()
+				sb.c.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: pub/sub connection lost; reconnecting",
+					slog.String("error", err.Error()))
+			}
+			backoff = min(max(2*backoff, backoffMin), backoffMax)
+			t := time.NewTimer(backoff)
+			select {
+			case <-sb.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
+		}
+		backoff = 0
+		if !lost.IsZero() {
+			sb.reconnected(ctx, time.Since(lost))
+			lost = time.Time{}
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			sb.confirm(m)
+		case *redis.Message:
+			sb.dispatch(ctx, m)
+		}
+	}
+}
+
+func (sb *subscriber) isClosed() bool {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.closed
+}
+
+func (sb *subscriber) confirm(m *redis.Subscription) {
+	if m.Kind != "subscribe" && m.Kind != "psubscribe" {
+		return
+	}
+	key := topicKey{pattern: m.Kind == "psubscribe", name: m.Channel}
+	sb.mu.Lock()
+	if ch := sb.waiters[key]; ch != nil {
+		close(ch)
+		delete(sb.waiters, key)
+	}
+	sb.mu.Unlock()
+}
+
+func (sb *subscriber) reconnected(ctx context.Context, outage time.Duration) {
+	sb.mu.Lock()
+	n := len(sb.topics)
+	sb.mu.Unlock()
+	sb.c.logger.LogAttrs(ctx, slog.LevelInfo, "igniter store: pub/sub connection restored; resubscribed",
+		slog.Int("subscriptions", n), slog.Duration("outage", outage))
+	sig := ops.Signal{Kind: ops.SignalReconnected, Service: sb.c.service, N: int64(n), Duration: outage}
+	for _, o := range sb.c.observers {
+		o.Observe(ctx, sig)
+	}
+}
+
+// dispatch decodes a message once and offers it to every subscription of its topic. It never
+// blocks: a full buffer drops.
+func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
+	key := topicKey{pattern: msg.Pattern != "", name: msg.Channel}
+	if key.pattern {
+		key.name = msg.Pattern
+	}
+	sb.mu.Lock()
+	t := sb.topics[key]
+	var subs []*subscription
+	if t != nil {
+		subs = t.subs // never written in place
+	}
+	sb.mu.Unlock()
+	if len(subs) == 0 {
+		return
+	}
+	event := strings.TrimPrefix(msg.Channel, t.base)
+	m, err := events.DecodeMessage([]byte(msg.Payload), t.event, event, time.Now())
+	if err != nil {
+		for _, sub := range subs {
+			sub.report(ctx, ops.SignalMessageInvalid, err)
+		}
+		return
+	}
+	if v := sb.cfg.validation; v.Subscribe {
+		if s, ok := sb.cfg.registry.Lookup(m.Type); ok {
+			if issues := s.Validate(m.Data); len(issues) > 0 {
+				err := schema.Failed("events.subscribe", m.Type, issues)
+				for _, sub := range subs {
+					sub.report(ctx, ops.SignalMessageInvalid, err)
+				}
+				if !v.Lenient {
+					return
+				}
+			}
+		}
+	}
+	for _, sub := range subs {
+		sub.offer(ctx, m)
+	}
+}
+
+// close ends the loop and every subscription, then waits (up to closeGrace) for running
+// handlers.
+func (sb *subscriber) close(ctx context.Context) error {
+	sb.mu.Lock()
+	if sb.closed {
+		sb.mu.Unlock()
+		return nil
+	}
+	sb.closed = true
+	var subs []*subscription
+	for _, t := range sb.topics {
+		subs = append(subs, t.subs...)
+	}
+	sb.topics = map[topicKey]*topic{}
+	sb.mu.Unlock()
+	close(sb.stop)
+	err := sb.ps.Close()
+	if errors.Is(err, redis.ErrClosed) {
+		err = nil
+	}
+	<-sb.loop
+	for _, sub := range subs {
+		sub.shutdown()
+	}
+	done := make(chan struct{})
+	go func() { sb.wg.Wait(); close(done) }()
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		sb.c.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription handlers still running after Close; they ignore their ctx",
+			slog.Duration("waited", closeGrace))
+	}
+	if err != nil {
+		return mapError(ops.EventsUnsubscribe, err)
+	}
+	return nil
+}
+
+func errClosedEvents() error {
+	return ops.NewError(ops.CodeClosed, "events.subscribe", "the store is closed", nil)
+}
+
+// panicError is the cause of a STORE_HANDLER_FAILED from a panic.
+type panicError struct{ value any }
+
+func (p panicError) Error() string { return fmt.Sprintf("handler panicked: %v", p.value) }

@@ -1,0 +1,163 @@
+package client
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/ops"
+)
+
+// subscription is one handler on one topic, with its own goroutine and bounded buffer.
+type subscription struct {
+	s     *Store
+	event string
+	key   topicKey
+	h     events.Handler
+	cfg   events.SubscribeConfig
+	buf   chan events.Message
+
+	ctx    context.Context // canceled at Close; the handlers' ctx
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+
+	closeOnce sync.Once
+	closeErr  error
+	dropped   atomic.Uint64
+	dropping  atomic.Bool // a drop was reported and no message got through since
+}
+
+func newSubscription(s *Store, event string, h events.Handler, cfg events.SubscribeConfig) *subscription {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &subscription{s: s, event: event, h: h, cfg: cfg, buf: make(chan events.Message, cfg.Buffer), ctx: ctx, cancel: cancel}
+}
+
+// start runs the subscription's goroutine, counted by wg. The caller holds the subscriber's
+// mu and has checked that it is not closed, so Close waits for this goroutine.
+func (sub *subscription) start(wg *sync.WaitGroup) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sub.run()
+	}()
+}
+
+func (sub *subscription) run() {
+	for {
+		select {
+		case <-sub.ctx.Done():
+			return
+		case m := <-sub.buf:
+			sub.mu.Lock()
+			closed := sub.closed
+			sub.mu.Unlock()
+			if closed {
+				return
+			}
+			sub.handle(m)
+		}
+	}
+}
+
+func (sub *subscription) handle(m events.Message) {
+	ctx := sub.s.core.extract(sub.ctx, m.Trace)
+	start := time.Now()
+	err := sub.call(ctx, m)
+	if err == nil {
+		sub.s.signal(ctx, ops.Signal{Kind: ops.SignalDelivered, Name: sub.event, Duration: time.Since(start)})
+		return
+	}
+	if ops.HasCode(err, ops.CodeMessageInvalid) {
+		sub.report(ctx, ops.SignalMessageInvalid, err)
+		return
+	}
+	sub.report(ctx, ops.SignalHandlerFailed, &ops.Error{Code: ops.CodeHandlerFailed, Operation: "events.subscribe",
+		Status: 500, Category: ops.ErrFailed, Message: "subscription handler failed", Details: map[string]any{"event": sub.event}, Err: err})
+}
+
+// call runs the handler, turning a panic into an error.
+func (sub *subscription) call(ctx context.Context, m events.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError{r}
+		}
+	}()
+	return sub.h(ctx, m)
+}
+
+// offer queues m for the handler, or drops it when the buffer is full.
+func (sub *subscription) offer(ctx context.Context, m events.Message) {
+	select {
+	case sub.buf <- m:
+		if sub.dropping.Load() {
+			sub.dropping.Store(false)
+		}
+		return
+	default:
+	}
+	n := sub.dropped.Add(1)
+	sub.s.signal(ctx, ops.Signal{Kind: ops.SignalDropped, Name: sub.event, N: 1})
+	if sub.dropping.CompareAndSwap(false, true) {
+		err := &ops.Error{Code: ops.CodeSlowConsumer, Operation: "events.subscribe", Status: 500, Category: ops.ErrRejected,
+			Message: "subscription buffer full: messages dropped", Details: map[string]any{"event": sub.event, "dropped": n, "buffer": sub.cfg.Buffer}}
+		sub.s.core.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: slow subscription, dropping messages",
+			slog.String("event", sub.event), slog.Uint64("dropped_total", n), slog.Int("buffer", sub.cfg.Buffer))
+		sub.callback(ctx, err)
+	}
+}
+
+// report sends a failure to telemetry, the log and the error callback.
+func (sub *subscription) report(ctx context.Context, kind ops.SignalKind, err error) {
+	sub.s.signal(ctx, ops.Signal{Kind: kind, Name: sub.event, Err: err})
+	sub.s.core.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription "+kind.String(),
+		slog.String("event", sub.event), slog.String("code", string(ops.CodeOf(err))), slog.String("error", err.Error()))
+	sub.callback(ctx, err)
+}
+
+// callback calls OnError, recovering its panics.
+func (sub *subscription) callback(ctx context.Context, err error) {
+	if sub.cfg.OnError == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			sub.s.core.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription error callback panicked",
+				slog.String("event", sub.event), slog.Any("panic", r))
+		}
+	}()
+	sub.cfg.OnError(ctx, err)
+}
+
+// shutdown stops delivery: no handler call starts after it, and a running one's ctx is
+// canceled.
+func (sub *subscription) shutdown() {
+	sub.mu.Lock()
+	sub.closed = true
+	sub.mu.Unlock()
+	sub.cancel()
+}
+
+// Close unsubscribes (UNSUBSCRIBE when it was the channel's last subscription) and stops
+// delivery: no handler call starts after Close returns, and a running call's ctx is canceled.
+// Close does not wait for that call (so a handler may close its own subscription); Store.Close
+// does. Close is idempotent; calls after the first return the first's result.
+func (sub *subscription) Close() error {
+	sub.closeOnce.Do(func() {
+		sub.shutdown()
+		if !sub.s.core.closed.Load() {
+			sub.closeErr = sub.s.Events.unsubscribe(sub)
+		}
+	})
+	return sub.closeErr
+}
+
+// Event returns the subscribed event string.
+func (sub *subscription) Event() string { return sub.event }
+
+// Dropped returns how many messages were dropped because the buffer was full.
+func (sub *subscription) Dropped() uint64 { return sub.dropped.Load() }
