@@ -1,0 +1,351 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/ops"
+)
+
+// streamEnv is a store with service "api" on a real redis-server, a raw client to read back what
+// it wrote, and the server for MONITOR.
+type streamEnv struct {
+	srv *redistest.Server
+	st  *client.Store
+	raw *redis.Client
+}
+
+func newStreamEnv(t *testing.T, b func(*client.Builder) *client.Builder) streamEnv {
+	t.Helper()
+	srv := redistest.Start(t)
+	builder := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t)))
+	if b != nil {
+		builder = b(builder)
+	}
+	st, err := builder.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return streamEnv{srv: srv, st: st, raw: srv.Client(t)}
+}
+
+const streamKey = "igniter:store:api:streams:"
+
+// commands runs f under MONITOR and returns the store's commands (without handshakes).
+func (e streamEnv) commands(t *testing.T, f func()) [][]string {
+	t.Helper()
+	stop := e.srv.Monitor(t)
+	f()
+	var out [][]string
+	for _, c := range stop() {
+		if !goldenIgnored[strings.ToLower(c[0])] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func wantCommands(t *testing.T, got [][]string, want ...[]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("commands:\n got %q\nwant %q", got, want)
+	}
+	for i := range want {
+		if !sameCommand(want[i], got[i]) {
+			t.Fatalf("command %d:\n got %q\nwant %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestStreamsAppendOnRealRedis(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	var id string
+	cmds := e.commands(t, func() {
+		var err error
+		id, err = e.st.Streams.Append(ctx, "orders", map[string]any{"n": 1, "html": "<b>"}, client.AppendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	wantCommands(t, cmds, []string{"xadd", streamKey + "orders", "*", "data", `{"html":"<b>","n":1}`})
+	raw, err := e.raw.XRange(ctx, streamKey+"orders", "-", "+").Result()
+	if err != nil || len(raw) != 1 || raw[0].ID != id || !reflect.DeepEqual(raw[0].Values, map[string]any{"data": `{"html":"<b>","n":1}`}) {
+		t.Fatalf("stored %v %v, want one entry %s with data only", raw, err, id)
+	}
+
+	for i := range 5 {
+		if _, err := e.st.Streams.Append(ctx, "capped", i, client.AppendOptions{MaxLen: 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.raw.XLen(ctx, streamKey+"capped").Val(); n != 3 {
+		t.Fatalf("MAXLEN 3 kept %d entries", n)
+	}
+	cmds = e.commands(t, func() {
+		_, _ = e.st.Streams.Append(ctx, "capped", 5, client.AppendOptions{MaxLen: 3, Approximate: true})
+		_, _ = e.st.Streams.Append(ctx, "capped", 6, client.AppendOptions{Approximate: true}) // ignored without MaxLen
+	})
+	wantCommands(t, cmds,
+		[]string{"xadd", streamKey + "capped", "MAXLEN", "~", "3", "*", "data", "5"},
+		[]string{"xadd", streamKey + "capped", "*", "data", "6"})
+
+	if _, err := e.st.Streams.Append(ctx, "x", func() {}, client.AppendOptions{}); !ops.HasCode(err, ops.CodeSerializationFailed) {
+		t.Fatalf("unencodable message: %v", err)
+	}
+	if _, err := e.st.Streams.Append(ctx, "x", 1, client.AppendOptions{MaxLen: -1}); !errors.Is(err, ops.ErrInvalid) {
+		t.Fatalf("negative MaxLen: %v", err)
+	}
+}
+
+func TestStreamsRangeOnRealRedis(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	var ids []string
+	for i := range 4 {
+		id, err := e.st.Streams.Append(ctx, "r", map[string]int{"i": i}, client.AppendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	var fwd, rev, missing []client.StreamEntry
+	cmds := e.commands(t, func() {
+		fwd, _ = e.st.Streams.Range(ctx, "r", client.RangeOptions{Start: ids[1], Count: 2})
+		rev, _ = e.st.Streams.Range(ctx, "r", client.RangeOptions{Start: ids[1], End: ids[3], Reverse: true})
+		missing, _ = e.st.Streams.Range(ctx, "nope", client.RangeOptions{})
+	})
+	wantCommands(t, cmds,
+		[]string{"xrange", streamKey + "r", ids[1], "+", "COUNT", "2"},
+		[]string{"xrevrange", streamKey + "r", ids[3], ids[1]},
+		[]string{"xrange", streamKey + "nope", "-", "+"})
+	if got := entryIDs(fwd); !reflect.DeepEqual(got, ids[1:3]) {
+		t.Fatalf("forward ids %v, want %v", got, ids[1:3])
+	}
+	if got := entryIDs(rev); !reflect.DeepEqual(got, []string{ids[3], ids[2], ids[1]}) {
+		t.Fatalf("reverse ids %v", got)
+	}
+	if string(fwd[0].Message) != `{"i":1}` {
+		t.Fatalf("message %s", fwd[0].Message)
+	}
+	if missing == nil || len(missing) != 0 {
+		t.Fatalf("missing stream: %#v, want an empty list", missing)
+	}
+	b, _ := json.Marshal(missing)
+	if string(b) != "[]" {
+		t.Fatalf("missing stream marshals as %s, the original returns []", b)
+	}
+	typed, err := client.RangeAs[struct{ I int }](ctx, e.st.Streams, "r", client.RangeOptions{})
+	if err != nil || len(typed) != 4 || typed[3].Message.I != 3 || typed[3].ID != ids[3] {
+		t.Fatalf("RangeAs: %+v %v", typed, err)
+	}
+}
+
+// TestStreamEntriesParseAsTheOriginal writes entries with a raw client, as any producer could,
+// and reads them back through the store (spec §7).
+func TestStreamEntriesParseAsTheOriginal(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	key := streamKey + "mixed"
+	for _, fields := range [][]any{
+		{"data", `{"a":1}`},
+		{"data", "notjson"},
+		{"foo", "bar", "n", "1"},
+		{"data", "", "x", "y"},
+		{"data", "42", "trace", "t"},
+	} {
+		if err := e.raw.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: fields}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := e.st.Streams.Range(ctx, "mixed", client.RangeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"a":1}`, `{"data":"notjson"}`, `{"foo":"bar","n":"1"}`, `{"data":"","x":"y"}`, `42`}
+	for i, w := range want {
+		if string(entries[i].Message) != w {
+			t.Errorf("entry %d: message %s, want %s", i, entries[i].Message, w)
+		}
+	}
+	typed, err := client.RangeAs[map[string]int](ctx, e.st.Streams, "mixed", client.RangeOptions{})
+	if !ops.HasCode(err, ops.CodeDeserializationFailed) || len(typed) != 5 || typed[0].Message["a"] != 1 || typed[1].Err == nil {
+		t.Fatalf("RangeAs with undecodable entries: %+v %v", typed, err)
+	}
+}
+
+func TestStreamGroupsOnRealRedis(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	key := streamKey + "jobs"
+	g := e.st.Streams.Group("workers", "w1")
+
+	// Read before the group exists: NOGROUP, coded, wrapping the reply.
+	_, err := g.Read(ctx, "jobs", client.ReadOptions{})
+	var reply redis.Error
+	if !ops.HasCode(err, ops.CodeStreamReadFailed) || !errors.Is(err, ops.ErrFailed) || !errors.As(err, &reply) ||
+		!strings.HasPrefix(reply.Error(), "NOGROUP") {
+		t.Fatalf("read without a group: %v", err)
+	}
+
+	cmds := e.commands(t, func() {
+		if err := g.Ensure(ctx, "jobs", client.EnsureOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Ensure(ctx, "jobs", client.EnsureOptions{StartID: "$"}); err != nil {
+			t.Fatalf("second ensure (BUSYGROUP) is not an error: %v", err)
+		}
+	})
+	wantCommands(t, cmds,
+		[]string{"xgroup", "CREATE", key, "workers", "0", "MKSTREAM"},
+		[]string{"xgroup", "CREATE", key, "workers", "$", "MKSTREAM"})
+	groups := e.raw.XInfoGroups(ctx, key).Val()
+	if len(groups) != 1 || groups[0].LastDeliveredID != "0-0" {
+		t.Fatalf("groups %+v: ensure must keep the existing group's start id", groups)
+	}
+	if err := g.Ensure(ctx, "jobs2", client.EnsureOptions{StartID: "bad"}); !ops.HasCode(err, ops.CodeStreamGroupCreateFailed) {
+		t.Fatalf("ensure with a bad id: %v", err)
+	}
+
+	var ids []string
+	for i := range 3 {
+		id, _ := e.st.Streams.Append(ctx, "jobs", i, client.AppendOptions{})
+		ids = append(ids, id)
+	}
+	var first, rest, none []client.StreamEntry
+	cmds = e.commands(t, func() {
+		first, _ = g.Read(ctx, "jobs", client.ReadOptions{Count: 2})
+		rest, _ = g.Read(ctx, "jobs", client.ReadOptions{})
+		none, _ = g.Read(ctx, "jobs", client.ReadOptions{Block: 20 * time.Millisecond})
+	})
+	wantCommands(t, cmds,
+		[]string{"xreadgroup", "GROUP", "workers", "w1", "COUNT", "2", "STREAMS", key, ">"},
+		[]string{"xreadgroup", "GROUP", "workers", "w1", "STREAMS", key, ">"},
+		[]string{"xreadgroup", "GROUP", "workers", "w1", "block", "20", "STREAMS", key, ">"})
+	if got := append(entryIDs(first), entryIDs(rest)...); !reflect.DeepEqual(got, ids) || len(none) != 0 {
+		t.Fatalf("read %v then %v, want %v then nothing", got, none, ids)
+	}
+	if p := e.raw.XPending(ctx, key, "workers").Val(); p.Count != 3 || p.Consumers["w1"] != 3 {
+		t.Fatalf("pending after read: %+v", p)
+	}
+	lag, err := g.Lag(ctx, "jobs")
+	if err != nil || lag != (client.GroupLag{Lag: 0, Pending: 3}) {
+		t.Fatalf("lag %+v %v", lag, err)
+	}
+
+	var n int64
+	cmds = e.commands(t, func() {
+		n, err = g.Ack(ctx, "jobs", ids[0], ids[1])
+		_, _ = g.Ack(ctx, "jobs") // no ids: nothing sent
+	})
+	wantCommands(t, cmds, []string{"xack", key, "workers", ids[0], ids[1]})
+	if err != nil || n != 2 || e.raw.XPending(ctx, key, "workers").Val().Count != 1 {
+		t.Fatalf("ack: %d %v", n, err)
+	}
+	if n, err := e.st.Streams.Group("nogroup", "w").Ack(ctx, "jobs", ids[2]); n != 0 || err != nil {
+		t.Fatalf("ack on an unknown group: %d %v (Redis answers 0)", n, err)
+	}
+	typed, err := client.ReadAs[int](ctx, g, "jobs", client.ReadOptions{})
+	if err != nil || len(typed) != 0 {
+		t.Fatalf("ReadAs on nothing new: %v %v", typed, err)
+	}
+}
+
+func TestStreamNamesAreRequiredBeforeAnyCall(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	s := e.st.Streams
+	cmds := e.commands(t, func() {
+		for _, c := range []struct {
+			err  error
+			code ops.Code
+		}{
+			{errOf(s.Append(ctx, "", 1, client.AppendOptions{})), ops.CodeStreamNameRequired},
+			{errOf(s.Range(ctx, "", client.RangeOptions{})), ops.CodeStreamNameRequired},
+			{s.Group("g", "c").Ensure(ctx, "", client.EnsureOptions{}), ops.CodeStreamNameRequired},
+			{s.Group("", "c").Ensure(ctx, "x", client.EnsureOptions{}), ops.CodeStreamGroupRequired},
+			{errOf(s.Group("", "c").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamGroupRequired},
+			{errOf(s.Group("g", "").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamConsumerRequired},
+			{errOf(s.Group("", "c").Ack(ctx, "x", "1-0")), ops.CodeStreamGroupRequired},
+			{errOf(s.Group("g", "c").Lag(ctx, "")), ops.CodeStreamNameRequired},
+			{s.Group("g", "").Consume(ctx, "x", func(context.Context, client.StreamEntry) error { return nil }, client.ConsumeOptions{}), ops.CodeStreamConsumerRequired},
+		} {
+			if !ops.HasCode(c.err, c.code) || !errors.Is(c.err, ops.ErrInvalid) {
+				t.Errorf("got %v, want %s", c.err, c.code)
+			}
+		}
+	})
+	if len(cmds) != 0 {
+		t.Fatalf("bad names reached Redis: %q", cmds)
+	}
+}
+
+func errOf[T any](_ T, err error) error { return err }
+
+func entryIDs(entries []client.StreamEntry) []string {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+// TestBlockingReadDoesNotHoldUpOtherOps: the original runs XREADGROUP BLOCK on its only command
+// connection, so a kv.get waits for the read (spec §7). Here the Get returns while the read
+// still blocks.
+func TestBlockingReadDoesNotHoldUpOtherOps(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	g := e.st.Streams.Group("g", "c")
+	if err := g.Ensure(ctx, "idle", client.EnsureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	readDone := make(chan error, 1)
+	go func() {
+		entries, err := g.Read(ctx, "idle", client.ReadOptions{Block: 2 * time.Second})
+		if err == nil && len(entries) != 0 {
+			err = errors.New("the idle stream returned entries")
+		}
+		readDone <- err
+	}()
+	waitBlocked(t, e.raw, 1)
+	var v string
+	if _, err := e.st.KV.Get(ctx, "k", &v); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-readDone:
+		t.Fatalf("the blocking read ended (%v) before the Get returned", err)
+	default: // the Get returned first
+	}
+	if err := <-readDone; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitBlocked waits until the server reports n clients blocked in a command.
+func waitBlocked(t *testing.T, raw *redis.Client, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info := raw.Info(context.Background(), "clients").Val()
+		if strings.Contains(info, "blocked_clients:"+strconv.Itoa(n)+"\r") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no client blocked: %s", info)
+		}
+		time.Sleep(time.Millisecond) // polling the server's state: there is no signal to wait on
+	}
+}
