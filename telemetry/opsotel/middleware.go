@@ -1,0 +1,152 @@
+package opsotel
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/igniter-go/store/ops"
+)
+
+type mw struct {
+	tracer   trace.Tracer
+	duration metric.Float64Histogram
+	server   []attribute.KeyValue
+	// byKind[k] holds the precomputed options of kind k, one entry per service seen;
+	// copy-on-write, mu serialises writers.
+	byKind []atomic.Pointer[[]*kindAttrs]
+	mu     sync.Mutex
+}
+
+// kindAttrs are the per-(kind, service) values built once: the span name and start options,
+// and the metric attributes of a success.
+type kindAttrs struct {
+	service  string
+	name     string
+	start    []trace.SpanStartOption
+	attrs    []attribute.KeyValue // the metric attributes without error.type
+	okRecord []metric.RecordOption
+}
+
+// Middleware returns the tracing and metrics middleware. Put it in the outermost chain position
+// so the span covers retries (WithTracing does).
+//
+// The span is named "<db.operation.name> <group>" (e.g. "GET kv", "EVALSHA lease"), the
+// semantic conventions' "{operation} {target}" with the store group as target.
+func Middleware(opts ...Option) ops.Middleware {
+	c := config{buckets: DefaultBuckets}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.tp == nil {
+		c.tp = otel.GetTracerProvider()
+	}
+	if c.mp == nil {
+		c.mp = otel.GetMeterProvider()
+	}
+	m := &mw{tracer: c.tp.Tracer(ScopeName), byKind: make([]atomic.Pointer[[]*kindAttrs], len(ops.Kinds())+1)}
+	var err error
+	m.duration, err = c.mp.Meter(ScopeName).Float64Histogram(MetricOperationDuration,
+		metric.WithUnit("s"), metric.WithDescription("Duration of store operations, retries included."),
+		metric.WithExplicitBucketBoundaries(c.buckets...))
+	if err != nil {
+		otel.Handle(err) // the instrument still works (a no-op one is returned with the error)
+	}
+	if c.address != "" {
+		m.server = append(m.server, semconv.ServerAddress(c.address))
+		if c.port > 0 {
+			m.server = append(m.server, semconv.ServerPort(c.port))
+		}
+	}
+	return m.wrap
+}
+
+func (m *mw) wrap(next ops.Handler) ops.Handler {
+	return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+		ka := m.attrsOf(op.Kind, op.Service)
+		start := time.Now()
+		ctx, span := m.tracer.Start(ctx, ka.name, ka.start...)
+		if span.IsRecording() {
+			switch {
+			case op.ScopeDepth > 0 && op.Name != "":
+				span.SetAttributes(attribute.String(AttrScopeKey, op.ScopeKey), attribute.Int(AttrScopeDepth, op.ScopeDepth), attribute.String(AttrName, op.Name))
+			case op.ScopeDepth > 0:
+				span.SetAttributes(attribute.String(AttrScopeKey, op.ScopeKey), attribute.Int(AttrScopeDepth, op.ScopeDepth))
+			case op.Name != "":
+				span.SetAttributes(attribute.String(AttrName, op.Name))
+			}
+		}
+		res, err := next(ctx, op)
+		elapsed := time.Since(start).Seconds()
+		if err != nil && !errors.Is(err, ops.ErrNotFound) {
+			et := errorType(err)
+			span.SetAttributes(semconv.ErrorTypeKey.String(et))
+			span.SetStatus(codes.Error, et)
+			m.duration.Record(ctx, elapsed, metric.WithAttributes(append(slices.Clip(ka.attrs), semconv.ErrorTypeKey.String(et))...))
+		} else {
+			m.duration.Record(ctx, elapsed, ka.okRecord...)
+		}
+		span.End()
+		return res, err
+	}
+}
+
+// errorType is the STORE_* code of err, or _OTHER.
+func errorType(err error) string {
+	if c := ops.CodeOf(err); c != "" {
+		return string(c)
+	}
+	return semconv.ErrorTypeOther.Value.AsString()
+}
+
+func (m *mw) attrsOf(k ops.Kind, service string) *kindAttrs {
+	if int(k) >= len(m.byKind) {
+		k = ops.KindUnknown
+	}
+	if p := m.byKind[k].Load(); p != nil {
+		for _, a := range *p {
+			if a.service == service {
+				return a
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var list []*kindAttrs
+	if p := m.byKind[k].Load(); p != nil {
+		for _, a := range *p {
+			if a.service == service {
+				return a
+			}
+		}
+		list = slices.Clone(*p)
+	}
+	attrs := append([]attribute.KeyValue{
+		semconv.DBSystemNameRedis,
+		semconv.DBOperationName(k.Command()),
+	}, m.server...)
+	attrs = append(attrs,
+		attribute.String(AttrService, service),
+		attribute.String(AttrNamespace, k.Group()),
+		attribute.String(AttrOperation, k.Operation()))
+	a := &kindAttrs{
+		service:  service,
+		name:     k.Command() + " " + k.Group(),
+		start:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...)},
+		attrs:    attrs,
+		okRecord: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))},
+	}
+	list = append(list, a)
+	m.byKind[k].Store(&list)
+	return a
+}
