@@ -8,7 +8,13 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// Claim takes claims in the claim namespace.
+// Claim takes claims and leases in the claim namespace.
+//
+// A claim ([Claim.Once]) is the original's: the owner you pass, JSON-encoded, under
+// igniter:store:…:claim:<key>; [Claim.Release] gives it back only if you still own it. A lease
+// ([Claim.Acquire], [Claim.Hold]) lives in the same key, owned by a random token, and adds an
+// owner-checked extend, a wait-and-retry acquisition and a fencing token (lease.go). Claims and
+// leases on one key exclude each other.
 type Claim struct{ s *Store }
 
 // Once claims key for owner if nobody holds it, and reports whether this call got it. The owner
@@ -25,6 +31,31 @@ func (c Claim) Once(ctx context.Context, key string, owner any, ttl time.Duratio
 		} else {
 			op.Value, err = encode(ops.ClaimOnce, owner)
 		}
+	}
+	if err != nil {
+		_, err = s.reject(ctx, op, err)
+		return false, err
+	}
+	op.Key = s.prefix.Key(keyspace.NamespaceClaim, key)
+	res, err := s.do(ctx, op)
+	return res.Bool, err
+}
+
+// Release gives back the claim on key if owner holds it, and reports whether it did. It deletes
+// the key only when its stored value equals owner's JSON encoding, compared and deleted in one
+// Lua script, so it never deletes a claim that expired and was taken by someone else meanwhile.
+// It works on claims the original wrote (both store the owner as JSON).
+//
+// Nobody holding the claim (never taken, expired, released) is (false, nil). Another owner
+// holding it is (false, STORE_CLAIM_NOT_OWNER), an ops.ErrConflict.
+func (c Claim) Release(ctx context.Context, key string, owner any) (bool, error) {
+	s := c.s
+	op := s.op(ops.ClaimRelease)
+	var err error
+	if key == "" {
+		err = errKeyRequired(ops.ClaimRelease)
+	} else {
+		op.Value, err = encode(ops.ClaimRelease, owner)
 	}
 	if err != nil {
 		_, err = s.reject(ctx, op, err)

@@ -1,0 +1,182 @@
+package client
+
+import (
+	"context"
+	crand "crypto/rand"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/ops"
+)
+
+// DefaultRetryInterval is the pause between acquisition attempts of [Claim.Acquire] when
+// [AcquireOptions.Wait] is set and RetryInterval is not.
+const DefaultRetryInterval = 25 * time.Millisecond
+
+// AcquireOptions configure [Claim.Acquire]. The zero value tries once.
+type AcquireOptions struct {
+	// Wait is how long Acquire keeps trying while another owner holds the lease. 0 (default)
+	// tries once. The ctx can end the wait sooner.
+	Wait time.Duration
+	// RetryInterval is the pause between attempts while waiting; each pause is drawn at random
+	// between half of it and all of it, so waiters do not retry in step. Default
+	// [DefaultRetryInterval].
+	RetryInterval time.Duration
+}
+
+// Lease is a claim held by a random owner token until it expires, is released, or is lost.
+// Get one from [Claim.Acquire]. Its value in Redis is the JSON-encoded token under the claim key,
+// so [Claim.Once] on the same key fails while the lease is held, and [Claim.Release] with
+// [Lease.Token] releases it. A Lease is immutable and safe for concurrent use.
+type Lease struct {
+	s          *Store
+	key        string // the caller's key
+	redisKey   string
+	fenceKey   string
+	owner      []byte // the token as JSON: the stored value
+	token      string
+	fence      int64
+	ttl        time.Duration
+	acquiredAt time.Time // when the successful attempt was sent: the lease is valid until acquiredAt+ttl at most
+}
+
+// Key returns the key the lease was acquired on (without the store's prefix).
+func (l *Lease) Key() string { return l.key }
+
+// Token returns the lease's owner token: 26 random characters (128 bits from crypto/rand).
+// Treat it as a secret: whoever has it can release the lease. The store never puts it in
+// telemetry.
+func (l *Lease) Token() string { return l.token }
+
+// Fence returns the fencing token: a number that grows with every acquisition of the key, by
+// anyone, and never repeats (it survives expiry and release). Pass it to the storage the lease
+// guards and have that storage reject writes carrying a smaller token than one it has seen:
+// a holder that stalled past its expiry then cannot overwrite its successor's work.
+func (l *Lease) Fence() int64 { return l.fence }
+
+// TTL returns the lease's time to live, as acquired.
+func (l *Lease) TTL() time.Duration { return l.ttl }
+
+// String describes the lease without its token.
+func (l *Lease) String() string {
+	return "lease(fence " + strconv.FormatInt(l.fence, 10) + ", ttl " + l.ttl.String() + ")"
+}
+
+// Acquire takes a lease on key for ttl with a fresh random owner token, and returns it with its
+// fencing token. ttl must be positive (STORE_TTL_INVALID otherwise; sub-millisecond parts round
+// up). When another owner holds the key it fails with STORE_LEASE_NOT_ACQUIRED (an
+// ops.ErrConflict), after waiting up to opts.Wait for the holder to let go; a ctx that ends
+// while waiting gives STORE_CANCELED or STORE_TIMEOUT.
+//
+// Each attempt is one lease.acquire operation through the middleware chain: one Lua script that
+// sets the claim key (SET PX, only if absent) and increments the key's fence counter (see
+// fenceKey for its layout). An attempt that finds the lease taken succeeds with "not acquired",
+// as claim.once does; it is safe to retry (the store marks it idempotent).
+func (c Claim) Acquire(ctx context.Context, key string, ttl time.Duration, opts AcquireOptions) (*Lease, error) {
+	s := c.s
+	op := s.op(ops.LeaseAcquire)
+	token := crand.Text()
+	var err error
+	switch {
+	case key == "":
+		err = errKeyRequired(ops.LeaseAcquire)
+	case opts.Wait < 0 || opts.RetryInterval < 0:
+		err = ops.Invalid(ops.CodeConfigurationInvalid, ops.LeaseAcquire.Operation(),
+			"AcquireOptions.Wait and RetryInterval must not be negative", nil)
+	default:
+		op.TTL, err = leaseTTL(ops.LeaseAcquire, ttl)
+	}
+	if err == nil {
+		op.Value, err = encode(ops.LeaseAcquire, token)
+	}
+	if err != nil {
+		_, err = s.reject(ctx, op, err)
+		return nil, err
+	}
+	op.Key = s.prefix.Key(keyspace.NamespaceClaim, key)
+	op.Keys = []string{op.Key, fenceKey(op.Key)}
+	op.Idempotent = true
+
+	interval := opts.RetryInterval
+	if interval == 0 {
+		interval = DefaultRetryInterval
+	}
+	deadline := time.Now().Add(opts.Wait)
+	for {
+		sent := time.Now()
+		res, err := s.do(ctx, op)
+		if err != nil {
+			return nil, err
+		}
+		if res.Bool {
+			return &Lease{s: s, key: key, redisKey: op.Key, fenceKey: op.Keys[1], owner: op.Value, token: token,
+				fence: res.Int, ttl: op.TTL, acquiredAt: sent}, nil
+		}
+		left := time.Until(deadline)
+		if opts.Wait == 0 || left <= 0 {
+			return nil, ops.NewError(ops.CodeLeaseNotAcquired, ops.LeaseAcquire.Operation(), "the lease is held by another owner", nil)
+		}
+		if err := pause(ctx, min(jitter(interval), left)); err != nil {
+			return nil, ops.Failure(ops.LeaseAcquire, ops.ErrCanceled, err)
+		}
+	}
+}
+
+// Extend sets the lease to expire ttl from now, if it is still this lease's (an owner-checked
+// PEXPIRE in one Lua script). A lease that expired or is held by another owner is
+// STORE_LEASE_LOST; ttl must be positive. The lease's TTL() does not change.
+func (l *Lease) Extend(ctx context.Context, ttl time.Duration) error {
+	op := l.op(ops.LeaseExtend)
+	var err error
+	if op.TTL, err = leaseTTL(ops.LeaseExtend, ttl); err != nil {
+		_, err = l.s.reject(ctx, op, err)
+		return err
+	}
+	op.Idempotent = true // extending twice from "now" leaves the same expiry
+	_, err = l.s.do(ctx, op)
+	return err
+}
+
+// Release gives the lease back: it deletes the claim key only if it still holds this lease's
+// token (compare-and-delete in one Lua script). A lease that expired, was released already, or is
+// held by another owner is STORE_LEASE_LOST: whatever the lease guarded may have been touched by
+// someone else. The fence counter stays, so the next holder gets a larger token.
+func (l *Lease) Release(ctx context.Context) error {
+	_, err := l.s.do(ctx, l.op(ops.LeaseRelease))
+	return err
+}
+
+func (l *Lease) op(kind ops.Kind) ops.Op {
+	op := l.s.op(kind)
+	op.Key, op.Value = l.redisKey, l.owner
+	return op
+}
+
+// leaseTTL checks a lease TTL: positive, rounded up to whole milliseconds.
+func leaseTTL(kind ops.Kind, ttl time.Duration) (time.Duration, error) {
+	if ttl <= 0 {
+		return 0, ops.Invalid(ops.CodeTTLInvalid, kind.Operation(),
+			"A lease TTL must be positive, got "+ttl.String(), map[string]any{"ttl": ttl.String()})
+	}
+	return ttlOf(kind, ttl)
+}
+
+// jitter returns a random duration in [d/2, d].
+func jitter(d time.Duration) time.Duration {
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// pause waits d or until ctx ends, returning ctx's error then.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

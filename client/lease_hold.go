@@ -1,0 +1,106 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/igniter-go/store/ops"
+)
+
+// Hold acquires a lease on key for ttl (one attempt, as [Claim.Acquire] with zero options), runs
+// fn while holding it, and releases it; see [Lease.Hold]. A held key is
+// STORE_LEASE_NOT_ACQUIRED, and fn does not run. To wait for the key, Acquire with
+// [AcquireOptions.Wait] and call Hold on the lease.
+func (c Claim) Hold(ctx context.Context, key string, ttl time.Duration, fn func(ctx context.Context) error) error {
+	l, err := c.Acquire(ctx, key, ttl, AcquireOptions{})
+	if err != nil {
+		return err
+	}
+	return l.Hold(ctx, fn)
+}
+
+// Hold runs fn while a watchdog keeps the lease alive, then releases the lease (also when fn
+// panics; the panic goes on).
+//
+// The watchdog extends the lease to its TTL every TTL/3. As soon as an extension finds the lease
+// lost (STORE_LEASE_LOST: it expired or someone deleted or took it), or extensions have failed
+// for so long that the lease may have expired unseen, it cancels fn's ctx;
+// context.Cause(ctx) is then the STORE_LEASE_LOST error. fn must stop touching what the lease
+// guards when its ctx ends. Cancelling the caller's ctx also cancels fn's, but the watchdog keeps
+// the lease until fn returns.
+//
+// Hold returns fn's error, unless the lease was lost: then it returns the STORE_LEASE_LOST error
+// (joined with fn's error when fn failed with something other than the cancellation), because
+// fn's work may have overlapped another holder's. A failed final release is returned too
+// (joined with fn's error).
+func (l *Lease) Hold(ctx context.Context, fn func(ctx context.Context) error) error {
+	fnCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop, done := make(chan struct{}), make(chan struct{})
+	var lost error // written by the watchdog before it closes done
+	go func() {
+		defer close(done)
+		if lost = l.watch(ctx, stop); lost != nil {
+			cancel(lost)
+		}
+	}()
+	release := func() error {
+		close(stop)
+		<-done
+		// Release even when the caller's ctx has ended: the key must not stay held until expiry.
+		return l.Release(context.WithoutCancel(ctx))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = release()
+			panic(p)
+		}
+	}()
+	err := fn(fnCtx)
+	relErr := release()
+	if lost != nil {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return errors.Join(lost, err)
+		}
+		return lost
+	}
+	switch {
+	case relErr == nil:
+		return err
+	case err == nil:
+		return relErr
+	}
+	return errors.Join(err, relErr)
+}
+
+// watch extends the lease every TTL/3 until stop is closed, and returns the error that ends
+// ownership: STORE_LEASE_LOST from an extension, or a STORE_LEASE_LOST wrapping the last failure
+// when no extension succeeded in time to be sure the lease is still held. nil when stopped.
+func (l *Lease) watch(ctx context.Context, stop <-chan struct{}) error {
+	interval := max(l.ttl/3, time.Millisecond)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	validUntil := l.acquiredAt.Add(l.ttl) // the lease certainly expires by then unless extended
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-tick.C:
+		}
+		sent := time.Now()
+		// An extension that cannot finish before the lease would expire is useless: bound it.
+		ectx, cancel := context.WithDeadline(context.WithoutCancel(ctx), validUntil)
+		err := l.Extend(ectx, l.ttl)
+		cancel()
+		switch {
+		case err == nil:
+			validUntil = sent.Add(l.ttl)
+			continue
+		case errors.Is(err, ops.ErrConflict):
+			return err
+		case !time.Now().Add(interval).Before(validUntil):
+			return errLeaseLost(ops.LeaseExtend, err)
+		}
+	}
+}
