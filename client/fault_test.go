@@ -1,0 +1,247 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/middleware/breaker"
+	"github.com/igniter-go/store/ops"
+)
+
+// transitions turns the store's breaker signals into a channel of "from>to" strings.
+type transitions chan string
+
+func (c transitions) Observe(_ context.Context, s ops.Signal) {
+	if s.Kind == ops.SignalBreakerState {
+		select {
+		case c <- s.From + ">" + s.To:
+		default:
+		}
+	}
+}
+
+// await waits for the transition want, skipping others, for at most limit.
+func (c transitions) await(t *testing.T, want string, limit time.Duration) time.Time {
+	t.Helper()
+	deadline := time.After(limit)
+	for {
+		select {
+		case got := <-c:
+			if got == want {
+				return time.Now()
+			}
+		case <-deadline:
+			t.Fatalf("no breaker transition %s within %v", want, limit)
+		}
+	}
+}
+
+// faultLoad is the load of the fault test: workers alternating INCR and GET, recording every
+// outcome.
+type faultLoad struct {
+	st        *client.Store
+	incrOK    atomic.Int64 // increments whose reply arrived: applied exactly once
+	ambiguous atomic.Int64 // increments that failed, maybe after being sent: applied at most once
+	refused   atomic.Int64 // calls refused at dial: never sent
+	ok        atomic.Int64 // successful calls of both kinds
+	unexpect  atomic.Int64
+	lastErr   atomic.Value
+
+	mu          sync.Mutex
+	down        bool            // the server is down and the breaker has opened
+	rejections  []time.Duration // latencies of open-breaker rejections while down
+	downOthers  int             // other failures while down (failed probes)
+	restartedAt time.Time
+	firstOK     time.Time // the first success after the restart
+	milestones  []milestone
+}
+
+type milestone struct {
+	at   int64
+	done chan struct{}
+}
+
+// after returns a channel closed once n more calls have succeeded.
+func (l *faultLoad) after(n int64) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := milestone{at: l.ok.Load() + n, done: make(chan struct{})}
+	l.milestones = append(l.milestones, m)
+	return m.done
+}
+
+func (l *faultLoad) record(start time.Time, incr bool, err error) {
+	elapsed := time.Since(start)
+	switch {
+	case err == nil:
+		if incr {
+			l.incrOK.Add(1)
+		}
+		n := l.ok.Add(1)
+		l.mu.Lock()
+		if !l.restartedAt.IsZero() && l.firstOK.IsZero() {
+			l.firstOK = time.Now()
+		}
+		l.milestones = slices.DeleteFunc(l.milestones, func(m milestone) bool {
+			if n >= m.at {
+				close(m.done)
+				return true
+			}
+			return false
+		})
+		l.mu.Unlock()
+		return
+	case errors.Is(err, breaker.ErrOpen):
+		l.mu.Lock()
+		if l.down {
+			l.rejections = append(l.rejections, elapsed)
+		}
+		l.mu.Unlock()
+		return
+	case errors.Is(err, ops.ErrUnavailable):
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			l.refused.Add(1)
+		} else if incr {
+			l.ambiguous.Add(1)
+		}
+		l.mu.Lock()
+		if l.down {
+			l.downOthers++
+		}
+		l.mu.Unlock()
+		return
+	}
+	l.unexpect.Add(1)
+	l.lastErr.Store(err.Error())
+}
+
+func (l *faultLoad) run(ctx context.Context, workers int, wg *sync.WaitGroup) {
+	for w := range workers {
+		wg.Go(func() {
+			tick := time.NewTicker(2 * time.Millisecond) // pace: rejections are too fast to spin on
+			defer tick.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				start := time.Now()
+				if (i+w)%2 == 0 {
+					_, err := l.st.Counter.Increment(ctx, "hits")
+					if ctx.Err() != nil {
+						return // stopped mid-call
+					}
+					l.record(start, true, err)
+				} else {
+					var v int
+					_, err := l.st.KV.Get(ctx, "k", &v)
+					if ctx.Err() != nil {
+						return
+					}
+					l.record(start, false, err)
+				}
+			}
+		})
+	}
+}
+
+// TestFaultKillRestartUnderLoad kills a real redis-server (SIGKILL) under a load of concurrent
+// INCR and GET, and restarts it on the same port, with the store's default resilience. The
+// server runs with appendfsync always, so every acknowledged INCR survives the kill.
+func TestFaultKillRestartUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test")
+	}
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	raw := srv.Client(t)
+	tr := make(transitions, 1024)
+	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).WithObserver(tr).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bg := context.Background()
+	if err := st.KV.Set(bg, "k", 1, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	l := &faultLoad{st: st}
+	ctx, stop := context.WithCancel(bg)
+	var wg sync.WaitGroup
+	l.run(ctx, 8, &wg)
+	defer func() { stop(); wg.Wait() }()
+
+	<-l.after(200)
+	srv.Kill()
+	killed := time.Now()
+	opened := tr.await(t, "closed>open", 10*time.Second)
+	l.mu.Lock()
+	l.down = true
+	l.mu.Unlock()
+	// Stay down until a half-open probe has failed and the breaker re-opened.
+	tr.await(t, "half-open>open", 10*time.Second)
+	l.mu.Lock()
+	l.down = false
+	rejected := slices.Clone(l.rejections)
+	others := l.downOthers
+	l.mu.Unlock()
+
+	srv.Restart() // returns once the server accepts connections
+	restarted := time.Now()
+	l.mu.Lock()
+	l.restartedAt = restarted
+	l.mu.Unlock()
+	closed := tr.await(t, "half-open>closed", 10*time.Second)
+	<-l.after(200)
+	stop()
+	wg.Wait()
+
+	l.mu.Lock()
+	firstOK := l.firstOK
+	l.mu.Unlock()
+	recovered := max(closed.Sub(restarted), firstOK.Sub(restarted))
+	if closed.Sub(restarted) > 2*time.Second || firstOK.Sub(restarted) > 2*time.Second {
+		t.Errorf("recovery took %v after the server accepted connections (breaker closed after %v, first success after %v), want ≤ 2s",
+			recovered, closed.Sub(restarted), firstOK.Sub(restarted))
+	}
+
+	if len(rejected) == 0 {
+		t.Fatal("no call failed fast with the open-breaker error while the server was down")
+	}
+	if others > len(rejected) {
+		t.Errorf("while down, %d calls waited for Redis and only %d failed fast", others, len(rejected))
+	}
+	slices.Sort(rejected)
+	if n := l.unexpect.Load(); n > 0 {
+		t.Errorf("%d calls failed with an unexpected error, last: %v", n, l.lastErr.Load())
+	}
+
+	v, err := raw.Get(bg, "igniter:store:api:counter:hits").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter, _ := strconv.ParseInt(v, 10, 64)
+	okIncr, amb := l.incrOK.Load(), l.ambiguous.Load()
+	// Every acknowledged INCR is in the counter; an INCR whose reply was lost in the kill may or
+	// may not be. None is counted twice: nothing retries a write.
+	if counter < okIncr || counter > okIncr+amb {
+		t.Errorf("counter = %d, acknowledged increments = %d, ambiguous = %d: an INCR was lost or applied twice", counter, okIncr, amb)
+	}
+	t.Logf("down %v → breaker open after %v; %d calls rejected while down, median %v, p90 %v, max %v; %d failed probes/in-flight",
+		restarted.Sub(killed), opened.Sub(killed), len(rejected), rejected[len(rejected)/2], rejected[len(rejected)*9/10],
+		rejected[len(rejected)-1], others)
+	t.Logf("recovery: breaker closed %v and first success %v after the server accepted connections",
+		closed.Sub(restarted), firstOK.Sub(restarted))
+	t.Logf("INCR: counter %d = %d acknowledged + %d of %d ambiguous; %d refused at dial; %d successes in all",
+		counter, okIncr, counter-okIncr, amb, l.refused.Load(), l.ok.Load())
+}
