@@ -31,18 +31,24 @@ type mw struct {
 // kindAttrs are the per-(kind, service) values built once: the span name and start options,
 // and the metric attributes of a success.
 type kindAttrs struct {
-	service  string
-	name     string
-	start    []trace.SpanStartOption
-	attrs    []attribute.KeyValue // the metric attributes without error.type
-	okRecord []metric.RecordOption
+	service, scopeKey string
+	depth             int
+	name              string
+	start             []trace.SpanStartOption
+	metric            []attribute.KeyValue // the metric attributes without error.type
+	okRecord          []metric.RecordOption
+}
+
+func (a *kindAttrs) matches(op ops.Op) bool {
+	return a.service == op.Service && a.depth == op.ScopeDepth && (op.ScopeDepth == 0 || a.scopeKey == op.ScopeKey)
 }
 
 // Middleware returns the tracing and metrics middleware. Put it in the outermost chain position
 // so the span covers retries (WithTracing does).
 //
-// The span is named "<db.operation.name> <group>" (e.g. "GET kv", "EVALSHA lease"), the
-// semantic conventions' "{operation} {target}" with the store group as target.
+// The span is named after the store operation (kv.get, lease.acquire, stream.read), which
+// tells kv.expire from kv.touch where db.operation.name (EXPIRE) cannot. Its attributes are
+// built once per kind, service and scope key and reused, and the scope id is never one of them.
 func Middleware(opts ...Option) ops.Middleware {
 	c := config{buckets: DefaultBuckets}
 	for _, o := range opts {
@@ -73,18 +79,11 @@ func Middleware(opts ...Option) ops.Middleware {
 
 func (m *mw) wrap(next ops.Handler) ops.Handler {
 	return func(ctx context.Context, op ops.Op) (ops.Result, error) {
-		ka := m.attrsOf(op.Kind, op.Service)
+		ka := m.attrsOf(op)
 		start := time.Now()
 		ctx, span := m.tracer.Start(ctx, ka.name, ka.start...)
-		if span.IsRecording() {
-			switch {
-			case op.ScopeDepth > 0 && op.Name != "":
-				span.SetAttributes(attribute.String(AttrScopeKey, op.ScopeKey), attribute.Int(AttrScopeDepth, op.ScopeDepth), attribute.String(AttrName, op.Name))
-			case op.ScopeDepth > 0:
-				span.SetAttributes(attribute.String(AttrScopeKey, op.ScopeKey), attribute.Int(AttrScopeDepth, op.ScopeDepth))
-			case op.Name != "":
-				span.SetAttributes(attribute.String(AttrName, op.Name))
-			}
+		if op.Name != "" && span.IsRecording() {
+			span.SetAttributes(attribute.String(AttrName, op.Name))
 		}
 		res, err := next(ctx, op)
 		elapsed := time.Since(start).Seconds()
@@ -92,7 +91,7 @@ func (m *mw) wrap(next ops.Handler) ops.Handler {
 			et := errorType(err)
 			span.SetAttributes(semconv.ErrorTypeKey.String(et))
 			span.SetStatus(codes.Error, et)
-			m.duration.Record(ctx, elapsed, metric.WithAttributes(append(slices.Clip(ka.attrs), semconv.ErrorTypeKey.String(et))...))
+			m.duration.Record(ctx, elapsed, metric.WithAttributes(append(slices.Clip(ka.metric), semconv.ErrorTypeKey.String(et))...))
 		} else {
 			m.duration.Record(ctx, elapsed, ka.okRecord...)
 		}
@@ -109,13 +108,16 @@ func errorType(err error) string {
 	return semconv.ErrorTypeOther.Value.AsString()
 }
 
-func (m *mw) attrsOf(k ops.Kind, service string) *kindAttrs {
+// attrsOf returns the cached options of op's kind, service and scope, building them on first
+// use. Scope keys are the declared ones and depths are small, so the cache stays small.
+func (m *mw) attrsOf(op ops.Op) *kindAttrs {
+	k := op.Kind
 	if int(k) >= len(m.byKind) {
 		k = ops.KindUnknown
 	}
 	if p := m.byKind[k].Load(); p != nil {
 		for _, a := range *p {
-			if a.service == service {
+			if a.matches(op) {
 				return a
 			}
 		}
@@ -125,26 +127,28 @@ func (m *mw) attrsOf(k ops.Kind, service string) *kindAttrs {
 	var list []*kindAttrs
 	if p := m.byKind[k].Load(); p != nil {
 		for _, a := range *p {
-			if a.service == service {
+			if a.matches(op) {
 				return a
 			}
 		}
 		list = slices.Clone(*p)
 	}
-	attrs := append([]attribute.KeyValue{
+	common := append([]attribute.KeyValue{
 		semconv.DBSystemNameRedis,
 		semconv.DBOperationName(k.Command()),
 	}, m.server...)
-	attrs = append(attrs,
-		attribute.String(AttrService, service),
-		attribute.String(AttrNamespace, k.Group()),
-		attribute.String(AttrOperation, k.Operation()))
+	common = append(common, attribute.String(AttrService, op.Service), attribute.String(AttrNamespace, k.Group()))
+	span := slices.Clip(common)
+	if op.ScopeDepth > 0 {
+		span = append(span, attribute.String(AttrScopeKey, op.ScopeKey), attribute.Int(AttrScopeDepth, op.ScopeDepth))
+	}
+	met := append(slices.Clip(common), attribute.String(AttrOperation, k.Operation()))
 	a := &kindAttrs{
-		service:  service,
-		name:     k.Command() + " " + k.Group(),
-		start:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...)},
-		attrs:    attrs,
-		okRecord: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))},
+		service: op.Service, scopeKey: op.ScopeKey, depth: op.ScopeDepth,
+		name:     k.Operation(),
+		start:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(span...)},
+		metric:   met,
+		okRecord: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(met...))},
 	}
 	list = append(list, a)
 	m.byKind[k].Store(&list)

@@ -66,7 +66,7 @@ func TestOneClientSpanPerOpWithSemanticConventions(t *testing.T) {
 		t.Fatalf("%d spans for %d attempts", len(spans), calls)
 	}
 	s := spans[0]
-	if s.Name() != "GET kv" || s.SpanKind() != trace.SpanKindClient || s.Status().Code != codes.Unset {
+	if s.Name() != "kv.get" || s.SpanKind() != trace.SpanKindClient || s.Status().Code != codes.Unset {
 		t.Fatalf("span %q kind %v status %v", s.Name(), s.SpanKind(), s.Status())
 	}
 	if inner.SpanID() != s.SpanContext().SpanID() {
@@ -74,7 +74,7 @@ func TestOneClientSpanPerOpWithSemanticConventions(t *testing.T) {
 	}
 	want := map[string]string{
 		"db.system.name": "redis", "db.operation.name": "GET", "server.address": "cache.internal", "server.port": "6380",
-		"igniter.store.service": "shop", "igniter.store.namespace": "kv", "igniter.store.operation": "kv.get",
+		"igniter.store.service": "shop", "igniter.store.namespace": "kv",
 		"igniter.store.scope_key": "tenant", "igniter.store.scope_depth": "1",
 	}
 	got := attrMap(s.Attributes())

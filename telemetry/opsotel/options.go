@@ -42,7 +42,7 @@ var DefaultBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 const (
 	AttrService    = "igniter.store.service"
 	AttrNamespace  = "igniter.store.namespace" // the operation group: kv, counter, claim, lease…
-	AttrOperation  = "igniter.store.operation" // kv.get, claim.once…
+	AttrOperation  = "igniter.store.operation" // kv.get, claim.once… (metric only: it is the span name)
 	AttrScopeKey   = "igniter.store.scope_key"
 	AttrScopeDepth = "igniter.store.scope_depth"
 	AttrName       = "igniter.store.name" // event string or stream name (publish, subscribe, stream ops)
