@@ -129,3 +129,9 @@ func TestEventsPublishSubscribeRoundTrip(t *testing.T) {
 		t.Fatalf("unscoped subscriber got %s, want u3", m.Data)
 	}
 }
+
+// timeout returns a channel that fires when a test has waited too long for a signal.
+func timeout(t *testing.T) <-chan time.Time {
+	t.Helper()
+	return time.After(10 * time.Second)
+}
