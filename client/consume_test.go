@@ -19,19 +19,19 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// signalLog counts the signals a store reports, and calls on for each.
-type signalLog struct {
+// streamSignals counts the signals a store reports, and calls on for each.
+type streamSignals struct {
 	mu     sync.Mutex
 	counts map[ops.SignalKind]int
 	last   map[ops.SignalKind]ops.Signal
 	on     func(ops.Signal)
 }
 
-func newSignalLog(on func(ops.Signal)) *signalLog {
-	return &signalLog{counts: map[ops.SignalKind]int{}, last: map[ops.SignalKind]ops.Signal{}, on: on}
+func newStreamSignals(on func(ops.Signal)) *streamSignals {
+	return &streamSignals{counts: map[ops.SignalKind]int{}, last: map[ops.SignalKind]ops.Signal{}, on: on}
 }
 
-func (l *signalLog) Observe(_ context.Context, s ops.Signal) {
+func (l *streamSignals) Observe(_ context.Context, s ops.Signal) {
 	l.mu.Lock()
 	l.counts[s.Kind]++
 	l.last[s.Kind] = s
@@ -41,13 +41,13 @@ func (l *signalLog) Observe(_ context.Context, s ops.Signal) {
 	}
 }
 
-func (l *signalLog) count(k ops.SignalKind) int {
+func (l *streamSignals) count(k ops.SignalKind) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.counts[k]
 }
 
-func (l *signalLog) lastOf(k ops.SignalKind) ops.Signal {
+func (l *streamSignals) lastOf(k ops.SignalKind) ops.Signal {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.last[k]
@@ -59,7 +59,7 @@ func fastConsume(concurrency int, maxDeliveries int64) client.ConsumeOptions {
 		ClaimInterval: 20 * time.Millisecond, MaxDeliveries: maxDeliveries, LagInterval: 10 * time.Millisecond}
 }
 
-func readDeadLetters(t *testing.T, raw *redis.Client, key string) []client.DeadLetter {
+func readStreamDeadLetters(t *testing.T, raw *redis.Client, key string) []client.DeadLetter {
 	t.Helper()
 	msgs, err := raw.XRange(context.Background(), key, "-", "+").Result()
 	if err != nil {
@@ -85,7 +85,7 @@ func TestConsumeAcksRetriesAndDeadLetters(t *testing.T) {
 			once.Do(func() { close(done) })
 		}
 	}
-	log := newSignalLog(func(s ops.Signal) {
+	log := newStreamSignals(func(s ops.Signal) {
 		if s.Kind == ops.SignalDeadLettered {
 			deadLettered.Store(true)
 			check()
@@ -142,7 +142,7 @@ func TestConsumeAcksRetriesAndDeadLetters(t *testing.T) {
 	if p := e.raw.XPending(ctx, key, "g").Val(); p.Count != 0 {
 		t.Fatalf("pending after the loop: %+v", p)
 	}
-	dl := readDeadLetters(t, e.raw, key+":dead")
+	dl := readStreamDeadLetters(t, e.raw, key+":dead")
 	if len(dl) != 1 || dl[0].ID != ids["poison"] || dl[0].Deliveries != 3 || !strings.Contains(dl[0].Error, "poison pill") ||
 		string(dl[0].Message) != `"poison"` || dl[0].Stream != "jobs" || dl[0].Group != "g" || dl[0].Consumer != "c1" {
 		t.Fatalf("dead letters: %+v", dl)
@@ -167,7 +167,7 @@ func TestConsumeAcksRetriesAndDeadLetters(t *testing.T) {
 }
 
 func TestConsumeAsDeadLettersUndecodableAtOnce(t *testing.T) {
-	log := newSignalLog(nil)
+	log := newStreamSignals(nil)
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithObserver(log) })
 	ctx := context.Background()
 	bad, _ := e.st.Streams.Append(ctx, "typed", "not a number", client.AppendOptions{})
@@ -189,7 +189,7 @@ func TestConsumeAsDeadLettersUndecodableAtOnce(t *testing.T) {
 	if err := <-result; err != nil {
 		t.Fatal(err)
 	}
-	dl := readDeadLetters(t, e.raw, streamKey+"typed:dead")
+	dl := readStreamDeadLetters(t, e.raw, streamKey+"typed:dead")
 	if len(dl) != 1 || dl[0].ID != bad || dl[0].Deliveries != 1 || !strings.Contains(dl[0].Error, string(ops.CodeMessageInvalid)) {
 		t.Fatalf("dead letters: %+v", dl)
 	}
@@ -198,30 +198,30 @@ func TestConsumeAsDeadLettersUndecodableAtOnce(t *testing.T) {
 	}
 }
 
-// fakeCarrier carries a context value as the trace field.
-type fakeCarrier struct{}
+// streamCarrier carries a context value as the trace field.
+type streamCarrier struct{}
 
-type traceKey struct{}
+type streamTraceKey struct{}
 
-func (fakeCarrier) Inject(ctx context.Context) string {
-	s, _ := ctx.Value(traceKey{}).(string)
+func (streamCarrier) Inject(ctx context.Context) string {
+	s, _ := ctx.Value(streamTraceKey{}).(string)
 	return s
 }
 
-func (fakeCarrier) Extract(ctx context.Context, carried string) context.Context {
-	return context.WithValue(ctx, traceKey{}, carried)
+func (streamCarrier) Extract(ctx context.Context, carried string) context.Context {
+	return context.WithValue(ctx, streamTraceKey{}, carried)
 }
 
 func TestStreamEntriesCarryTraceContext(t *testing.T) {
-	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithTraceCarrier(fakeCarrier{}) })
-	ctx := context.WithValue(context.Background(), traceKey{}, "trace-1")
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithTraceCarrier(streamCarrier{}) })
+	ctx := context.WithValue(context.Background(), streamTraceKey{}, "trace-1")
 	var cmds [][]string
 	cmds = e.commands(t, func() {
 		if _, err := e.st.Streams.Append(ctx, "traced", map[string]int{"a": 1}, client.AppendOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	})
-	wantCommands(t, cmds, []string{"xadd", streamKey + "traced", "*", "data", `{"a":1}`, "trace", "trace-1"})
+	wantStreamCommands(t, cmds, []string{"xadd", streamKey + "traced", "*", "data", `{"a":1}`, "trace", "trace-1"})
 	entries, _ := e.st.Streams.Range(ctx, "traced", client.RangeOptions{})
 	if len(entries) != 1 || string(entries[0].Message) != `{"a":1}` {
 		t.Fatalf("the trace field must not change the message: %+v", entries)
@@ -232,7 +232,7 @@ func TestStreamEntriesCarryTraceContext(t *testing.T) {
 	result := make(chan error, 1)
 	go func() {
 		result <- e.st.Streams.Group("g", "c").Consume(cctx, "traced", func(ctx context.Context, _ client.StreamEntry) error {
-			got <- ctx.Value(traceKey{})
+			got <- ctx.Value(streamTraceKey{})
 			return nil
 		}, fastConsume(1, 3))
 	}()
@@ -266,7 +266,7 @@ func TestCloseStopsConsumersAndBlockingReads(t *testing.T) {
 		_, err := g.Read(ctx, "s", client.ReadOptions{Block: time.Minute})
 		read <- err
 	}()
-	waitBlocked(t, srv.Client(t), 2)
+	waitStreamBlocked(t, srv.Client(t), 2)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestBlockingReadsAreBounded(t *testing.T) {
 		_, err := g.Read(ctx, "s", client.ReadOptions{Block: time.Minute})
 		first <- err
 	}()
-	waitBlocked(t, e.raw, 1)
+	waitStreamBlocked(t, e.raw, 1)
 	qctx, cancel := context.WithCancel(ctx)
 	second := make(chan error, 1)
 	go func() {
@@ -312,12 +312,12 @@ func TestBlockingReadsAreBounded(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	if n := blockedClients(t, e.raw); n != 0 {
+	if n := streamBlockedClients(t, e.raw); n != 0 {
 		t.Fatalf("%d clients still blocked: the queued read reached Redis", n)
 	}
 }
 
-func blockedClients(t *testing.T, raw *redis.Client) int {
+func streamBlockedClients(t *testing.T, raw *redis.Client) int {
 	info := raw.Info(context.Background(), "clients").Val()
 	var n int
 	for _, line := range strings.Split(info, "\r\n") {
@@ -446,7 +446,7 @@ func TestConsumeChaos(t *testing.T) {
 	if len(groups) != 1 || groups[0].Lag != 0 || groups[0].Pending != 0 {
 		t.Fatalf("group after the run: %+v (every entry delivered and acked)", groups)
 	}
-	dl := readDeadLetters(t, raw, key+":dead")
+	dl := readStreamDeadLetters(t, raw, key+":dead")
 	if len(dl) == 0 {
 		t.Fatal("the poison entry is not in the dead-letter stream")
 	}

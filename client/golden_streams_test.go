@@ -9,21 +9,21 @@ import (
 	"github.com/igniter-go/store/client"
 )
 
-var streamID = regexp.MustCompile(`^\d+-\d+$`)
+var streamIDPattern = regexp.MustCompile(`^\d+-\d+$`)
 
-// maskID returns "<id>", as the golden file masks ids, after checking id is one.
-func maskID(t *testing.T, id string) string {
+// maskStreamID returns "<id>", as the golden file masks ids, after checking id is one.
+func maskStreamID(t *testing.T, id string) string {
 	t.Helper()
-	if !streamID.MatchString(id) {
+	if !streamIDPattern.MatchString(id) {
 		t.Fatalf("%q is not a stream id", id)
 	}
 	return "<id>"
 }
 
-func maskEntries(t *testing.T, entries []client.StreamEntry) []client.StreamEntry {
+func maskStreamEntries(t *testing.T, entries []client.StreamEntry) []client.StreamEntry {
 	out := make([]client.StreamEntry, len(entries))
 	for i, e := range entries {
-		e.ID = maskID(t, e.ID)
+		e.ID = maskStreamID(t, e.ID)
 		out[i] = e
 	}
 	return out
@@ -40,7 +40,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return maskID(t, id), nil
+			return maskStreamID(t, id), nil
 		}
 	}
 	for name, a := range map[string]goldenAction{
@@ -49,11 +49,11 @@ func init() {
 		"streams.append.plain":  appendTo(false, "plain", "str", client.AppendOptions{}),
 		"streams.range": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
 			entries, err := env.scoped.Streams.Range(ctx, "audit", client.RangeOptions{})
-			return maskEntries(t, entries), err
+			return maskStreamEntries(t, entries), err
 		},
 		"streams.range.reverse": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
 			entries, err := env.scoped.Streams.Range(ctx, "audit", client.RangeOptions{Count: 1, Reverse: true})
-			return maskEntries(t, entries), err
+			return maskStreamEntries(t, entries), err
 		},
 		"streams.group.ensure": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
 			g := env.scoped.Streams.Group("workers", "w1")

@@ -56,7 +56,7 @@ func (e streamEnv) commands(t *testing.T, f func()) [][]string {
 	return out
 }
 
-func wantCommands(t *testing.T, got [][]string, want ...[]string) {
+func wantStreamCommands(t *testing.T, got [][]string, want ...[]string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("commands:\n got %q\nwant %q", got, want)
@@ -79,7 +79,7 @@ func TestStreamsAppendOnRealRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	wantCommands(t, cmds, []string{"xadd", streamKey + "orders", "*", "data", `{"html":"<b>","n":1}`})
+	wantStreamCommands(t, cmds, []string{"xadd", streamKey + "orders", "*", "data", `{"html":"<b>","n":1}`})
 	raw, err := e.raw.XRange(ctx, streamKey+"orders", "-", "+").Result()
 	if err != nil || len(raw) != 1 || raw[0].ID != id || !reflect.DeepEqual(raw[0].Values, map[string]any{"data": `{"html":"<b>","n":1}`}) {
 		t.Fatalf("stored %v %v, want one entry %s with data only", raw, err, id)
@@ -97,7 +97,7 @@ func TestStreamsAppendOnRealRedis(t *testing.T) {
 		_, _ = e.st.Streams.Append(ctx, "capped", 5, client.AppendOptions{MaxLen: 3, Approximate: true})
 		_, _ = e.st.Streams.Append(ctx, "capped", 6, client.AppendOptions{Approximate: true}) // ignored without MaxLen
 	})
-	wantCommands(t, cmds,
+	wantStreamCommands(t, cmds,
 		[]string{"xadd", streamKey + "capped", "MAXLEN", "~", "3", "*", "data", "5"},
 		[]string{"xadd", streamKey + "capped", "*", "data", "6"})
 
@@ -126,14 +126,14 @@ func TestStreamsRangeOnRealRedis(t *testing.T) {
 		rev, _ = e.st.Streams.Range(ctx, "r", client.RangeOptions{Start: ids[1], End: ids[3], Reverse: true})
 		missing, _ = e.st.Streams.Range(ctx, "nope", client.RangeOptions{})
 	})
-	wantCommands(t, cmds,
+	wantStreamCommands(t, cmds,
 		[]string{"xrange", streamKey + "r", ids[1], "+", "COUNT", "2"},
 		[]string{"xrevrange", streamKey + "r", ids[3], ids[1]},
 		[]string{"xrange", streamKey + "nope", "-", "+"})
-	if got := entryIDs(fwd); !reflect.DeepEqual(got, ids[1:3]) {
+	if got := streamEntryIDs(fwd); !reflect.DeepEqual(got, ids[1:3]) {
 		t.Fatalf("forward ids %v, want %v", got, ids[1:3])
 	}
-	if got := entryIDs(rev); !reflect.DeepEqual(got, []string{ids[3], ids[2], ids[1]}) {
+	if got := streamEntryIDs(rev); !reflect.DeepEqual(got, []string{ids[3], ids[2], ids[1]}) {
 		t.Fatalf("reverse ids %v", got)
 	}
 	if string(fwd[0].Message) != `{"i":1}` {
@@ -207,7 +207,7 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 			t.Fatalf("second ensure (BUSYGROUP) is not an error: %v", err)
 		}
 	})
-	wantCommands(t, cmds,
+	wantStreamCommands(t, cmds,
 		[]string{"xgroup", "CREATE", key, "workers", "0", "MKSTREAM"},
 		[]string{"xgroup", "CREATE", key, "workers", "$", "MKSTREAM"})
 	groups := e.raw.XInfoGroups(ctx, key).Val()
@@ -229,11 +229,11 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 		rest, _ = g.Read(ctx, "jobs", client.ReadOptions{})
 		none, _ = g.Read(ctx, "jobs", client.ReadOptions{Block: 20 * time.Millisecond})
 	})
-	wantCommands(t, cmds,
+	wantStreamCommands(t, cmds,
 		[]string{"xreadgroup", "GROUP", "workers", "w1", "COUNT", "2", "STREAMS", key, ">"},
 		[]string{"xreadgroup", "GROUP", "workers", "w1", "STREAMS", key, ">"},
 		[]string{"xreadgroup", "GROUP", "workers", "w1", "block", "20", "STREAMS", key, ">"})
-	if got := append(entryIDs(first), entryIDs(rest)...); !reflect.DeepEqual(got, ids) || len(none) != 0 {
+	if got := append(streamEntryIDs(first), streamEntryIDs(rest)...); !reflect.DeepEqual(got, ids) || len(none) != 0 {
 		t.Fatalf("read %v then %v, want %v then nothing", got, none, ids)
 	}
 	if p := e.raw.XPending(ctx, key, "workers").Val(); p.Count != 3 || p.Consumers["w1"] != 3 {
@@ -249,7 +249,7 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 		n, err = g.Ack(ctx, "jobs", ids[0], ids[1])
 		_, _ = g.Ack(ctx, "jobs") // no ids: nothing sent
 	})
-	wantCommands(t, cmds, []string{"xack", key, "workers", ids[0], ids[1]})
+	wantStreamCommands(t, cmds, []string{"xack", key, "workers", ids[0], ids[1]})
 	if err != nil || n != 2 || e.raw.XPending(ctx, key, "workers").Val().Count != 1 {
 		t.Fatalf("ack: %d %v", n, err)
 	}
@@ -271,14 +271,14 @@ func TestStreamNamesAreRequiredBeforeAnyCall(t *testing.T) {
 			err  error
 			code ops.Code
 		}{
-			{errOf(s.Append(ctx, "", 1, client.AppendOptions{})), ops.CodeStreamNameRequired},
-			{errOf(s.Range(ctx, "", client.RangeOptions{})), ops.CodeStreamNameRequired},
+			{streamErr(s.Append(ctx, "", 1, client.AppendOptions{})), ops.CodeStreamNameRequired},
+			{streamErr(s.Range(ctx, "", client.RangeOptions{})), ops.CodeStreamNameRequired},
 			{s.Group("g", "c").Ensure(ctx, "", client.EnsureOptions{}), ops.CodeStreamNameRequired},
 			{s.Group("", "c").Ensure(ctx, "x", client.EnsureOptions{}), ops.CodeStreamGroupRequired},
-			{errOf(s.Group("", "c").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamGroupRequired},
-			{errOf(s.Group("g", "").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamConsumerRequired},
-			{errOf(s.Group("", "c").Ack(ctx, "x", "1-0")), ops.CodeStreamGroupRequired},
-			{errOf(s.Group("g", "c").Lag(ctx, "")), ops.CodeStreamNameRequired},
+			{streamErr(s.Group("", "c").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamGroupRequired},
+			{streamErr(s.Group("g", "").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamConsumerRequired},
+			{streamErr(s.Group("", "c").Ack(ctx, "x", "1-0")), ops.CodeStreamGroupRequired},
+			{streamErr(s.Group("g", "c").Lag(ctx, "")), ops.CodeStreamNameRequired},
 			{s.Group("g", "").Consume(ctx, "x", func(context.Context, client.StreamEntry) error { return nil }, client.ConsumeOptions{}), ops.CodeStreamConsumerRequired},
 		} {
 			if !ops.HasCode(c.err, c.code) || !errors.Is(c.err, ops.ErrInvalid) {
@@ -291,9 +291,9 @@ func TestStreamNamesAreRequiredBeforeAnyCall(t *testing.T) {
 	}
 }
 
-func errOf[T any](_ T, err error) error { return err }
+func streamErr[T any](_ T, err error) error { return err }
 
-func entryIDs(entries []client.StreamEntry) []string {
+func streamEntryIDs(entries []client.StreamEntry) []string {
 	ids := make([]string, len(entries))
 	for i, e := range entries {
 		ids[i] = e.ID
@@ -319,7 +319,7 @@ func TestBlockingReadDoesNotHoldUpOtherOps(t *testing.T) {
 		}
 		readDone <- err
 	}()
-	waitBlocked(t, e.raw, 1)
+	waitStreamBlocked(t, e.raw, 1)
 	var v string
 	if _, err := e.st.KV.Get(ctx, "k", &v); err != nil {
 		t.Fatal(err)
@@ -334,8 +334,8 @@ func TestBlockingReadDoesNotHoldUpOtherOps(t *testing.T) {
 	}
 }
 
-// waitBlocked waits until the server reports n clients blocked in a command.
-func waitBlocked(t *testing.T, raw *redis.Client, n int) {
+// waitStreamBlocked waits until the server reports n clients blocked in a command.
+func waitStreamBlocked(t *testing.T, raw *redis.Client, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
