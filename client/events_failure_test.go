@@ -1,0 +1,304 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/middleware/schema"
+	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/storetest"
+)
+
+// A handler that panics on every message and one that blocks until its ctx ends do not stop a
+// third subscription from receiving everything; the panics are reported; Close ends it all
+// (goleak in TestMain checks no goroutine is left).
+func TestEventsPanickingAndBlockingHandlers(t *testing.T) {
+	obs, failed := signalsOf(ops.SignalHandlerFailed)
+	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder { return b.WithObserver(obs) }))
+	ctx := context.Background()
+
+	panics := newErrSink()
+	_, err := st.Events.Subscribe(ctx, "jobs:done", func(context.Context, events.Message) error {
+		panic("boom")
+	}, panics.option())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := make(chan struct{}, 1)
+	drops := newErrSink()
+	blocker, err := st.Events.Subscribe(ctx, "jobs:done", func(ctx context.Context, _ events.Message) error {
+		blocked <- struct{}{}
+		<-ctx.Done() // blocks until the subscription or the store closes
+		return ctx.Err()
+	}, events.WithBuffer(2), drops.option())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := newInbox()
+	if _, err := st.Events.Subscribe(ctx, "jobs:done", good.handler); err != nil {
+		t.Fatal(err)
+	}
+	other := newInbox()
+	if _, err := st.Events.Subscribe(ctx, "jobs:other", other.handler); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 50
+	for i := range n {
+		if err := st.Events.Publish(ctx, "jobs:done", i); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			<-blocked // the blocker now holds message 0
+		}
+	}
+	if err := st.Events.Publish(ctx, "jobs:other", "x"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if m := good.next(t); string(m.Data) != itoa(i) {
+			t.Fatalf("good handler: message %d = %s", i, m.Data)
+		}
+	}
+	if m := other.next(t); string(m.Data) != `"x"` {
+		t.Fatalf("other channel: %s", m.Data)
+	}
+	for range n {
+		err := panics.next(t)
+		if ops.CodeOf(err) != ops.CodeHandlerFailed || !strings.Contains(err.Error(), "boom") || !errors.Is(err, ops.ErrFailed) {
+			t.Fatalf("panic reported as %v", err)
+		}
+	}
+	if sig := <-failed; sig.Name != "jobs:done" || ops.CodeOf(sig.Err) != ops.CodeHandlerFailed {
+		t.Fatalf("handler_failed signal = %+v", sig)
+	}
+	// The blocker holds 1 message, its buffer 2 more; the rest were dropped, counted and
+	// reported once per burst.
+	if err := drops.next(t); ops.CodeOf(err) != ops.CodeSlowConsumer || !errors.Is(err, ops.ErrRejected) {
+		t.Fatalf("drop reported as %v", err)
+	}
+	if got := blocker.Dropped(); got != n-3 {
+		t.Fatalf("Dropped() = %d, want %d", got, n-3)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := blocker.Close(); err != nil {
+		t.Fatalf("Close after store Close: %v", err)
+	}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// A message that is not JSON is reported, never delivered, and delivery goes on.
+func TestEventsInvalidInboundReported(t *testing.T) {
+	obs, invalid := signalsOf(ops.SignalMessageInvalid)
+	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder { return b.WithObserver(obs) }))
+	ctx := context.Background()
+	box, errs := newInbox(), newErrSink()
+	if _, err := st.Events.Subscribe(ctx, "user:*", box.handler, errs.option()); err != nil {
+		t.Fatal(err)
+	}
+	channel := "igniter:store:test:events:user:created"
+	for _, raw := range []string{"not json", `{"broken"`, `7`} {
+		if err := st.Client.Publish(ctx, channel, raw).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := errs.next(t); ops.CodeOf(err) != ops.CodeMessageInvalid {
+			t.Fatalf("reported %v", err)
+		}
+	}
+	if sig := <-invalid; sig.Name != "user:*" || sig.Err == nil {
+		t.Fatalf("signal %+v", sig)
+	}
+	// The legacy number is wrapped: type = the subscribed string, event = the channel's.
+	m := box.next(t)
+	if !m.Legacy || m.Type != "user:*" || m.Event != "user:created" || string(m.Data) != "7" {
+		t.Fatalf("legacy message = %+v", m)
+	}
+}
+
+func TestEventsPublishValidation(t *testing.T) {
+	ns, created := userEvents()
+	var sent []ops.Op
+	var mu sync.Mutex
+	exec := func(ctx context.Context, op ops.Op) (ops.Result, error) {
+		mu.Lock()
+		sent = append(sent, op)
+		mu.Unlock()
+		return ops.Result{}, nil
+	}
+	st, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).AddEvents(ns).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+
+	err = created.Publish(ctx, st, userCreated{})
+	if err != nil { // "" is a string: valid
+		t.Fatal(err)
+	}
+	err = st.Events.Publish(ctx, "user:created", map[string]any{"id": 1})
+	var e *ops.Error
+	if !errors.As(err, &e) || e.Code != ops.CodeSchemaValidationFailed || e.Message != `Event payload validation failed for "user:created"` {
+		t.Fatalf("invalid publish: %v", err)
+	}
+	if is := schema.IssuesOf(err); len(is) != 1 || is[0].Path[0] != "id" || is[0].Code != "type" {
+		t.Fatalf("issues: %+v", is)
+	}
+	// Exact lookup: an unregistered longer name is not validated by user:created's schema.
+	if err := st.Events.Publish(ctx, "user:created:extra", map[string]any{"id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 2 || sent[0].Kind != ops.EventsPublish || sent[0].Name != "user:created" || sent[0].Key != "igniter:store:api:events:user:created" {
+		t.Fatalf("ops that reached the executor: %+v", sent)
+	}
+
+	// SkipPublish and Lenient let the invalid payload through.
+	for _, v := range []client.Validation{{SkipPublish: true}, {Lenient: true}} {
+		sent = nil
+		ns2, _ := userEvents()
+		st2, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).AddEvents(ns2, v).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st2.Events.Publish(ctx, "user:created", map[string]any{"id": 1}); err != nil || len(sent) != 1 {
+			t.Fatalf("%+v: err %v, sent %d", v, err, len(sent))
+		}
+	}
+
+	// Subscriptions need a connection of their own: an Executor adapter has none.
+	_, err = st.Events.Subscribe(ctx, "user:created", func(context.Context, events.Message) error { return nil })
+	if ops.CodeOf(err) != ops.CodeNotConnected || !errors.Is(err, ops.ErrUnavailable) {
+		t.Fatalf("subscribe on Executor: %v", err)
+	}
+}
+
+func TestEventsBuilderErrors(t *testing.T) {
+	exec := client.Executor(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+	b := client.New().WithService("api").WithAdapter(exec)
+	ns := events.NewNamespace("user")
+	bad := events.NewNamespace("billing")
+	_ = events.Define[int](bad, "a.b", nil)
+	for _, c := range []struct {
+		b    *client.Builder
+		code ops.Code
+	}{
+		{b.AddEvents(nil), ops.CodeMissingNamespace},
+		{b.AddEvents(ns).AddEvents(ns), ops.CodeDuplicateNamespace},
+		{b.AddEvents(bad), ops.CodeInvalidEventName},
+		{b.AddEvents(events.NewNamespace("ign")), ops.CodeReservedNamespace},
+	} {
+		if _, err := c.b.Build(); ops.CodeOf(err) != c.code {
+			t.Errorf("Build() = %v, want %s", err, c.code)
+		}
+	}
+	// The builder is immutable: the branch without the duplicate still builds.
+	if st, err := b.AddEvents(ns).Build(); err != nil {
+		t.Fatal(err)
+	} else {
+		st.Close()
+	}
+}
+
+func TestEventsInvalidNames(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	h := func(context.Context, events.Message) error { return nil }
+	for _, e := range []string{"", "a b", "user:?", "a\n"} {
+		if _, err := st.Events.Subscribe(ctx, e, h); ops.CodeOf(err) != ops.CodeInvalidEventName {
+			t.Errorf("Subscribe(%q) = %v", e, err)
+		}
+	}
+	for _, e := range []string{"", "user:*", "a b"} {
+		if err := st.Events.Publish(ctx, e, 1); ops.CodeOf(err) != ops.CodeInvalidEventName {
+			t.Errorf("Publish(%q) = %v", e, err)
+		}
+	}
+	if _, err := st.Events.Subscribe(ctx, "a", nil); ops.CodeOf(err) != ops.CodeConfigurationInvalid {
+		t.Errorf("nil handler: %v", err)
+	}
+	if err := st.Events.Publish(ctx, "a", func() {}); ops.CodeOf(err) != ops.CodeSerializationFailed {
+		t.Errorf("unencodable: %v", err)
+	}
+	st.Close()
+	if _, err := st.Events.Subscribe(ctx, "a", h); ops.CodeOf(err) != ops.CodeClosed {
+		t.Errorf("subscribe after Close: %v", err)
+	}
+	if err := st.Events.Publish(ctx, "a", 1); ops.CodeOf(err) != ops.CodeClosed {
+		t.Errorf("publish after Close: %v", err)
+	}
+}
+
+// Subscribe-side validation: an invalid payload is reported and not delivered; a valid one is.
+func TestEventsSubscribeValidation(t *testing.T) {
+	ns, _ := userEvents()
+	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder {
+		return b.AddEvents(ns, client.Validation{SkipPublish: true, Subscribe: true})
+	}))
+	ctx := context.Background()
+	box, errs := newInbox(), newErrSink()
+	if _, err := st.Events.Subscribe(ctx, "user:created", box.handler, errs.option()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Events.Publish(ctx, "user:created", map[string]any{"id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Events.Publish(ctx, "user:created", userCreated{ID: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := errs.next(t); ops.CodeOf(err) != ops.CodeSchemaValidationFailed {
+		t.Fatalf("reported %v", err)
+	}
+	if m := box.next(t); string(m.Data) != `{"id":"ok"}` {
+		t.Fatalf("delivered %s, want only the valid one", m.Data)
+	}
+}
+
+// Publish, subscribe and unsubscribe pass through the middleware chain as Ops, with the event
+// string as Name.
+func TestEventsOpsThroughTheChain(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	mw := func(next ops.Handler) ops.Handler {
+		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+			res, err := next(ctx, op)
+			mu.Lock()
+			seen = append(seen, op.Kind.Operation()+" "+op.Name+" "+op.Key+" "+string(ops.CodeOf(err)))
+			mu.Unlock()
+			return res, err
+		}
+	}
+	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder { return b.Use(mw) }))
+	ctx := context.Background()
+	sub, err := st.Events.Subscribe(ctx, "a:*", func(context.Context, events.Message) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Events.Publish(ctx, "a:b", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = sub.Close()
+	want := []string{
+		"events.subscribe a:* igniter:store:test:events:a:* ",
+		"events.publish a:b igniter:store:test:events:a:b ",
+		"events.unsubscribe a:* igniter:store:test:events:a:* ",
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("ops:\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+}
