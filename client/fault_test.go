@@ -12,35 +12,60 @@ import (
 	"time"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/events"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/middleware/breaker"
 	"github.com/igniter-go/store/ops"
 )
 
-// transitions turns the store's breaker signals into a channel of "from>to" strings.
-type transitions chan string
+// transitions records the store's breaker signals as "from>to" strings and its pub/sub
+// reconnections as "reconnected", for await.
+type transitions struct {
+	mu     sync.Mutex
+	seen   []string
+	notify chan struct{}
+}
 
-func (c transitions) Observe(_ context.Context, s ops.Signal) {
-	if s.Kind == ops.SignalBreakerState {
-		select {
-		case c <- s.From + ">" + s.To:
-		default:
-		}
+func newTransitions() *transitions { return &transitions{notify: make(chan struct{}, 1)} }
+
+func (c *transitions) Observe(_ context.Context, s ops.Signal) {
+	var v string
+	switch s.Kind {
+	case ops.SignalBreakerState:
+		v = s.From + ">" + s.To
+	case ops.SignalReconnected:
+		v = "reconnected"
+	default:
+		return
+	}
+	c.mu.Lock()
+	c.seen = append(c.seen, v)
+	c.mu.Unlock()
+	select {
+	case c.notify <- struct{}{}:
+	default:
 	}
 }
 
-// await waits for the transition want, skipping others, for at most limit.
-func (c transitions) await(t *testing.T, want string, limit time.Duration) time.Time {
+// await waits, for at most limit, until want has been seen, consumes that one sighting, and
+// returns when it was noticed.
+func (c *transitions) await(t *testing.T, want string, limit time.Duration) time.Time {
 	t.Helper()
 	deadline := time.After(limit)
 	for {
+		c.mu.Lock()
+		i := slices.Index(c.seen, want)
+		if i >= 0 {
+			c.seen = slices.Delete(c.seen, i, i+1)
+		}
+		c.mu.Unlock()
+		if i >= 0 {
+			return time.Now()
+		}
 		select {
-		case got := <-c:
-			if got == want {
-				return time.Now()
-			}
+		case <-c.notify:
 		case <-deadline:
-			t.Fatalf("no breaker transition %s within %v", want, limit)
+			t.Fatalf("no %s within %v", want, limit)
 		}
 	}
 }
@@ -138,8 +163,13 @@ func (l *faultLoad) run(ctx context.Context, workers int, wg *sync.WaitGroup) {
 				start := time.Now()
 				if (i+w)%2 == 0 {
 					_, err := l.st.Counter.Increment(ctx, "hits")
-					if ctx.Err() != nil {
-						return // stopped mid-call
+					if ctx.Err() != nil { // stopped mid-call: it may have been applied
+						if err == nil {
+							l.incrOK.Add(1)
+						} else {
+							l.ambiguous.Add(1)
+						}
+						return
 					}
 					l.record(start, true, err)
 				} else {
@@ -164,7 +194,7 @@ func TestFaultKillRestartUnderLoad(t *testing.T) {
 	}
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	raw := srv.Client(t)
-	tr := make(transitions, 1024)
+	tr := newTransitions()
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).WithObserver(tr).Build()
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +204,8 @@ func TestFaultKillRestartUnderLoad(t *testing.T) {
 	if err := st.KV.Set(bg, "k", 1, 0); err != nil {
 		t.Fatal(err)
 	}
+	ps := startPubSubAndConsumer(t, st)
+	ps.roundTrip(t, "before the kill")
 
 	l := &faultLoad{st: st}
 	ctx, stop := context.WithCancel(bg)
@@ -202,6 +234,8 @@ func TestFaultKillRestartUnderLoad(t *testing.T) {
 	l.restartedAt = restarted
 	l.mu.Unlock()
 	closed := tr.await(t, "half-open>closed", 10*time.Second)
+	tr.await(t, "reconnected", 10*time.Second) // the subscriber is subscribed again
+	ps.roundTrip(t, "after the restart")
 	<-l.after(200)
 	stop()
 	wg.Wait()
@@ -244,4 +278,64 @@ func TestFaultKillRestartUnderLoad(t *testing.T) {
 		closed.Sub(restarted), firstOK.Sub(restarted))
 	t.Logf("INCR: counter %d = %d acknowledged + %d of %d ambiguous; %d refused at dial; %d successes in all",
 		counter, okIncr, counter-okIncr, amb, l.refused.Load(), l.ok.Load())
+}
+
+// pubSubAndConsumer is a subscription and a stream consume loop whose handlers report what they
+// receive.
+type pubSubAndConsumer struct {
+	st       *client.Store
+	n        int
+	events   chan string
+	entries  chan string
+	consumed chan error
+}
+
+func startPubSubAndConsumer(t *testing.T, st *client.Store) *pubSubAndConsumer {
+	t.Helper()
+	p := &pubSubAndConsumer{st: st, events: make(chan string, 16), entries: make(chan string, 16), consumed: make(chan error, 1)}
+	sub, err := st.Events.Subscribe(context.Background(), "ping", func(_ context.Context, m events.Message) error {
+		p.events <- string(m.Data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		p.consumed <- st.Streams.Group("workers", "w1").Consume(ctx, "jobs", func(_ context.Context, e client.StreamEntry) error {
+			p.entries <- string(e.Message)
+			return nil
+		}, client.ConsumeOptions{Block: 100 * time.Millisecond, LagInterval: -1})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-p.consumed; err != nil && !ops.HasCode(err, ops.CodeClosed) {
+			t.Errorf("consume loop: %v", err)
+		}
+	})
+	return p
+}
+
+// roundTrip publishes an event and appends an entry, and waits for both handlers to get them.
+func (p *pubSubAndConsumer) roundTrip(t *testing.T, when string) {
+	t.Helper()
+	p.n++
+	want := strconv.Itoa(p.n)
+	if err := p.st.Events.Publish(context.Background(), "ping", p.n); err != nil {
+		t.Fatalf("publish %s: %v", when, err)
+	}
+	if _, err := p.st.Streams.Append(context.Background(), "jobs", p.n, client.AppendOptions{}); err != nil {
+		t.Fatalf("append %s: %v", when, err)
+	}
+	for name, ch := range map[string]chan string{"subscription": p.events, "consumer": p.entries} {
+		select {
+		case got := <-ch:
+			if got != want {
+				t.Fatalf("%s %s: got %s, want %s", name, when, got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the %s received nothing %s", name, when)
+		}
+	}
 }
