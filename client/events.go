@@ -163,7 +163,7 @@ func (e Events) Subscribe(ctx context.Context, event string, h events.Handler, o
 		if err != nil {
 			return ops.Result{}, err
 		}
-		sub = newSubscription(s, event, h, cfg)
+		sub = newSubscription(ctx, s, event, h, cfg)
 		return ops.Result{}, sb.add(ctx, topicKey{pattern: pattern, name: op.Key}, s.prefix.Namespace(keyspace.NamespaceEvents), sub)
 	})
 	if err != nil {

@@ -135,3 +135,56 @@ func timeout(t *testing.T) <-chan time.Time {
 	t.Helper()
 	return time.After(10 * time.Second)
 }
+
+type traceKey struct{}
+
+// fakeCarrier carries a string stored in the ctx under traceKey.
+type fakeCarrier struct{}
+
+func (fakeCarrier) Inject(ctx context.Context) string {
+	v, _ := ctx.Value(traceKey{}).(string)
+	return v
+}
+
+func (fakeCarrier) Extract(ctx context.Context, carried string) context.Context {
+	return context.WithValue(ctx, traceKey{}, "extracted:"+carried)
+}
+
+// Trace context travels in the envelope's extra member and reaches the handler's ctx.
+func TestEventsTraceContext(t *testing.T) {
+	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder { return b.WithTraceCarrier(fakeCarrier{}) }))
+	ctx := context.Background()
+	got := make(chan string, 1)
+	raw := st.Client.Subscribe(ctx, "igniter:store:test:events:a:b")
+	defer raw.Close()
+	if _, err := raw.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := st.Events.Subscribe(ctx, "a:b", func(ctx context.Context, m events.Message) error {
+		v, _ := ctx.Value(traceKey{}).(string)
+		got <- v + " " + m.Trace
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := st.Events.Publish(context.WithValue(ctx, traceKey{}, "00-abc-def-01"), "a:b", 1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-got:
+		if v != "extracted:00-abc-def-01 00-abc-def-01" {
+			t.Fatalf("handler ctx/trace = %q", v)
+		}
+	case <-timeout(t):
+		t.Fatal("nothing delivered")
+	}
+	msg, err := raw.ReceiveMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(msg.Payload, `,"traceparent":"00-abc-def-01"}`) {
+		t.Fatalf("envelope = %s", msg.Payload)
+	}
+}

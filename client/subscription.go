@@ -32,8 +32,11 @@ type subscription struct {
 	dropping  atomic.Bool // a drop was reported and no message got through since
 }
 
-func newSubscription(s *Store, event string, h events.Handler, cfg events.SubscribeConfig) *subscription {
-	ctx, cancel := context.WithCancel(context.Background())
+// newSubscription makes a subscription whose handlers run with a ctx that keeps the values of
+// parent (the Subscribe call's ctx) but not its cancellation: the subscription outlives the
+// call, and ends at Close.
+func newSubscription(parent context.Context, s *Store, event string, h events.Handler, cfg events.SubscribeConfig) *subscription {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	return &subscription{s: s, event: event, h: h, cfg: cfg, buf: make(chan events.Message, cfg.Buffer), ctx: ctx, cancel: cancel}
 }
 
