@@ -320,22 +320,38 @@ func startPubSubAndConsumer(t *testing.T, st *client.Store) *pubSubAndConsumer {
 // roundTrip publishes an event and appends an entry, and waits for both handlers to get them.
 func (p *pubSubAndConsumer) roundTrip(t *testing.T, when string) {
 	t.Helper()
+	p.event(t, when)
+	p.entry(t, when)
+}
+
+// event publishes the next number and waits for the subscription to receive it.
+func (p *pubSubAndConsumer) event(t *testing.T, when string) {
+	t.Helper()
 	p.n++
-	want := strconv.Itoa(p.n)
 	if err := p.st.Events.Publish(context.Background(), "ping", p.n); err != nil {
 		t.Fatalf("publish %s: %v", when, err)
 	}
+	expect(t, "subscription", when, p.events, strconv.Itoa(p.n))
+}
+
+// entry appends the next number and waits for the consumer to receive it.
+func (p *pubSubAndConsumer) entry(t *testing.T, when string) {
+	t.Helper()
+	p.n++
 	if _, err := p.st.Streams.Append(context.Background(), "jobs", p.n, client.AppendOptions{}); err != nil {
 		t.Fatalf("append %s: %v", when, err)
 	}
-	for name, ch := range map[string]chan string{"subscription": p.events, "consumer": p.entries} {
-		select {
-		case got := <-ch:
-			if got != want {
-				t.Fatalf("%s %s: got %s, want %s", name, when, got, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("the %s received nothing %s", name, when)
+	expect(t, "consumer", when, p.entries, strconv.Itoa(p.n))
+}
+
+func expect(t *testing.T, name, when string, ch chan string, want string) {
+	t.Helper()
+	select {
+	case got := <-ch:
+		if got != want {
+			t.Fatalf("%s %s: got %s, want %s", name, when, got, want)
 		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the %s received nothing %s", name, when)
 	}
 }
