@@ -1,8 +1,10 @@
 package client_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 )
 
@@ -10,5 +12,24 @@ import (
 // script's keys must share a slot, or Redis answers CROSSSLOT.
 func TestLeaseCluster(t *testing.T) {
 	c := redistest.StartCluster(t, 3)
-	runLeaseSuite(t, newLeaseEnv(t, c.Client(t)))
+	rdb := c.Client(t)
+	t.Run("FenceKeySlots", func(t *testing.T) {
+		// The slot arithmetic agrees with the server, and each fence key is in its claim key's slot.
+		ctx := context.Background()
+		for _, k := range client.LeaseFenceKeyShapes {
+			f := client.LeaseFenceKey(k)
+			ks, err := rdb.ClusterKeySlot(ctx, k).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, err := rdb.ClusterKeySlot(ctx, f).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ks != fs || int(ks) != client.LeaseKeySlot(k) {
+				t.Errorf("claim key %q slot %d (ours %d), fence key %q slot %d", k, ks, client.LeaseKeySlot(k), f, fs)
+			}
+		}
+	})
+	runLeaseSuite(t, newLeaseEnv(t, rdb))
 }
