@@ -46,6 +46,9 @@ func run(cfg config, out io.Writer) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	if chaos.on { // -chaos: chaos.go
+		return runChaos(cfg, chaos, out)
+	}
 	addr, target := cfg.redisAddr, "redis "+cfg.redisAddr
 	if addr == "" {
 		mr, err := miniredis.Run()
