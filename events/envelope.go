@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/ops"
@@ -140,56 +141,82 @@ func appendString(dst []byte, s string) []byte {
 //   - Anything that is not JSON, or an envelope whose type is not a string, is
 //     STORE_MESSAGE_INVALID: reported, never delivered.
 func DecodeMessage(payload []byte, subscribed, event string, now time.Time) (Message, error) {
-	trimmed := bytes.TrimSpace(payload)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var members map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &members); err != nil {
-			return Message{}, invalidMessage(event, err)
-		}
-		typ, hasType := members["type"]
-		data, hasData := members["data"]
-		ts, hasTS := members["timestamp"]
-		if hasType && hasData && hasTS {
-			return envelopeOf(members, typ, data, ts, event)
-		}
-		return Message{Type: subscribed, Data: json.RawMessage(trimmed), Timestamp: now, Event: event, Legacy: true}, nil
-	}
+	trimmed := bytes.Trim(payload, " \t\r\n") // JSON white space only
 	if !json.Valid(trimmed) {
 		return Message{}, invalidMessage(event, errNotJSON)
+	}
+	if trimmed[0] == '{' {
+		var typ, data, ts, scope, trace []byte
+		for it := newMembers(trimmed); it.next(); {
+			switch string(it.name) {
+			case "type":
+				typ = it.value
+			case "data":
+				data = it.value
+			case "timestamp":
+				ts = it.value
+			case "scope":
+				scope = it.value
+			case TraceField:
+				trace = it.value
+			}
+		}
+		if typ != nil && data != nil && ts != nil {
+			return envelopeOf(typ, data, ts, scope, trace, event)
+		}
 	}
 	return Message{Type: subscribed, Data: json.RawMessage(trimmed), Timestamp: now, Event: event, Legacy: true}, nil
 }
 
-func envelopeOf(members map[string]json.RawMessage, typ, data, ts json.RawMessage, event string) (Message, error) {
+// envelopeOf reads the members of an envelope (spec §5.5).
+func envelopeOf(typ, data, ts, scope, trace []byte, event string) (Message, error) {
 	m := Message{Data: data, Event: event}
-	if err := json.Unmarshal(typ, &m.Type); err != nil || typ[0] != '"' {
+	if typ[0] != '"' {
 		return Message{}, invalidMessage(event, errTypeNotString)
 	}
-	var s string
-	if ts[0] == '"' && json.Unmarshal(ts, &s) == nil {
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	m.Type = jsonString(typ)
+	if ts[0] == '"' {
+		if t, err := time.Parse(time.RFC3339Nano, jsonString(ts)); err == nil {
 			m.Timestamp = t
 		}
 	}
-	if raw, ok := members["scope"]; ok && raw[0] == '{' {
-		var sc struct {
-			Key        *string `json:"key"`
-			Identifier any     `json:"identifier"`
+	if len(scope) > 0 && scope[0] == '{' {
+		var key, id []byte
+		for it := newMembers(scope); it.next(); {
+			switch string(it.name) {
+			case "key":
+				key = it.value
+			case "identifier":
+				id = it.value
+			}
 		}
-		if json.Unmarshal(raw, &sc) == nil && sc.Key != nil {
-			switch id := sc.Identifier.(type) {
-			case string:
-				m.Scope = &Scope{Key: *sc.Key, Identifier: id}
-			case float64: // the original's types allow numeric ids; String(42) = "42"
-				b, _ := json.Marshal(id)
-				m.Scope = &Scope{Key: *sc.Key, Identifier: string(b)}
+		if len(key) > 0 && key[0] == '"' && len(id) > 0 {
+			switch {
+			case id[0] == '"':
+				m.Scope = &Scope{Key: jsonString(key), Identifier: jsonString(id)}
+			case id[0] == '-' || id[0] >= '0' && id[0] <= '9': // the original's types allow numeric ids
+				var f float64
+				if json.Unmarshal(id, &f) == nil {
+					b, _ := json.Marshal(f) // ES6 number formatting: String(42) = "42"
+					m.Scope = &Scope{Key: jsonString(key), Identifier: string(b)}
+				}
 			}
 		}
 	}
-	if raw, ok := members[TraceField]; ok && len(raw) > 0 && raw[0] == '"' {
-		_ = json.Unmarshal(raw, &m.Trace)
+	if len(trace) > 0 && trace[0] == '"' {
+		m.Trace = jsonString(trace)
 	}
 	return m, nil
+}
+
+// jsonString decodes a JSON string token.
+func jsonString(tok []byte) string {
+	if s, ok := plainString(tok); ok && utf8.Valid(s) {
+		return string(s)
+	}
+	var s string
+	_ = json.Unmarshal(tok, &s)
+	return s
 }
 
 type decodeError string
