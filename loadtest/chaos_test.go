@@ -18,7 +18,7 @@ func TestChaosKillsRestartsAndReports(t *testing.T) {
 		t.Skip("SKIPPING: -chaos needs redis-server")
 	}
 	var out bytes.Buffer
-	cfg := config{duration: 3 * time.Second, warmup: 50 * time.Millisecond, concurrency: 4, keys: 50, reads: 0.8, valueSize: 32}
+	cfg := config{duration: 4 * time.Second, warmup: 50 * time.Millisecond, concurrency: 4, keys: 50, reads: 0.8, valueSize: 32}
 	if err := runChaos(cfg, chaosConfig{on: true, down: 500 * time.Millisecond}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
