@@ -54,7 +54,7 @@ func TestLeaseHoldCancelsAtTheFirstExtensionAfterLoss(t *testing.T) {
 	ctxs := make(chan context.Context, 1)
 	holdErr := make(chan error, 1)
 	go func() {
-		holdErr <- env.st.Claim.Hold(ctx, "gated", 3*time.Second, func(ctx context.Context) error {
+		holdErr <- env.st.Claim.Hold(ctx, "gated", 4500*time.Millisecond, func(ctx context.Context) error {
 			ctxs <- ctx
 			<-ctx.Done()
 			return ctx.Err()
