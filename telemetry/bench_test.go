@@ -5,10 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry"
@@ -46,6 +50,7 @@ func BenchmarkChain(b *testing.B) {
 		{"events-debug-json", telemetry.Middleware(debugLog)},
 		{"events-recorderless-multi", telemetry.Middleware(telemetry.Multi(infoLog, infoLog))},
 		{"otel", otelMW},
+		{"otel-naive", naiveOtel(tp, mp)},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
@@ -56,5 +61,28 @@ func BenchmarkChain(b *testing.B) {
 				_, _ = h(ctx, op)
 			}
 		})
+	}
+}
+
+// naiveOtel is the usual hand-written OTel middleware, for comparison: attributes built on
+// every call, as a go-redis hook builds them.
+func naiveOtel(tp trace.TracerProvider, mp metric.MeterProvider) ops.Middleware {
+	tr := tp.Tracer("naive")
+	hist, _ := mp.Meter("naive").Float64Histogram("db.client.operation.duration")
+	return func(next ops.Handler) ops.Handler {
+		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+			start := time.Now()
+			attrs := []attribute.KeyValue{
+				attribute.String("db.system.name", "redis"), attribute.String("db.operation.name", op.Kind.Command()),
+				attribute.String("server.address", "localhost"), attribute.Int("server.port", 6379),
+				attribute.String("igniter.store.service", op.Service), attribute.String("igniter.store.namespace", op.Kind.Group()),
+				attribute.String("igniter.store.scope_key", op.ScopeKey), attribute.Int("igniter.store.scope_depth", op.ScopeDepth),
+			}
+			ctx, span := tr.Start(ctx, op.Kind.Operation(), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+			res, err := next(ctx, op)
+			hist.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs[:6]...))
+			span.End()
+			return res, err
+		}
 	}
 }
