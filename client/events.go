@@ -172,20 +172,29 @@ func (e Events) Subscribe(ctx context.Context, event string, h events.Handler, o
 	return sub, nil
 }
 
-// unsubscribe removes sub through the chain as an events.unsubscribe Op.
+// unsubscribe removes sub through the chain as an events.unsubscribe Op. When the chain does
+// not reach its end (a guard rejected the call), sub is still removed locally, so nothing is
+// left subscribed for it.
 func (e Events) unsubscribe(sub *subscription) error {
 	s := e.s
 	op := s.op(ops.EventsUnsubscribe)
 	op.Name = sub.event
 	op.Key = sub.key.name
 	ctx := context.Background()
+	reached := false
 	_, err := s.run(ctx, op, func(ctx context.Context, op ops.Op) (ops.Result, error) {
+		reached = true
 		sb := stateOf(s.core).current()
 		if sb == nil {
 			return ops.Result{}, nil
 		}
 		return ops.Result{}, sb.remove(ctx, sub)
 	})
+	if !reached {
+		if sb := stateOf(s.core).current(); sb != nil {
+			_ = sb.remove(ctx, sub)
+		}
+	}
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/events"
@@ -300,5 +301,46 @@ func TestEventsOpsThroughTheChain(t *testing.T) {
 	defer mu.Unlock()
 	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("ops:\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A guard that rejects the unsubscribe Op does not leave the channel subscribed.
+func TestEventsUnsubscribeRejectedStillRemoves(t *testing.T) {
+	reject := func(next ops.Handler) ops.Handler {
+		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+			if op.Kind == ops.EventsUnsubscribe {
+				return ops.Result{}, ops.NewError(ops.CodeCircuitOpen, op.Kind.Operation(), "open", nil)
+			}
+			return next(ctx, op)
+		}
+	}
+	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder { return b.Use(reject) }))
+	ctx := context.Background()
+	sub, err := st.Events.Subscribe(ctx, "a:b", func(context.Context, events.Message) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat, err := st.Events.Subscribe(ctx, "a:*", func(context.Context, events.Message) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	channel := "igniter:store:test:events:a:b"
+	if n := st.Redis.PubSubNumSub(channel)[channel]; n != 1 {
+		t.Fatalf("subscribers before Close = %d", n)
+	}
+	if err := sub.Close(); ops.CodeOf(err) != ops.CodeCircuitOpen {
+		t.Fatalf("Close = %v, want the guard's error", err)
+	}
+	if err := pat.Close(); ops.CodeOf(err) != ops.CodeCircuitOpen {
+		t.Fatalf("Close = %v, want the guard's error", err)
+	}
+	// The UNSUBSCRIBE travels on the subscriber's own connection, which reports no completion:
+	// poll the server's count, bounded.
+	deadline := time.Now().Add(10 * time.Second)
+	for st.Redis.PubSubNumSub(channel)[channel] != 0 || st.Redis.PubSubNumPat() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still subscribed: %v, %d patterns", st.Redis.PubSubNumSub(channel), st.Redis.PubSubNumPat())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -125,8 +125,12 @@ func (e *Event[T]) Subscribe(ctx context.Context, src Source, h func(ctx context
 	return src.EventBus().Subscribe(ctx, e.name, Typed(h), opts...)
 }
 
-// Typed adapts a typed handler to a [Handler]: it decodes the payload into a T first.
+// Typed adapts a typed handler to a [Handler]: it decodes the payload into a T first. A nil h
+// gives a nil Handler (which Subscribe rejects).
 func Typed[T any](h func(ctx context.Context, ev Envelope[T]) error) Handler {
+	if h == nil {
+		return nil
+	}
 	if raw, ok := any(h).(func(context.Context, Envelope[json.RawMessage]) error); ok {
 		return raw
 	}
