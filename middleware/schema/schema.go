@@ -78,13 +78,13 @@ func (f funcSchema[T]) Validate(data []byte) []Issue {
 
 // Failed returns the error of an invalid payload: STORE_SCHEMA_VALIDATION_FAILED with the
 // original's message (`Event payload validation failed for "<event>"`), operation, and Details
-// {"event": event, "issues": issues}. The issues describe the payload's shape; they are returned
-// to the caller and are not telemetry.
+// {"event": event, "issues": issues}. The issues are only in Details, not in the error's text
+// or cause: their messages may quote payload values, and error text reaches logs and
+// telemetry. Read them with [IssuesOf].
 func Failed(operation, event string, issues []Issue) *ops.Error {
 	return &ops.Error{Code: ops.CodeSchemaValidationFailed, Operation: operation, Status: 400, Category: ops.ErrInvalid,
 		Message: fmt.Sprintf("Event payload validation failed for %q", event),
-		Details: map[string]any{"event": event, "issues": issues},
-		Err:     Issues(issues)}
+		Details: map[string]any{"event": event, "issues": issues}}
 }
 
 // IssuesOf returns the issues of a STORE_SCHEMA_VALIDATION_FAILED error, or nil.

@@ -97,6 +97,10 @@ func TestMiddlewareExactLookupAndFailure(t *testing.T) {
 	if is := schema.IssuesOf(err); len(is) != 1 || is[0].Path[0] != "id" {
 		t.Fatalf("issues in details: %+v", is)
 	}
+	// The error's text carries no issue messages (they may quote payload values).
+	if got := err.Error(); got != `STORE_SCHEMA_VALIDATION_FAILED: Event payload validation failed for "user:created"` {
+		t.Fatalf("error text = %q", got)
+	}
 	// Exact lookup: a longer event string is not validated by its prefix's schema.
 	if _, err := h(ctx, publishOp("user:created:extra", `{"id":1}`)); err != nil || calls != 2 {
 		t.Fatalf("prefix match: %v", err)
