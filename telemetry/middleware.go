@@ -17,8 +17,12 @@ import (
 // rejections. A miss is a success (kv.get success with ctx.kv.found false), as in the original.
 //
 // Attributes are built only when the sink has the level enabled, in a pooled buffer: with a
-// sink that wants nothing the middleware costs two Enabled calls per operation.
+// sink that wants nothing the middleware costs two Enabled calls per operation. A nil sink
+// gives a middleware that does nothing.
 func Middleware(sink Sink) ops.Middleware {
+	if sink == nil {
+		return ops.Chain()
+	}
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
 			debug := sink.Enabled(ctx, slog.LevelDebug)

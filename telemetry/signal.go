@@ -54,8 +54,13 @@ type Observer struct{ sink Sink }
 var _ ops.Observer = (*Observer)(nil)
 
 // NewObserver returns an Observer that emits to sink. Register it with
-// client.Builder.WithObserver (WithTelemetry does).
-func NewObserver(sink Sink) *Observer { return &Observer{sink: sink} }
+// client.Builder.WithObserver (WithTelemetry does). A nil sink wants nothing.
+func NewObserver(sink Sink) *Observer {
+	if sink == nil {
+		sink = Multi()
+	}
+	return &Observer{sink: sink}
+}
 
 // Observe emits the event of s when its level is enabled. The namespace attribute is the name's
 // group, except for the consumer.* events, where it is stream for a consumer group's entry and

@@ -54,3 +54,11 @@ func TestMultiGivesEachSinkWhatItWants(t *testing.T) {
 		t.Fatal("Reset kept events")
 	}
 }
+
+func TestNilSinksDoNothing(t *testing.T) {
+	h := telemetry.Middleware(nil)(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{Int: 4}, nil })
+	if res, err := h(context.Background(), ops.Op{Kind: ops.KVGet}); res.Int != 4 || err != nil {
+		t.Fatal(res, err)
+	}
+	telemetry.NewObserver(nil).Observe(context.Background(), ops.Signal{Kind: ops.SignalDropped})
+}
