@@ -30,5 +30,23 @@
 // ids and message ids never become attributes. Error events carry the code and message of a
 // coded *ops.Error, never the text of its cause.
 //
+// # Where values differ from the original
+//
+//   - TTL attributes (ctx.kv.ttl, ctx.counter.ttl, ctx.claim.ttl, ctx.lease.ttl) are float64
+//     seconds, so a sub-second TTL is not rounded; the original's are the integer seconds it was
+//     given. A TTL of 0 (no expiry) on kv.set and claim.acquire is absent, as the original's
+//     absent option.
+//   - ctx.error.message is the coded error's Message ("kv.get failed", "Key is required"). The
+//     original rethrows Redis errors raw, so its message is Redis's reply text
+//     ("ERR value is not an integer or out of range") and its code the JS error name
+//     (ReplyError). Here every store error is coded (STORE_CONNECTION_FAILED,
+//     STORE_INCREMENT_FAILED…) and the reply text, which may quote a key, stays out.
+//   - A foreign error (not an *ops.Error, e.g. from middleware added with Use) gets its Go type
+//     as ctx.error.code, like the original's error.name, and no message.
+//   - Stream group and consumer attributes are left out when empty (a group ensured without a
+//     consumer name); ctx.stream.count of stream.read is the number of entries read.
+//   - Validation failures before any network call emit started and error, as in the original;
+//     an empty batch emits nothing, as in the original.
+//
 // Everything in this package is safe for concurrent use.
 package telemetry
