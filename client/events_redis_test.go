@@ -166,3 +166,40 @@ func commandsNamed(cmds [][]string, name string) int {
 	}
 	return n
 }
+
+// A server restart (connections refused for a while) is ridden out too: the receive loop backs
+// off, reconnects, resubscribes, and delivery resumes.
+func TestEventsResubscribeAfterServerRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	obs, reconnected := signalsOf(ops.SignalReconnected)
+	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).WithObserver(obs).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	exact, pattern := newInbox(), newInbox()
+	if _, err := st.Events.Subscribe(ctx, "user:created", exact.handler); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Events.Subscribe(ctx, "user:*", pattern.handler); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart()
+	select {
+	case sig := <-reconnected:
+		if sig.N != 2 {
+			t.Fatalf("reconnected with %d subscriptions, want 2", sig.N)
+		}
+	case <-timeout(t):
+		t.Fatal("no reconnect after restart")
+	}
+	if err := st.Events.Publish(ctx, "user:created", "again"); err != nil {
+		t.Fatal(err)
+	}
+	for _, box := range []*inbox{exact, pattern} {
+		if m := box.next(t); string(m.Data) != `"again"` {
+			t.Fatalf("received %s", m.Data)
+		}
+	}
+}
