@@ -34,7 +34,6 @@ type Lease struct {
 	s          *Store
 	key        string // the caller's key
 	redisKey   string
-	fenceKey   string
 	owner      []byte // the token as JSON: the stored value
 	token      string
 	fence      int64
@@ -54,6 +53,14 @@ func (l *Lease) Token() string { return l.token }
 // anyone, and never repeats (it survives expiry and release). Pass it to the storage the lease
 // guards and have that storage reject writes carrying a smaller token than one it has seen:
 // a holder that stalled past its expiry then cannot overwrite its successor's work.
+//
+// The counter is a key of its own that never expires, in the same Redis Cluster hash slot as
+// the claim key igniter:store:…:claim:<key>: "{<claim key>}:fence" (the braces make Redis hash
+// exactly the claim key), or "{<tag>}:fence:<claim key>" when the claim key holds a hash tag
+// (a scope id such as "{org_9}"), or, for a claim key with a '}' but no valid tag,
+// "{<n>}:fence:<claim key>" with n a number that hashes to the claim key's slot. Fence keys
+// start with '{', so they never collide with store keys; an ACL that limits a user to
+// ~igniter:store:* must also allow ~{igniter:store:* and the tag forms.
 func (l *Lease) Fence() int64 { return l.fence }
 
 // TTL returns the lease's time to live, as acquired.
@@ -72,8 +79,10 @@ func (l *Lease) String() string {
 //
 // Each attempt is one lease.acquire operation through the middleware chain: one Lua script that
 // sets the claim key (SET PX, only if absent) and increments the key's fence counter (see
-// fenceKey for its layout). An attempt that finds the lease taken succeeds with "not acquired",
-// as claim.once does; it is safe to retry (the store marks it idempotent).
+// [Lease.Fence]). An attempt that finds the lease taken succeeds with acquired=false, as
+// claim.once does, so telemetry counts contention without reporting errors; the final
+// STORE_LEASE_NOT_ACQUIRED goes to the caller only. An attempt is safe to retry (the store marks
+// it idempotent): the script recognises its own token and returns the token's fence again.
 func (c Claim) Acquire(ctx context.Context, key string, ttl time.Duration, opts AcquireOptions) (*Lease, error) {
 	s := c.s
 	op := s.op(ops.LeaseAcquire)
@@ -103,7 +112,7 @@ func (c Claim) Acquire(ctx context.Context, key string, ttl time.Duration, opts 
 	if interval == 0 {
 		interval = DefaultRetryInterval
 	}
-	deadline := time.Now().Add(opts.Wait)
+	start := time.Now()
 	for {
 		sent := time.Now()
 		res, err := s.do(ctx, op)
@@ -111,10 +120,10 @@ func (c Claim) Acquire(ctx context.Context, key string, ttl time.Duration, opts 
 			return nil, err
 		}
 		if res.Bool {
-			return &Lease{s: s, key: key, redisKey: op.Key, fenceKey: op.Keys[1], owner: op.Value, token: token,
+			return &Lease{s: s, key: key, redisKey: op.Key, owner: op.Value, token: token,
 				fence: res.Int, ttl: op.TTL, acquiredAt: sent}, nil
 		}
-		left := time.Until(deadline)
+		left := opts.Wait - time.Since(start) // no overflow, whatever Wait is
 		if opts.Wait == 0 || left <= 0 {
 			return nil, ops.NewError(ops.CodeLeaseNotAcquired, ops.LeaseAcquire.Operation(), "the lease is held by another owner", nil)
 		}
