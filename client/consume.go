@@ -78,8 +78,7 @@ func (g StreamGroup) Consume(ctx context.Context, stream string, h StreamHandler
 	defer cancel(nil)
 	stop := context.AfterFunc(st.closeCtx, func() { cancel(errClosed(ops.StreamRead)) })
 	defer stop()
-	c := &consumer{g: g, stream: stream, h: h, o: o, slots: make(chan struct{}, o.Concurrency), inflight: map[string]struct{}{}}
-	c.run(ctx)
+	newConsumer(g, stream, h, o).run(ctx)
 	if cause := context.Cause(ctx); ops.HasCode(cause, ops.CodeClosed) {
 		return cause
 	}
@@ -109,15 +108,59 @@ type consumer struct {
 	stream string
 	h      StreamHandler
 	o      ConsumeOptions
-	slots  chan struct{} // one token per handler slot in use
-	wg     sync.WaitGroup
+	// credits holds one token per entry the loop holds (queued or being handled): at most
+	// Concurrency+Batch, so a read never takes more than the workers can soon start.
+	credits chan struct{}
+	work    chan delivery // entries for the workers; never blocks a sender that holds a credit
+	workers sync.WaitGroup
 
 	mu       sync.Mutex
-	inflight map[string]struct{} // ids being handled, so a claim never runs one twice at once
+	inflight map[string]struct{} // ids queued or being handled, so a claim never runs one twice at once
+
+	ackMu   sync.Mutex
+	acks    []handled     // handled entries waiting for the next XACK
+	ackWake chan struct{} // capacity 1: there are acks to send
+}
+
+// delivery is one entry for a worker, with how many times the group has delivered it.
+type delivery struct {
+	entry      ops.Entry
+	deliveries int64
+}
+
+// handled is an entry whose handler succeeded, waiting to be acked. ctx is the handler's, kept
+// only until the ack is sent, so the Consumed signal links to the handler's trace.
+type handled struct {
+	ctx  context.Context
+	id   string
+	took time.Duration
+}
+
+func newConsumer(g StreamGroup, stream string, h StreamHandler, o ConsumeOptions) *consumer {
+	held := o.Concurrency + int(o.Batch)
+	return &consumer{g: g, stream: stream, h: h, o: o, credits: make(chan struct{}, held), work: make(chan delivery, held),
+		inflight: map[string]struct{}{}, ackWake: make(chan struct{}, 1)}
 }
 
 func (c *consumer) run(ctx context.Context) {
-	defer c.wg.Wait()
+	for range c.o.Concurrency {
+		c.workers.Add(1)
+		go c.worker(ctx)
+	}
+	stopAcks, acksDone := make(chan struct{}), make(chan struct{})
+	go c.ackLoop(context.WithoutCancel(ctx), stopAcks, acksDone)
+	defer func() {
+		close(c.work)
+		c.workers.Wait()
+		close(stopAcks)
+		<-acksDone
+	}()
+	c.read(ctx)
+}
+
+// read reads new entries for the workers until ctx ends, with a claim pass every ClaimInterval
+// and a lag report every LagInterval in between.
+func (c *consumer) read(ctx context.Context) {
 	nextClaim, nextLag := time.Now(), time.Now()
 	for ctx.Err() == nil {
 		if now := time.Now(); c.o.ClaimIdle > 0 && !now.Before(nextClaim) {
@@ -153,18 +196,18 @@ func (c *consumer) run(ctx context.Context) {
 	}
 }
 
-// acquire takes at least one handler slot, waiting for it, and up to most; it returns how many
-// it took, 0 when ctx ended first.
+// acquire takes at least one credit, waiting for it, and up to most; it returns how many it
+// took, 0 when ctx ended first.
 func (c *consumer) acquire(ctx context.Context, most int64) int64 {
 	select {
-	case c.slots <- struct{}{}:
+	case c.credits <- struct{}{}:
 	case <-ctx.Done():
 		return 0
 	}
 	n := int64(1)
 	for n < most {
 		select {
-		case c.slots <- struct{}{}:
+		case c.credits <- struct{}{}:
 			n++
 		default:
 			return n
@@ -175,7 +218,7 @@ func (c *consumer) acquire(ctx context.Context, most int64) int64 {
 
 func (c *consumer) release(n int64) {
 	for range n {
-		<-c.slots
+		<-c.credits
 	}
 }
 
@@ -188,8 +231,8 @@ func (c *consumer) pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-// dispatch runs the handler on e in a goroutine that owns one slot.
-func (c *consumer) dispatch(ctx context.Context, e ops.Entry, deliveries int64) {
+// dispatch queues e for a worker; the caller holds one credit for it, which the worker returns.
+func (c *consumer) dispatch(_ context.Context, e ops.Entry, deliveries int64) {
 	c.mu.Lock()
 	if _, busy := c.inflight[e.ID]; busy {
 		c.mu.Unlock()
@@ -198,17 +241,20 @@ func (c *consumer) dispatch(ctx context.Context, e ops.Entry, deliveries int64) 
 	}
 	c.inflight[e.ID] = struct{}{}
 	c.mu.Unlock()
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer c.release(1)
-		defer func() {
-			c.mu.Lock()
-			delete(c.inflight, e.ID)
-			c.mu.Unlock()
-		}()
-		c.handle(ctx, parseEntry(e.ID, e.Fields), deliveries)
-	}()
+	c.work <- delivery{entry: e, deliveries: deliveries}
+}
+
+func (c *consumer) worker(ctx context.Context) {
+	defer c.workers.Done()
+	for d := range c.work {
+		if ctx.Err() == nil { // after the end, queued entries stay pending for another consumer
+			c.handle(ctx, parseEntry(d.entry.ID, d.entry.Fields), d.deliveries)
+		}
+		c.mu.Lock()
+		delete(c.inflight, d.entry.ID)
+		c.mu.Unlock()
+		c.release(1)
+	}
 }
 
 func (c *consumer) handle(ctx context.Context, e StreamEntry, deliveries int64) {
@@ -220,11 +266,7 @@ func (c *consumer) handle(ctx context.Context, e StreamEntry, deliveries int64) 
 	// Acks and dead-letters go out even while the loop shuts down.
 	done := context.WithoutCancel(hctx)
 	if err == nil {
-		if err := c.ack(done, e.ID); err != nil {
-			c.log(ctx, "ack failed; the entry will be delivered again", err)
-			return
-		}
-		s.signal(hctx, ops.Signal{Kind: ops.SignalConsumed, Name: c.stream, Group: c.g.group, Duration: took})
+		c.ackLater(handled{ctx: hctx, id: e.ID, took: took})
 		return
 	}
 	s.signal(hctx, ops.Signal{Kind: ops.SignalHandlerFailed, Name: c.stream, Group: c.g.group, Duration: took, Err: err})
@@ -248,13 +290,60 @@ func (c *consumer) call(ctx context.Context, e StreamEntry) (err error) {
 	return nil
 }
 
+// ackLater queues a handled entry for the ack loop.
+func (c *consumer) ackLater(h handled) {
+	c.ackMu.Lock()
+	c.acks = append(c.acks, h)
+	c.ackMu.Unlock()
+	select {
+	case c.ackWake <- struct{}{}:
+	default:
+	}
+}
+
+// ackLoop acks handled entries: one XACK for all that are waiting, so while one XACK is on the
+// wire the next batch gathers (group commit, no timer). At stop it sends what is left.
+func (c *consumer) ackLoop(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-c.ackWake:
+			c.flushAcks(ctx)
+		case <-stop:
+			c.flushAcks(ctx)
+			return
+		}
+	}
+}
+
+func (c *consumer) flushAcks(ctx context.Context) {
+	c.ackMu.Lock()
+	batch := c.acks
+	c.acks = nil
+	c.ackMu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	ids := make([]string, len(batch))
+	for i, h := range batch {
+		ids[i] = h.id
+	}
+	if err := c.ack(ctx, ids...); err != nil {
+		c.log(ctx, "ack failed; the entries will be delivered again", err)
+		return
+	}
+	for _, h := range batch {
+		c.g.s.signal(h.ctx, ops.Signal{Kind: ops.SignalConsumed, Name: c.stream, Group: c.g.group, Duration: h.took})
+	}
+}
+
 // ack sends XACK through the chain. It skips the store's closed check (not the chain): during
 // Close the loop drains its handlers, and their acks must still go out.
-func (c *consumer) ack(ctx context.Context, id string) error {
+func (c *consumer) ack(ctx context.Context, ids ...string) error {
 	op := c.g.op(ops.StreamAck, c.stream)
 	op.Idempotent = true
-	op.Stream.IDs = []string{id}
-	op.N = 1
+	op.Stream.IDs = ids
+	op.N = int64(len(ids))
 	_, err := c.g.s.core.handler(ctx, op)
 	return err
 }

@@ -12,8 +12,9 @@ import (
 type ConsumeOptions struct {
 	// Concurrency is how many handlers run at once. Default: 1.
 	Concurrency int
-	// Batch is the most entries one read or claim asks for; a read never asks for more than the
-	// free handler slots. Default: Concurrency.
+	// Batch is the most entries one read or claim asks for. The loop holds at most
+	// Concurrency+Batch entries (running or queued for a handler), so entries are read while
+	// others are handled; queued entries count towards ClaimIdle. Default: max(10, 2×Concurrency).
 	Batch int64
 	// Block is how long one read waits for new entries (XREADGROUP BLOCK). It bounds how late a
 	// claim pass or a lag report can be, and how long shutdown waits for the read in progress.
@@ -64,7 +65,7 @@ func (o ConsumeOptions) withDefaults(stream string) (ConsumeOptions, error) {
 		o.Concurrency = 1
 	}
 	if o.Batch == 0 {
-		o.Batch = int64(o.Concurrency)
+		o.Batch = int64(max(10, 2*o.Concurrency))
 	}
 	if o.Block < time.Millisecond {
 		o.Block = time.Second
