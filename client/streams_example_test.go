@@ -1,0 +1,98 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/igniter-go/store/client"
+)
+
+type orderPlaced struct {
+	Order string  `json:"order"`
+	Total float64 `json:"total"`
+}
+
+// Append entries, read them as a consumer group, and ack them (on an in-process miniredis).
+func ExampleStreams() {
+	mr, err := miniredis.Run()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer mr.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	st, err := client.New().WithService("shop").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer st.Close()
+	ctx := context.Background()
+
+	_, _ = st.Streams.Append(ctx, "orders", orderPlaced{"o-1", 9.5}, client.AppendOptions{MaxLen: 1000, Approximate: true})
+	_, _ = st.Streams.Append(ctx, "orders", orderPlaced{"o-2", 20}, client.AppendOptions{MaxLen: 1000, Approximate: true})
+
+	billing := st.Streams.Group("billing", "worker-1")
+	if err := billing.Ensure(ctx, "orders", client.EnsureOptions{}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	msgs, err := client.ReadAs[orderPlaced](ctx, billing, "orders", client.ReadOptions{Count: 10})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, m := range msgs {
+		fmt.Println(m.Message.Order, m.Message.Total)
+		_, _ = billing.Ack(ctx, "orders", m.ID)
+	}
+	lag, _ := billing.Lag(ctx, "orders")
+	fmt.Println("pending:", lag.Pending)
+	// Output:
+	// o-1 9.5
+	// o-2 20
+	// pending: 0
+}
+
+// A consume loop: handlers run on their own goroutines, each entry is acked after its handler
+// succeeds, and cancelling ctx stops the loop once the handlers in flight have returned.
+func ExampleStreamGroup_Consume() {
+	mr, err := miniredis.Run()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer mr.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	st, err := client.New().WithService("shop").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer st.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, o := range []string{"o-1", "o-2", "o-3"} {
+		_, _ = st.Streams.Append(ctx, "orders", orderPlaced{Order: o}, client.AppendOptions{})
+	}
+
+	seen := 0
+	err = client.ConsumeAs(ctx, st.Streams.Group("billing", "worker-1"), "orders",
+		func(ctx context.Context, m client.StreamMessage[orderPlaced]) error {
+			fmt.Println("billing", m.Message.Order)
+			if seen++; seen == 3 {
+				cancel()
+			}
+			return nil
+		}, client.ConsumeOptions{Concurrency: 1, Block: 50 * time.Millisecond, LagInterval: -1})
+	fmt.Println("stopped:", err)
+	// Output:
+	// billing o-1
+	// billing o-2
+	// billing o-3
+	// stopped: <nil>
+}
