@@ -25,7 +25,7 @@ func (c Claim) Hold(ctx context.Context, key string, ttl time.Duration, fn func(
 //
 // The watchdog extends the lease to its TTL every TTL/3. As soon as an extension finds the lease
 // lost (STORE_LEASE_LOST: it expired or someone deleted or took it), or extensions have failed
-// for so long that the lease may have expired unseen, it cancels fn's ctx;
+// (or hung) until less than TTL/3 of the lease may be left, it cancels fn's ctx;
 // context.Cause(ctx) is then the STORE_LEASE_LOST error. fn must stop touching what the lease
 // guards when its ctx ends. Cancelling the caller's ctx also cancels fn's, but the watchdog keeps
 // the lease until fn returns.
@@ -89,8 +89,9 @@ func (l *Lease) watch(ctx context.Context, stop <-chan struct{}) error {
 		case <-tick.C:
 		}
 		sent := time.Now()
-		// An extension that cannot finish before the lease would expire is useless: bound it.
-		ectx, cancel := context.WithDeadline(context.WithoutCancel(ctx), validUntil)
+		// Bound the extension so that a hanging Redis still leaves fn one interval, before the
+		// lease can expire, to notice its cancelled ctx.
+		ectx, cancel := context.WithDeadline(context.WithoutCancel(ctx), validUntil.Add(-interval))
 		err := l.Extend(ectx, l.ttl)
 		cancel()
 		switch {
