@@ -2,7 +2,6 @@ package opsotel
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/telemetry"
 )
 
 type mw struct {
@@ -87,7 +87,7 @@ func (m *mw) wrap(next ops.Handler) ops.Handler {
 		}
 		res, err := next(ctx, op)
 		elapsed := time.Since(start).Seconds()
-		if err != nil && !errors.Is(err, ops.ErrNotFound) {
+		if err != nil && telemetry.Outcome(err) != "not_found" {
 			et := errorType(err)
 			span.SetAttributes(semconv.ErrorTypeKey.String(et))
 			span.SetStatus(codes.Error, et)
