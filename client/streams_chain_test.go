@@ -1,0 +1,99 @@
+package client_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/ops"
+)
+
+// streamOpLog records the stream Ops that pass through the chain.
+type streamOpLog struct {
+	mu   sync.Mutex
+	ops  []ops.Op
+	errs []error
+}
+
+func (l *streamOpLog) middleware(next ops.Handler) ops.Handler {
+	return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+		res, err := next(ctx, op)
+		if op.Kind.Group() == "stream" {
+			l.mu.Lock()
+			l.ops, l.errs = append(l.ops, op), append(l.errs, err)
+			l.mu.Unlock()
+		}
+		return res, err
+	}
+}
+
+func (l *streamOpLog) kinds() map[ops.Kind]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[ops.Kind]int{}
+	for _, op := range l.ops {
+		out[op.Kind]++
+	}
+	return out
+}
+
+// TestStreamOpsFlowThroughTheChain: every stream call, including the consume loop's claims,
+// pending lookups and acks, is an Op the middleware sees, named by the stream (never by its key);
+// bad input is rejected through the chain too, so telemetry sees it.
+func TestStreamOpsFlowThroughTheChain(t *testing.T) {
+	var log streamOpLog
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.Use(log.middleware) })
+	ctx := context.Background()
+	g := e.st.Streams.Group("g", "c")
+	_, _ = e.st.Streams.Append(ctx, "orders", 1, client.AppendOptions{})
+	_, _ = e.st.Streams.Range(ctx, "orders", client.RangeOptions{})
+	_ = g.Ensure(ctx, "orders", client.EnsureOptions{})
+	entries, _ := g.Read(ctx, "orders", client.ReadOptions{})
+	_, _ = g.Ack(ctx, "orders", entries[0].ID)
+	_, _ = g.Lag(ctx, "orders")
+	_, _ = e.st.Streams.Append(ctx, "", 1, client.AppendOptions{})
+
+	// A consume loop that fails once, so the entry is claimed (XAUTOCLAIM), its deliveries looked
+	// up (XPENDING) and acked.
+	_, _ = e.st.Streams.Append(ctx, "orders", 2, client.AppendOptions{})
+	cctx, cancel := context.WithCancel(ctx)
+	result := make(chan error, 1)
+	failed := false
+	go func() {
+		result <- g.Consume(cctx, "orders", func(context.Context, client.StreamEntry) error {
+			if !failed {
+				failed = true
+				return context.DeadlineExceeded
+			}
+			cancel()
+			return nil
+		}, client.ConsumeOptions{Block: 10 * time.Millisecond, ClaimIdle: 20 * time.Millisecond, ClaimInterval: 10 * time.Millisecond})
+	}()
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+
+	got := log.kinds()
+	for _, k := range []ops.Kind{ops.StreamAppend, ops.StreamRange, ops.StreamEnsure, ops.StreamRead, ops.StreamAck, ops.StreamClaim, ops.StreamPending} {
+		if got[k] == 0 {
+			t.Errorf("no %s op passed through the chain: %v", k, got)
+		}
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	rejected := false
+	for i, op := range log.ops {
+		if op.Name == "" {
+			rejected = rejected || ops.HasCode(log.errs[i], ops.CodeStreamNameRequired)
+			continue
+		}
+		if op.Name != "orders" && op.Name != "orders:dead" || op.Key != streamKey+op.Name || op.Stream == nil {
+			t.Errorf("op %s: Name %q Key %q Stream %v", op.Kind, op.Name, op.Key, op.Stream)
+		}
+	}
+	if !rejected {
+		t.Error("the rejected append did not pass through the chain")
+	}
+}
