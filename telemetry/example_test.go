@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry"
+	"github.com/igniter-go/store/telemetry/opsotel"
+	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
 // Events of an operation, written by the slog sink (timestamps removed for the example).
@@ -44,4 +47,32 @@ func ExampleCatalog() {
 	}
 	fmt.Println(n, telemetry.Name(ops.ClaimOnce, telemetry.PhaseSuccess))
 	// Output: 63 igniter.store.claim.acquire.success
+}
+
+// Wiring a store: events to a sink (here a Recorder), metrics to a Prometheus Collector you
+// register, spans to the global OpenTelemetry providers.
+func Example_store() {
+	rec := telemetry.NewRecorder()
+	metrics := opsprom.NewMetrics() // prometheus.MustRegister(metrics) on your registry
+	exec := func(context.Context, ops.Op) (ops.Result, error) {
+		return ops.Result{Value: []byte(`"Ada"`), Bool: true}, nil
+	}
+	st, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).
+		WithTelemetry(rec).
+		WithMetrics(metrics).
+		WithTracing(opsotel.WithServerAddress("redis.internal", 6379)).
+		Build()
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+
+	var name string
+	_, _ = st.MustScope("organization", "org_1").KV.Get(context.Background(), "user:1:name", &name)
+	for _, e := range rec.Events() {
+		fmt.Println(e.Name, len(e.Attrs))
+	}
+	// Output:
+	// igniter.store.kv.get.started 4
+	// igniter.store.kv.get.success 5
 }
