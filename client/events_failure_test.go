@@ -344,3 +344,53 @@ func TestEventsUnsubscribeRejectedStillRemoves(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Concurrent subscribes and closes on shared channels leave the server subscribed to exactly
+// the channels that still have a subscription, and those keep receiving.
+func TestEventsConcurrentSubscribeClose(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	keep := newInbox()
+	if _, err := st.Events.Subscribe(ctx, "c:0", keep.handler); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				ev := []string{"c:0", "c:1", "c:*"}[(g+i)%3]
+				sub, err := st.Events.Subscribe(ctx, ev, func(context.Context, events.Message) error { return nil })
+				if err != nil {
+					errs <- err
+					return
+				}
+				if err := sub.Close(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	c0, c1 := "igniter:store:test:events:c:0", "igniter:store:test:events:c:1"
+	deadline := time.Now().Add(10 * time.Second)
+	for n := st.Redis.PubSubNumSub(c0, c1); n[c0] != 1 || n[c1] != 0 || st.Redis.PubSubNumPat() != 0; n = st.Redis.PubSubNumSub(c0, c1) {
+		if time.Now().After(deadline) {
+			t.Fatalf("server subscriptions %v, %d patterns; want only c:0", n, st.Redis.PubSubNumPat())
+		}
+		time.Sleep(5 * time.Millisecond) // UNSUBSCRIBE reports no completion: poll, bounded
+	}
+	if err := st.Events.Publish(ctx, "c:0", "still"); err != nil {
+		t.Fatal(err)
+	}
+	if m := keep.next(t); string(m.Data) != `"still"` {
+		t.Fatalf("kept subscription received %s", m.Data)
+	}
+}
