@@ -186,6 +186,13 @@ func (c *consumer) read(ctx context.Context) {
 			if ctx.Err() == nil {
 				c.log(ctx, "stream read failed; retrying", err)
 				c.pause(ctx, c.o.Block)
+				if errors.Is(err, ops.ErrFailed) {
+					// Redis refused the read: the group (or the stream) may be gone, after a
+					// restart without persistence or a DEL. Ensure is idempotent.
+					if err := c.g.Ensure(ctx, c.stream, EnsureOptions{StartID: c.o.EnsureStartID}); err != nil && ctx.Err() == nil {
+						c.log(ctx, "re-creating the group failed", err)
+					}
+				}
 			}
 			continue
 		}

@@ -457,3 +457,48 @@ func TestConsumeChaos(t *testing.T) {
 	}
 	t.Logf("dead letters: %d; distinct successes: %d", len(dl), distinct.Load())
 }
+
+// TestConsumeResumesAfterRedisRestart: the server dies and comes back empty (no persistence);
+// the loop reconnects, re-creates its group and consumes what is appended afterwards.
+func TestConsumeResumesAfterRedisRestart(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	got := make(chan string, 16)
+	cctx, cancel := context.WithCancel(ctx)
+	result := make(chan error, 1)
+	go func() {
+		result <- client.ConsumeAs(cctx, e.st.Streams.Group("g", "c"), "jobs", func(_ context.Context, m client.StreamMessage[string]) error {
+			got <- m.Message
+			return nil
+		}, fastConsume(2, 5))
+	}()
+	if _, err := e.st.Streams.Append(ctx, "jobs", "before", client.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; m != "before" {
+		t.Fatalf("got %q", m)
+	}
+	e.srv.Restart()
+	deadline := time.Now().Add(20 * time.Second)
+	for { // the first commands on the old connections fail; append until one gets through
+		_, err := e.st.Streams.Append(ctx, "jobs", "after", client.AppendOptions{})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("append after the restart: %v", err)
+		}
+	}
+	select {
+	case m := <-got:
+		if m != "after" {
+			t.Fatalf("got %q after the restart", m)
+		}
+	case <-time.After(20 * time.Second): // a guard, not synchronisation
+		t.Fatal("the loop did not resume after the restart")
+	}
+	cancel()
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+}
