@@ -17,16 +17,17 @@ import (
 // messages. Where the original throws at the call, the Builder records the first error and
 // [Builder.Build] returns it.
 type Builder struct {
-	adapter   Adapter
-	service   string
-	scopes    []scopeDef // definition order
-	logger    *slog.Logger
-	user      []ops.Middleware
-	slots     [slotCount]ops.Middleware
-	observers []ops.Observer
-	carrier   TraceCarrier
-	err       error
-	extra     builderExtra
+	adapter    Adapter
+	service    string
+	scopes     []scopeDef // definition order
+	logger     *slog.Logger
+	user       []ops.Middleware
+	slots      [slotCount]ops.Middleware
+	observers  []ops.Observer
+	resilience []resilienceOption // builder_resilience.go, applied in order at Build
+	carrier    TraceCarrier
+	err        error
+	extra      builderExtra
 }
 
 // The fixed positions of the chain, outermost first; user middleware (Use) comes after the
@@ -67,6 +68,7 @@ func (b *Builder) clone() *Builder {
 	c.scopes = slices.Clone(b.scopes)
 	c.user = slices.Clone(b.user)
 	c.observers = slices.Clone(b.observers)
+	c.resilience = slices.Clone(b.resilience)
 	c.extra = b.extra.clone()
 	return &c
 }
@@ -195,6 +197,7 @@ func (b *Builder) Build() (*Store, error) {
 		observers: slices.Clone(b.observers),
 		carrier:   b.carrier,
 		chain:     chain,
+		observe:   ops.Chain(b.slots[slotTelemetry]),
 		handler:   chain(b.adapter.handler()),
 	}
 	if err := b.extra.build(c); err != nil {

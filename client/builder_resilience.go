@@ -36,17 +36,15 @@ type resilienceConfig struct {
 	timeout    time.Duration
 }
 
-// resilienceOption is one resilience setting of a Builder. The Builder's fields belong to
-// builder.go, which has none for these, so a setting rides in the Builder's observer list
-// (cloned with it, so builders stay immutable and branchable). Build's first step,
-// applyResilience, takes the settings out of the list, applies them in order, and fills the
-// retry, breaker and timeout slots. Observe is never called.
+// resilienceOption is one resilience setting of a Builder. The settings are kept in order and
+// applied at Build (applyResilience), so every Build gets its own breaker and budget.
 type resilienceOption func(*resilienceConfig)
 
-// Observe does nothing: a resilienceOption never reaches a Store's observers.
-func (resilienceOption) Observe(context.Context, ops.Signal) {}
-
-func (b *Builder) withResilience(o resilienceOption) *Builder { return b.WithObserver(o) }
+func (b *Builder) withResilience(o resilienceOption) *Builder {
+	c := b.clone()
+	c.resilience = append(c.resilience, o)
+	return c
+}
 
 // WithRetry sets the retry policy, used as given (a nil Budget means no budget; start from
 // [retry.DefaultPolicy] to keep the defaults you do not change). The policy's OnRetry and
@@ -80,21 +78,16 @@ func (b *Builder) WithTimeout(d time.Duration) *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.timeout = d })
 }
 
-// applyResilience returns a builder whose observer list holds no resilience settings and whose
-// timeout, retry and breaker slots hold the configured middleware, wired to the observers.
-// Build calls it first, so every Build gets its own breaker and budget.
+// applyResilience returns a builder whose timeout, retry and breaker slots hold the configured
+// middleware, wired to the observers. Build calls it first, so every Build gets its own breaker
+// and budget.
 func (b *Builder) applyResilience() *Builder {
 	cfg := resilienceConfig{retry: retry.DefaultPolicy(), timeout: timeout.Default}
-	observers := make([]ops.Observer, 0, len(b.observers))
-	for _, o := range b.observers {
-		if opt, ok := o.(resilienceOption); ok {
-			opt(&cfg)
-		} else {
-			observers = append(observers, o)
-		}
+	for _, opt := range b.resilience {
+		opt(&cfg)
 	}
 	c := b.clone()
-	c.observers = observers
+	observers := c.observers
 	emit := func(ctx context.Context, s ops.Signal) {
 		for _, o := range observers {
 			o.Observe(ctx, s)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/telemetry"
 )
 
 func nopExecutor() client.Adapter {
@@ -185,16 +187,16 @@ func TestScopedStoresAreIndependent(t *testing.T) {
 }
 
 func TestRequiredScopeIsEnforcedBeforeAnyCall(t *testing.T) {
-	calls := 0
-	var seen []ops.Kind
-	observe := func(next ops.Handler) ops.Handler {
+	calls, userSaw := 0, 0
+	rec := telemetry.NewRecorder()
+	user := func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
-			seen = append(seen, op.Kind)
+			userSaw++
 			return next(ctx, op)
 		}
 	}
 	st, err := client.New().WithService("api").AddScope("organization", client.Required()).AddScope("workspace").
-		Use(observe).
+		Use(user).WithTelemetry(rec).
 		WithAdapter(client.Executor(func(context.Context, ops.Op) (ops.Result, error) { calls++; return ops.Result{}, nil })).Build()
 	if err != nil {
 		t.Fatal(err)
@@ -212,8 +214,14 @@ func TestRequiredScopeIsEnforcedBeforeAnyCall(t *testing.T) {
 	if calls != 0 {
 		t.Fatalf("the executor ran %d times for a store missing a required scope", calls)
 	}
-	if len(seen) != 6 {
-		t.Fatalf("middleware must still see the rejected ops (telemetry records them): %v", seen)
+	errorsSeen := 0
+	for _, n := range rec.Names() {
+		if strings.HasSuffix(n, ".error") {
+			errorsSeen++
+		}
+	}
+	if errorsSeen != 6 || userSaw != 0 {
+		t.Fatalf("telemetry must record the 6 rejected ops (got %d) and user middleware see none (saw %d): %v", errorsSeen, userSaw, rec.Names())
 	}
 	if err := st.MustScope("organization", "o1").MustScope("workspace", "w1").KV.Set(ctx, "k", 1, 0); err != nil || calls != 1 {
 		t.Fatalf("a fully scoped store must work: %v (calls %d)", err, calls)

@@ -21,7 +21,7 @@ type Store struct {
 	KV KV
 	// Counter keeps integer counters.
 	Counter Counter
-	// Claim takes one-time claims (SET NX).
+	// Claim takes one-time claims (SET NX) and leases with owner tokens, renewal and fencing.
 	Claim Claim
 	// Batch gets and sets many KV keys in one round trip.
 	Batch Batch
@@ -47,6 +47,7 @@ type core struct {
 	observers []ops.Observer
 	carrier   TraceCarrier   // nil: no trace context in envelopes and entries
 	chain     ops.Middleware // the composed middleware, without the executor
+	observe   ops.Middleware // the telemetry slot alone: what a rejected op passes through
 	handler   ops.Handler    // chain(executor), composed once
 
 	closed    atomic.Bool
@@ -203,7 +204,7 @@ func (s *Store) op(kind ops.Kind) ops.Op {
 }
 
 // do runs op through the chain. A store that lacks a required scope, or is closed, fails the op
-// without running it; the failure still passes through the chain so telemetry sees it.
+// without running it; the failure still passes through telemetry.
 func (s *Store) do(ctx context.Context, op ops.Op) (ops.Result, error) {
 	if s.scopeErr != nil {
 		return s.reject(ctx, op, withOperation(s.scopeErr, op.Kind.Operation()))
@@ -214,11 +215,12 @@ func (s *Store) do(ctx context.Context, op ops.Op) (ops.Result, error) {
 	return s.core.handler(ctx, op)
 }
 
-// reject runs op through the middleware chain with an end that returns err instead of the
-// executor, so the outermost middleware (telemetry) records the failure. Only failure paths
-// pay for it.
+// reject fails op with err without running it: the op passes through the telemetry slot only,
+// so telemetry records the failure, while retry, breaker and user middleware never see a call
+// that was not made (an open breaker must not mask a bad input's own code). Only failure paths
+// pay for the closure.
 func (s *Store) reject(ctx context.Context, op ops.Op, err error) (ops.Result, error) {
-	return s.core.chain(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, err })(ctx, op)
+	return s.core.observe(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, err })(ctx, op)
 }
 
 func errClosed(kind ops.Kind) error {
