@@ -47,6 +47,7 @@ func BenchmarkChain(b *testing.B) {
 		{"none", ops.Chain()},
 		{"metrics+events", ops.Chain(prom.Middleware(), telemetry.Middleware(infoLog))},
 		{"metrics+events+otel", ops.Chain(otelMW, prom.Middleware(), telemetry.Middleware(infoLog))},
+		{"metrics+events-enabled", ops.Chain(prom.Middleware(), telemetry.Middleware(discardSink{}))},
 		{"events-debug-json", telemetry.Middleware(debugLog)},
 		{"events-recorderless-multi", telemetry.Middleware(telemetry.Multi(infoLog, infoLog))},
 		{"otel", otelMW},
@@ -86,3 +87,9 @@ func naiveOtel(tp trace.TracerProvider, mp metric.MeterProvider) ops.Middleware 
 		}
 	}
 }
+
+// discardSink wants every event and drops it: the cost of building the attributes.
+type discardSink struct{}
+
+func (discardSink) Enabled(context.Context, slog.Level) bool { return true }
+func (discardSink) Emit(context.Context, telemetry.Event)    {}
