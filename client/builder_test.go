@@ -6,10 +6,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/middleware/breaker"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry"
 )
@@ -226,4 +228,24 @@ func TestRequiredScopeIsEnforcedBeforeAnyCall(t *testing.T) {
 	if err := st.MustScope("organization", "o1").MustScope("workspace", "w1").KV.Set(ctx, "k", 1, 0); err != nil || calls != 1 {
 		t.Fatalf("a fully scoped store must work: %v (calls %d)", err, calls)
 	}
+}
+
+func TestAnOpenBreakerNeverMasksABadInputsOwnCode(t *testing.T) {
+	down := func(_ context.Context, op ops.Op) (ops.Result, error) {
+		return ops.Result{}, ops.Failure(op.Kind, ops.ErrUnavailable, errors.New("connection refused"))
+	}
+	st, err := client.New().WithService("api").WithoutRetry().WithBreaker(breaker.Settings{Failures: 1, Timeout: time.Hour}).
+		WithAdapter(client.Executor(down)).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_ = st.KV.Set(ctx, "k", 1, 0) // opens the breaker
+	if err := st.KV.Set(ctx, "k", 1, 0); !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("breaker must be open: %v", err)
+	}
+	wantErr(t, st.KV.Set(ctx, "", 1, 0), ops.CodeKeyRequired, 400, "", nil)
+	wantErr(t, st.KV.Set(ctx, "k", 1, -time.Second), ops.CodeTTLInvalid, 400, "", nil)
+	_ = st.Close()
+	wantErr(t, st.KV.Set(ctx, "k", 1, 0), ops.CodeClosed, 0, "", nil)
 }
