@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
@@ -247,7 +248,9 @@ func TestStreamEntriesCarryTraceContext(t *testing.T) {
 
 func TestCloseStopsConsumersAndBlockingReads(t *testing.T) {
 	srv := redistest.Start(t)
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).WithStreamConnections(2).Build()
+	rdb, raw := srv.Client(t), srv.Client(t)
+	before := goleak.IgnoreCurrent()
+	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb)).WithStreamConnections(2).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,9 +269,13 @@ func TestCloseStopsConsumersAndBlockingReads(t *testing.T) {
 		_, err := g.Read(ctx, "s", client.ReadOptions{Block: time.Minute})
 		read <- err
 	}()
-	waitStreamBlocked(t, srv.Client(t), 2)
+	waitStreamBlocked(t, raw, 2)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
+	}
+	// Close returns after the loop has drained and the dedicated connections are closed.
+	if err := goleak.Find(before); err != nil {
+		t.Fatalf("goroutines left after Close: %v", err)
 	}
 	if err := <-consumed; !ops.HasCode(err, ops.CodeClosed) {
 		t.Fatalf("Consume after Close: %v, want STORE_CLOSED", err)
