@@ -3,6 +3,7 @@ package telemetry_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -90,4 +91,28 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestTracingIsOutermostWhateverTheCallOrder wires the span-event sink before WithTracing: the
+// events still land on the operation's span, so tracing wraps the events middleware.
+func TestTracingIsOutermostWhateverTheCallOrder(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	mp := sdkmetric.NewMeterProvider()
+	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
+	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil }
+	st, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).
+		WithTelemetry(opsotel.NewSpanEventSink(slog.LevelDebug)).
+		WithTelemetry(nil).WithMetrics(nil).
+		WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp)).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_ = st.KV.Remove(context.Background(), "k")
+	ended := spans.Ended()
+	if len(ended) != 1 || len(ended[0].Events()) != 2 || ended[0].Events()[0].Name != "igniter.store.kv.remove.started" {
+		t.Fatalf("spans %d, events %v", len(ended), ended[0].Events())
+	}
 }

@@ -158,3 +158,46 @@ func TestServicesGetTheirOwnSeries(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestInFlightAndHistogramShape(t *testing.T) {
+	m := opsprom.NewMetrics()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m)
+	inflight := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == opsprom.MetricInFlight {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no in-flight gauge")
+		return 0
+	}
+	var during float64
+	h := m.Middleware()(func(context.Context, ops.Op) (ops.Result, error) {
+		during = inflight()
+		return ops.Result{}, nil
+	})
+	_, _ = h(context.Background(), ops.Op{Kind: ops.KVGet, Service: "shop"})
+	if during != 1 || inflight() != 0 {
+		t.Fatalf("in flight %v during the op, %v after", during, inflight())
+	}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != opsprom.MetricOperationDuration {
+			continue
+		}
+		hist := mf.GetMetric()[0].GetHistogram()
+		if hist.GetSampleCount() != 1 || hist.GetBucket()[0].GetUpperBound() != 0.0001 {
+			t.Fatalf("classic buckets %v", hist.GetBucket())
+		}
+		if hist.Schema == nil || hist.GetZeroThreshold() == 0 {
+			t.Fatal("the histogram is not native")
+		}
+		return
+	}
+	t.Fatal("no duration histogram")
+}
