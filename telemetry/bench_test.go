@@ -49,7 +49,7 @@ func BenchmarkChain(b *testing.B) {
 		{"metrics+events+otel", ops.Chain(otelMW, prom.Middleware(), telemetry.Middleware(infoLog))},
 		{"metrics+events-enabled", ops.Chain(prom.Middleware(), telemetry.Middleware(discardSink{}))},
 		{"events-debug-json", telemetry.Middleware(debugLog)},
-		{"events-recorderless-multi", telemetry.Middleware(telemetry.Multi(infoLog, infoLog))},
+		{"events-multi-disabled", telemetry.Middleware(telemetry.Multi(infoLog, infoLog))},
 		{"otel", otelMW},
 		{"otel-naive", naiveOtel(tp, mp)},
 		{"otel-sdk-span-floor", sdkFloor(tp)},
