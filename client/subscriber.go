@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,6 +22,14 @@ import (
 // closeGrace is how long Store.Close waits for running handlers to return after their ctx is
 // canceled. A handler that ignores its ctx longer than this is reported and left running.
 const closeGrace = 10 * time.Second
+
+// healthInterval is how long the receive loop waits for a message before it pings the server;
+// a ping left unanswered for another interval means the connection is dead (a half-open TCP
+// connection reports nothing): it is replaced and every channel and pattern subscribed again.
+// Atomic so tests can shorten it while other stores run.
+var healthInterval atomic.Int64
+
+func init() { healthInterval.Store(int64(30 * time.Second)) }
 
 // reconnect backoff bounds of the receive loop while Redis cannot be reached.
 const (
@@ -47,14 +57,14 @@ type topic struct {
 type subscriber struct {
 	c    *core
 	cfg  eventsConfig
-	ps   *redis.PubSub
 	stop chan struct{}
 	loop chan struct{} // closed when the receive loop returns
 	wg   sync.WaitGroup
 
-	ctl sync.Mutex // serialises subscribe and unsubscribe
+	ctl sync.Mutex // serialises subscribe, unsubscribe and connection replacement
 
-	mu      sync.Mutex // guards the fields below; held briefly, never across I/O
+	mu      sync.Mutex    // guards the fields below; held briefly, never across I/O
+	ps      *redis.PubSub // replaced when its connection stops answering
 	closed  bool
 	topics  map[topicKey]*topic
 	waiters map[topicKey]chan struct{} // confirmations awaited by add
@@ -93,10 +103,10 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	sb.mu.Unlock()
 
 	var err error
-	if key.pattern {
-		err = sb.ps.PSubscribe(ctx, key.name)
+	if ps := sb.current(); key.pattern {
+		err = ps.PSubscribe(ctx, key.name)
 	} else {
-		err = sb.ps.Subscribe(ctx, key.name)
+		err = ps.Subscribe(ctx, key.name)
 	}
 	if err == nil {
 		select {
@@ -142,10 +152,57 @@ func (sb *subscriber) remove(ctx context.Context, sub *subscription) error {
 }
 
 func (sb *subscriber) unsubscribe(ctx context.Context, key topicKey) error {
+	ps := sb.current()
 	if key.pattern {
-		return sb.ps.PUnsubscribe(ctx, key.name)
+		return ps.PUnsubscribe(ctx, key.name)
 	}
-	return sb.ps.Unsubscribe(ctx, key.name)
+	return ps.Unsubscribe(ctx, key.name)
+}
+
+// current returns the PubSub in use.
+func (sb *subscriber) current() *redis.PubSub {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.ps
+}
+
+// replace swaps a PubSub whose connection stopped answering for a new one subscribed to every
+// topic (one SUBSCRIBE with all channels, one PSUBSCRIBE with all patterns), and closes the old
+// one. It reports false, changing nothing, while a subscribe or unsubscribe is in progress: the
+// caller tries again at its next health check.
+func (sb *subscriber) replace(ctx context.Context, old *redis.PubSub) bool {
+	if !sb.ctl.TryLock() {
+		return false
+	}
+	defer sb.ctl.Unlock()
+	var channels, patterns []string
+	sb.mu.Lock()
+	for k := range sb.topics {
+		if k.pattern {
+			patterns = append(patterns, k.name)
+		} else {
+			channels = append(channels, k.name)
+		}
+	}
+	sb.mu.Unlock()
+	ps := sb.c.adapter.universal().Subscribe(ctx)
+	// A failed write still records the channels: the next Receive reconnects and resubscribes.
+	if len(channels) > 0 {
+		_ = ps.Subscribe(ctx, channels...)
+	}
+	if len(patterns) > 0 {
+		_ = ps.PSubscribe(ctx, patterns...)
+	}
+	sb.mu.Lock()
+	if sb.closed {
+		sb.mu.Unlock()
+		_ = ps.Close()
+		return true
+	}
+	sb.ps = ps
+	sb.mu.Unlock()
+	_ = old.Close()
+	return true
 }
 
 // receive is the receive loop: it reads the connection, releases subscribe confirmations,
@@ -156,11 +213,29 @@ func (sb *subscriber) receive() {
 	ctx := context.Background()
 	var lost time.Time
 	backoff := time.Duration(0)
+	pinged := false
 	for {
-		msg, err := sb.ps.Receive(ctx)
+		ps := sb.current()
+		every := time.Duration(healthInterval.Load())
+		msg, err := ps.ReceiveTimeout(ctx, every)
 		if sb.isClosed() {
 			return
 		}
+		if err != nil && isTimeout(err) {
+			switch {
+			case !pinged:
+				pinged = ps.Ping(ctx) == nil // a failed write reconnects by itself
+			case sb.replace(ctx, ps):
+				pinged = false
+				if lost.IsZero() {
+					lost = time.Now().Add(-2 * every)
+				}
+				sb.c.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: pub/sub connection stopped answering; replaced it",
+					slog.Duration("silent_for", 2*every))
+			}
+			continue
+		}
+		pinged = false
 		if err != nil {
 			if lost.IsZero() {
 				lost = time.Now()
@@ -189,6 +264,13 @@ func (sb *subscriber) receive() {
 			sb.dispatch(ctx, m)
 		}
 	}
+}
+
+// isTimeout reports whether err is a read deadline passing (no message within the health
+// interval), as opposed to a broken connection.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (sb *subscriber) isClosed() bool {
@@ -279,9 +361,10 @@ func (sb *subscriber) close(ctx context.Context) error {
 		subs = append(subs, t.subs...)
 	}
 	sb.topics = map[topicKey]*topic{}
+	ps := sb.ps
 	sb.mu.Unlock()
 	close(sb.stop)
-	err := sb.ps.Close()
+	err := ps.Close()
 	if errors.Is(err, redis.ErrClosed) {
 		err = nil
 	}
