@@ -127,9 +127,10 @@ func (e Events) Publish(ctx context.Context, event string, data any) error {
 // channel. It returns when Redis confirmed the subscription.
 //
 // One SUBSCRIBE (or PSUBSCRIBE) is sent per channel however many handlers subscribe to it, on a
-// connection of the store's own, opened at the first Subscribe; after the connection drops,
-// every channel and pattern is subscribed again and delivery resumes (messages published
-// meanwhile are lost: that is pub/sub). Each subscription has its own goroutine and a bounded
+// connection of the store's own, opened at the first Subscribe. After the connection drops, or
+// goes silent (after 30 s without traffic the store pings; an unanswered ping means a half-open
+// connection, which is replaced), every channel and pattern is subscribed again and delivery
+// resumes; messages published meanwhile are lost: that is pub/sub. Each subscription has its own goroutine and a bounded
 // buffer ([events.WithBuffer]): a slow handler only delays itself, and when its buffer is full
 // messages are dropped, counted and reported. A handler's error or panic is recovered and
 // reported to [events.OnError], the store's logger and observers; delivery goes on.
