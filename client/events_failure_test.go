@@ -394,3 +394,46 @@ func TestEventsConcurrentSubscribeClose(t *testing.T) {
 		t.Fatalf("kept subscription received %s", m.Data)
 	}
 }
+
+// A handler may close its own subscription: no deadlock, and no call starts after Close.
+func TestEventsHandlerClosesItsOwnSubscription(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	var self events.Subscription
+	ready := make(chan struct{})
+	calls := make(chan error, 16)
+	sub, err := st.Events.Subscribe(ctx, "a:b", func(ctx context.Context, m events.Message) error {
+		<-ready
+		calls <- self.Close()
+		return nil
+	}, events.WithBuffer(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	self = sub
+	close(ready)
+	for i := range 5 {
+		if err := st.Events.Publish(ctx, "a:b", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-calls; err != nil {
+		t.Fatalf("Close from the handler: %v", err)
+	}
+	// A subscription opened after the others were published, on the same channel, proves every
+	// earlier message was dispatched; the closed one must not have run again.
+	box := newInbox()
+	if _, err := st.Events.Subscribe(ctx, "a:b", box.handler); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Events.Publish(ctx, "a:b", "last"); err != nil {
+		t.Fatal(err)
+	}
+	box.next(t)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(calls); n != 0 {
+		t.Fatalf("handler ran %d more times after closing its subscription", n)
+	}
+}
