@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -70,6 +71,14 @@ func (j jsonSchema) Validate(data []byte) []Issue {
 	}
 	var out []Issue
 	leaves(ve, &out)
+	// The library walks object properties in map order: sort, so the same payload always gives
+	// the same issues in the same order.
+	slices.SortStableFunc(out, func(a, b Issue) int {
+		if c := slices.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
 	return out
 }
 
