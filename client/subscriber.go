@@ -324,18 +324,13 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	event := strings.TrimPrefix(msg.Channel, t.base)
 	m, err := events.DecodeMessage([]byte(msg.Payload), t.event, event, time.Now())
 	if err != nil {
-		for _, sub := range subs {
-			sub.report(ctx, ops.SignalMessageInvalid, err)
-		}
+		reportAll(ctx, subs, err)
 		return
 	}
 	if v := sb.cfg.validation; v.Subscribe {
 		if s, ok := sb.cfg.registry.Lookup(m.Type); ok {
 			if issues := s.Validate(m.Data); len(issues) > 0 {
-				err := schema.Failed("events.subscribe", m.Type, issues)
-				for _, sub := range subs {
-					sub.report(ctx, ops.SignalMessageInvalid, err)
-				}
+				reportAll(ctx, subs, schema.Failed("events.subscribe", m.Type, issues))
 				if !v.Lenient {
 					return
 				}
@@ -344,6 +339,15 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	}
 	for _, sub := range subs {
 		sub.offer(ctx, m)
+	}
+}
+
+// reportAll reports a message that reaches no handler: one signal and one log line for the
+// message, and every subscription's error callback.
+func reportAll(ctx context.Context, subs []*subscription, err error) {
+	subs[0].report(ctx, ops.SignalMessageInvalid, err)
+	for _, sub := range subs[1:] {
+		sub.callback(ctx, err)
 	}
 }
 
