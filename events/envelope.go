@@ -140,6 +140,8 @@ func appendString(dst []byte, s string) []byte {
 //     and is wrapped: Type = subscribed, Data = the message, Timestamp = now, no scope.
 //   - Anything that is not JSON, or an envelope whose type is not a string, is
 //     STORE_MESSAGE_INVALID: reported, never delivered.
+//
+// The returned Data aliases payload: the caller hands over a payload it no longer writes.
 func DecodeMessage(payload []byte, subscribed, event string, now time.Time) (Message, error) {
 	trimmed := bytes.Trim(payload, " \t\r\n") // JSON white space only
 	if !json.Valid(trimmed) {
