@@ -35,4 +35,7 @@
 // Errors: STORE_INVALID_NAMESPACE (namespaces) or STORE_INVALID_EVENT_NAME (groups, events)
 // for rules 1–5; STORE_RESERVED_NAMESPACE for rule 6; the messages are the original's where it
 // has one.
+//
+// Scope keys (client's AddScope) are not event names: they keep the store's key rules
+// (internal/keyspace).
 package events
