@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -435,5 +437,45 @@ func TestEventsHandlerClosesItsOwnSubscription(t *testing.T) {
 	}
 	if n := len(calls); n != 0 {
 		t.Fatalf("handler ran %d more times after closing its subscription", n)
+	}
+}
+
+// countingHandler is a slog.Handler that counts records.
+type countingHandler struct{ n *atomic.Int64 }
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (h countingHandler) Handle(context.Context, slog.Record) error { h.n.Add(1); return nil }
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
+func (h countingHandler) WithGroup(string) slog.Handler             { return h }
+
+// A handler failing on every message does not flood the log: every failure reaches the error
+// callback, the log gets at most one line per second per subscription.
+func TestEventsFailureLogIsBounded(t *testing.T) {
+	var lines atomic.Int64
+	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder {
+		return b.WithLogger(slog.New(countingHandler{&lines}))
+	}))
+	ctx := context.Background()
+	errs := newErrSink()
+	if _, err := st.Events.Subscribe(ctx, "a:b", func(context.Context, events.Message) error {
+		return errors.New("always")
+	}, errs.option(), events.WithBuffer(128)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	const n = 100
+	for i := range n {
+		if err := st.Events.Publish(ctx, "a:b", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n {
+		if err := errs.next(t); ops.CodeOf(err) != ops.CodeHandlerFailed {
+			t.Fatalf("reported %v", err)
+		}
+	}
+	maxLines := int64(time.Since(start)/time.Second) + 1
+	if got := lines.Load(); got < 1 || got > maxLines {
+		t.Fatalf("%d log lines for %d failures in %v, want 1..%d", got, n, time.Since(start), maxLines)
 	}
 }

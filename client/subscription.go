@@ -30,7 +30,15 @@ type subscription struct {
 	closeErr  error
 	dropped   atomic.Uint64
 	dropping  atomic.Bool // a drop was reported and no message got through since
+
+	lastLog    atomic.Int64  // unix nanoseconds of the last failure logged
+	suppressed atomic.Uint64 // failures not logged since
 }
+
+// logEvery bounds the failure log of one subscription: a handler failing on every message logs
+// once per interval, with the count of the failures in between (signals and the error callback
+// still see each one).
+const logEvery = time.Second
 
 // newSubscription makes a subscription whose handlers run with a ctx that keeps the values of
 // parent (the Subscribe call's ctx) but not its cancellation: the subscription outlives the
@@ -117,8 +125,14 @@ func (sub *subscription) offer(ctx context.Context, m events.Message) {
 // report sends a failure to telemetry, the log and the error callback.
 func (sub *subscription) report(ctx context.Context, kind ops.SignalKind, err error) {
 	sub.s.signal(ctx, ops.Signal{Kind: kind, Name: sub.event, Err: err})
-	sub.s.core.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription "+kind.String(),
-		slog.String("event", sub.event), slog.String("code", string(ops.CodeOf(err))), slog.String("error", err.Error()))
+	now, last := time.Now().UnixNano(), sub.lastLog.Load()
+	if now-last >= int64(logEvery) && sub.lastLog.CompareAndSwap(last, now) {
+		sub.s.core.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription "+kind.String(),
+			slog.String("event", sub.event), slog.String("code", string(ops.CodeOf(err))), slog.String("error", err.Error()),
+			slog.Uint64("suppressed_since_last", sub.suppressed.Swap(0)))
+	} else {
+		sub.suppressed.Add(1)
+	}
 	sub.callback(ctx, err)
 }
 
