@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +96,33 @@ func init() {
 		},
 	} {
 		goldenActions[name] = a
+	}
+}
+
+// Every event message the original published in the golden file decodes in Go as an envelope
+// (not legacy), and encoding the decoded envelope again gives the original's bytes exactly.
+func TestGoldenEventsDecodeTheOriginal(t *testing.T) {
+	const ts = "2026-11-25T17:24:02.284Z"
+	n := 0
+	for _, c := range loadGolden(t) {
+		for _, p := range c.Published {
+			n++
+			original := strings.ReplaceAll(p.Message, "<ts>", ts)
+			event := p.Channel[strings.LastIndex(p.Channel, ":events:")+len(":events:"):]
+			m, err := events.DecodeMessage([]byte(original), event, event, time.Now())
+			if err != nil || m.Legacy || m.Type != event || m.Timestamp.Format(events.TimestampLayout) != ts {
+				t.Fatalf("%s: decoded %+v, %v", c.Name, m, err)
+			}
+			var scope events.Scope
+			if m.Scope != nil {
+				scope = *m.Scope
+			}
+			if again := string(events.AppendEnvelope(nil, m.Type, m.Data, m.Timestamp, scope, "")); again != original {
+				t.Fatalf("%s: re-encoded\n%s\nwant\n%s", c.Name, again, original)
+			}
+		}
+	}
+	if n < 4 {
+		t.Fatalf("only %d published messages in the golden file", n)
 	}
 }
