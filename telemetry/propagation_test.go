@@ -28,9 +28,9 @@ func TestConsumersContinueTheProducersTrace(t *testing.T) {
 		return b.WithService("shop").WithTracing(opsotel.WithTracerProvider(tp))
 	}))
 
-	got := make(chan trace.SpanContext, 2)
+	got := map[string]chan trace.SpanContext{"subscriber": make(chan trace.SpanContext, 1), "consumer": make(chan trace.SpanContext, 1)}
 	sub, err := st.Events.Subscribe(ctx, "order:placed", func(ctx context.Context, _ events.Message) error {
-		got <- trace.SpanContextFromContext(ctx)
+		got["subscriber"] <- trace.SpanContextFromContext(ctx)
 		return nil
 	})
 	if err != nil {
@@ -49,16 +49,17 @@ func TestConsumersContinueTheProducersTrace(t *testing.T) {
 
 	g := st.Streams.Group("billing", "w1")
 	cctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
+	done := make(chan error, 1)
 	go func() {
-		defer close(done)
-		_ = g.Consume(cctx, "orders", func(ctx context.Context, _ client.StreamEntry) error {
-			got <- trace.SpanContextFromContext(ctx)
+		done <- g.Consume(cctx, "orders", func(ctx context.Context, _ client.StreamEntry) error {
+			got["consumer"] <- trace.SpanContextFromContext(ctx)
 			stop()
 			return nil
 		}, client.ConsumeOptions{EnsureStartID: "0", Block: 10 * time.Millisecond})
 	}()
-	<-done
+	if err := <-done; err != nil {
+		t.Fatalf("consume: %v", err)
+	}
 
 	parents := map[trace.SpanID]string{}
 	for _, s := range spans.Ended() {
@@ -67,7 +68,7 @@ func TestConsumersContinueTheProducersTrace(t *testing.T) {
 	for _, name := range []string{"subscriber", "consumer"} {
 		var sc trace.SpanContext
 		select {
-		case sc = <-got:
+		case sc = <-got[name]:
 		case <-ctx.Done():
 			t.Fatalf("no %s call", name)
 		}
