@@ -509,3 +509,43 @@ func TestConsumeResumesAfterRedisRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCancelEndsABlockingRead: go-redis cannot interrupt a read in progress, so the store ends
+// a blocking read whose ctx ends with CLIENT UNBLOCK; the connection then serves the next read
+// normally (the unblock never reaches it).
+func TestCancelEndsABlockingRead(t *testing.T) {
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithStreamConnections(1) })
+	ctx := context.Background()
+	g := e.st.Streams.Group("g", "c")
+	if err := g.Ensure(ctx, "s", client.EnsureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	read := make(chan error, 1)
+	go func() {
+		_, err := g.Read(rctx, "s", client.ReadOptions{Block: time.Hour})
+		read <- err
+	}()
+	waitStreamBlocked(t, e.raw, 1)
+	cancel()
+	select {
+	case err := <-read:
+		if !errors.Is(err, ops.ErrCanceled) {
+			t.Fatalf("cancelled read: %v, want canceled", err)
+		}
+	case <-time.After(30 * time.Second): // a guard: without the unblock the read lasts an hour
+		t.Fatal("cancelling ctx did not end the blocking read")
+	}
+	next := make(chan []client.StreamEntry, 1)
+	go func() {
+		entries, _ := g.Read(ctx, "s", client.ReadOptions{Block: time.Hour})
+		next <- entries
+	}()
+	waitStreamBlocked(t, e.raw, 1)
+	if _, err := e.st.Streams.Append(ctx, "s", "x", client.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if entries := <-next; len(entries) != 1 || string(entries[0].Message) != `"x"` {
+		t.Fatalf("the next read on the same connection got %+v", entries)
+	}
+}

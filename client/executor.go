@@ -200,7 +200,7 @@ func (e *executor) xgroupCreate(ctx context.Context, op ops.Op) error {
 
 // xreadgroup reads new entries for a consumer (XREADGROUP … STREAMS key >). rdb is the
 // connection to read on: blocking reads get one of their own.
-func (e *executor) xreadgroup(ctx context.Context, rdb redis.UniversalClient, op ops.Op) (ops.Result, error) {
+func (e *executor) xreadgroup(ctx context.Context, rdb redis.Cmdable, op ops.Op) (ops.Result, error) {
 	s := op.Stream
 	args := &redis.XReadGroupArgs{Group: s.Group, Consumer: s.Consumer, Streams: []string{op.Key, ">"}, Block: -1}
 	if op.HasN {

@@ -166,7 +166,9 @@ type ReadOptions struct {
 	Count int64
 	// Block waits up to this long for new entries when there are none (BLOCK ms, rounded down
 	// to whole milliseconds; under 1ms does not block). A blocking read runs on a connection of
-	// its own ([Builder.WithStreamConnections]) and never holds up other operations. Default: 0.
+	// its own ([Builder.WithStreamConnections]) and never holds up other operations. On a
+	// single-node client it ends as soon as ctx ends (CLIENT UNBLOCK, sent on the adapter's
+	// client); on Cluster and Ring clients it ends at Block. Default: 0.
 	Block time.Duration
 }
 
@@ -215,12 +217,18 @@ func (g StreamGroup) read(ctx context.Context, stream string, opts ReadOptions) 
 		return s.do(ctx, op)
 	}
 	op.Stream.Block = opts.Block.Truncate(time.Millisecond)
-	rdb, release, err := streamsOf(s.core).acquire(ctx, ops.StreamRead)
+	l, err := streamsOf(s.core).acquire(ctx, ops.StreamRead)
 	if err != nil {
 		return s.reject(ctx, op, err)
 	}
-	defer release()
-	return s.do(withReadConn(ctx, rdb), op)
+	stop := l.watch(ctx)
+	res, err := s.do(withReadConn(ctx, l.rdb), op)
+	stop()
+	l.release(err == nil)
+	if err == nil && len(res.Entries) == 0 && ctx.Err() != nil { // unblocked because ctx ended
+		return ops.Result{}, ops.Failure(ops.StreamRead, ops.ErrCanceled, ctx.Err())
+	}
+	return res, err
 }
 
 // Ack acknowledges entries of stream for the group, so they leave its pending list:

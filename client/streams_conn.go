@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 	"weak"
 
 	"github.com/redis/go-redis/v9"
@@ -18,7 +20,10 @@ import (
 type streamState struct {
 	src  redis.UniversalClient // the adapter's client; nil for an Executor adapter
 	size int
-	sem  chan struct{} // one token per blocking read in progress
+	sem  chan struct{}   // one token per blocking read in progress
+	free chan *blockConn // idle dedicated connections of a single-node client
+	// noUnblock is set when the server does not answer CLIENT ID: reads then end at Block.
+	noUnblock atomic.Bool
 
 	mu          sync.Mutex
 	rdb         redis.UniversalClient // the dedicated client, opened on first use
@@ -37,7 +42,7 @@ func registerStreams(c *core, size int) *streamState {
 	if size <= 0 {
 		size = defaultStreamConns
 	}
-	st := &streamState{src: c.adapter.universal(), size: size, sem: make(chan struct{}, size)}
+	st := &streamState{src: c.adapter.universal(), size: size, sem: make(chan struct{}, size), free: make(chan *blockConn, size)}
 	st.closeCtx, st.closeCancel = context.WithCancel(context.Background())
 	key := weak.Make(c)
 	if v, loaded := streamStates.LoadOrStore(key, st); loaded {
@@ -67,20 +72,99 @@ func streamsOf(c *core) *streamState {
 	return registerStreams(c, 0)
 }
 
-// acquire waits for a free dedicated connection slot (or ctx's end) and returns the dedicated
-// client, with release to call when the read is done.
-func (st *streamState) acquire(ctx context.Context, kind ops.Kind) (redis.UniversalClient, func(), error) {
+// blockConn is one dedicated connection of a single-node client, with its CLIENT ID, so a read
+// on it can be ended from another connection (CLIENT UNBLOCK) when its ctx ends.
+type blockConn struct {
+	conn *redis.Conn
+	id   int64
+}
+
+// lease is one blocking read's hold on a dedicated connection.
+type lease struct {
+	st  *streamState
+	rdb redis.Cmdable // what the read runs on
+	bc  *blockConn    // nil for Cluster and Ring clients: their reads end at Block or Close
+}
+
+// acquire waits for a free dedicated connection (or ctx's end) and leases it; release it when
+// the read is done.
+func (st *streamState) acquire(ctx context.Context, kind ops.Kind) (*lease, error) {
 	select {
 	case st.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, ops.Failure(kind, ops.ErrCanceled, ctx.Err())
+		return nil, ops.Failure(kind, ops.ErrCanceled, ctx.Err())
 	}
 	rdb, err := st.client(kind)
 	if err != nil {
 		<-st.sem
-		return nil, nil, err
+		return nil, err
 	}
-	return rdb, func() { <-st.sem }, nil
+	single, ok := rdb.(*redis.Client)
+	if !ok || st.noUnblock.Load() {
+		return &lease{st: st, rdb: rdb}, nil
+	}
+	select {
+	case bc := <-st.free:
+		return &lease{st: st, rdb: bc.conn, bc: bc}, nil
+	default:
+	}
+	conn := single.Conn()
+	id, err := conn.ClientID(ctx).Result()
+	if err != nil {
+		_ = conn.Close()
+		if categoryOf(err) == ops.ErrFailed { // a server without CLIENT ID (miniredis): reads end at Block
+			st.noUnblock.Store(true)
+			return &lease{st: st, rdb: rdb}, nil
+		}
+		<-st.sem
+		return nil, mapError(kind, err)
+	}
+	bc := &blockConn{conn: conn, id: id}
+	return &lease{st: st, rdb: conn, bc: bc}, nil
+}
+
+// watch ends the read on the leased connection when ctx ends, with CLIENT UNBLOCK sent on the
+// adapter's client (go-redis does not interrupt a read in progress). The returned stop must be
+// called once the read returned: it waits for an unblock in flight, so an unblock can never
+// reach the connection's next read.
+func (l *lease) watch(ctx context.Context) (stop func()) {
+	if l.bc == nil || l.st.src == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	after := context.AfterFunc(ctx, func() {
+		defer close(done)
+		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = l.st.src.ClientUnblock(uctx, l.bc.id).Err()
+	})
+	return func() {
+		if !after() {
+			<-done
+		}
+	}
+}
+
+// release returns the connection; one whose read failed is closed, not reused.
+func (l *lease) release(healthy bool) {
+	if l.bc != nil {
+		if healthy && !l.st.isClosed() {
+			select {
+			case l.st.free <- l.bc:
+			default:
+				_ = l.bc.conn.Close()
+			}
+		} else {
+			_ = l.bc.conn.Close()
+		}
+	}
+	<-l.st.sem
+}
+
+func (st *streamState) isClosed() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.closed
 }
 
 func (st *streamState) client(kind ops.Kind) (redis.UniversalClient, error) {
@@ -148,6 +232,14 @@ func (st *streamState) close() error {
 	rdb := st.rdb
 	st.mu.Unlock()
 	var err error
+	for drained := false; !drained; {
+		select {
+		case bc := <-st.free:
+			_ = bc.conn.Close()
+		default:
+			drained = true
+		}
+	}
 	if rdb != nil {
 		if e := rdb.Close(); e != nil && !errors.Is(e, redis.ErrClosed) {
 			err = e
@@ -161,13 +253,13 @@ type readConnKey struct{}
 
 // withReadConn routes a StreamRead through the chain to rdb, the dedicated connection its slot
 // holds. The executor is the only reader ([readConn]).
-func withReadConn(ctx context.Context, rdb redis.UniversalClient) context.Context {
+func withReadConn(ctx context.Context, rdb redis.Cmdable) context.Context {
 	return context.WithValue(ctx, readConnKey{}, rdb)
 }
 
 // readConn returns the connection withReadConn put in ctx, or def.
-func readConn(ctx context.Context, def redis.UniversalClient) redis.UniversalClient {
-	if rdb, ok := ctx.Value(readConnKey{}).(redis.UniversalClient); ok {
+func readConn(ctx context.Context, def redis.Cmdable) redis.Cmdable {
+	if rdb, ok := ctx.Value(readConnKey{}).(redis.Cmdable); ok {
 		return rdb
 	}
 	return def
