@@ -52,8 +52,9 @@ const maxClaimRounds = 16
 // When ctx is done the loop stops reading, waits for the handlers in flight (their ctx is ctx, so
 // they see the cancellation), acks those that succeeded, and returns nil; entries it read but
 // did not finish stay pending for the group's other consumers. [Store.Close] stops every loop
-// the same way, and Consume then returns STORE_CLOSED. Delivery is at least once: a handler
-// should be idempotent.
+// the same way, and Consume then returns STORE_CLOSED (a handler must not call Close: Close
+// waits for it). Delivery is at least once: a handler should be idempotent. An [Executor]
+// adapter has no connections for the loop: STORE_NOT_CONNECTED.
 func (g StreamGroup) Consume(ctx context.Context, stream string, h StreamHandler, opts ConsumeOptions) error {
 	s := g.s
 	if err := g.check(ops.StreamRead, stream, true); err != nil {
@@ -67,6 +68,10 @@ func (g StreamGroup) Consume(ctx context.Context, stream string, h StreamHandler
 		return err
 	}
 	st := streamsOf(s.core)
+	if st.src == nil {
+		return ops.NewError(ops.CodeNotConnected, "stream.consume",
+			"a consume loop needs a go-redis adapter; an Executor adapter has no connections of its own", nil)
+	}
 	if !st.startLoop() {
 		return errClosed(ops.StreamRead)
 	}
