@@ -408,8 +408,9 @@ func (c *consumer) claim(ctx context.Context) {
 		if len(entries) > 0 {
 			c.g.s.signal(ctx, ops.Signal{Kind: ops.SignalReclaimed, Name: c.stream, Group: c.g.group, N: int64(len(entries))})
 		}
+		counts := c.deliveryCounts(ctx, entries)
 		for _, e := range entries {
-			c.redeliver(ctx, e)
+			c.redeliver(ctx, e, counts)
 		}
 		if cursor = next; cursor == "0-0" {
 			return
@@ -417,9 +418,28 @@ func (c *consumer) claim(ctx context.Context) {
 	}
 }
 
+// deliveryCounts looks up the delivery counts of claimed entries with one XPENDING over their
+// id range (XAUTOCLAIM returns them in id order, now owned by this consumer). The range may hold
+// other entries of this consumer too; an entry the answer misses is looked up on its own.
+func (c *consumer) deliveryCounts(ctx context.Context, entries []ops.Entry) map[string]int64 {
+	if len(entries) == 0 {
+		return nil
+	}
+	count := int64(len(entries)) + int64(cap(c.credits)) + 64
+	counts, err := c.g.deliveriesIn(ctx, c.stream, entries[0].ID, entries[len(entries)-1].ID, count)
+	if err != nil {
+		return nil
+	}
+	return counts
+}
+
 // redeliver handles a claimed entry, which holds one slot.
-func (c *consumer) redeliver(ctx context.Context, e ops.Entry) {
-	d, err := c.g.deliveries(ctx, c.stream, e.ID)
+func (c *consumer) redeliver(ctx context.Context, e ops.Entry, counts map[string]int64) {
+	d, known := counts[e.ID]
+	var err error
+	if !known {
+		d, err = c.g.deliveries(ctx, c.stream, e.ID)
+	}
 	switch {
 	case err != nil: // it stays pending, claimed again later
 		c.release(1)

@@ -103,6 +103,23 @@ func (g StreamGroup) deliveries(ctx context.Context, stream, id string) (int64, 
 	return res.Entries[0].Deliveries, nil
 }
 
+// deliveriesIn returns the delivery counts of this consumer's pending entries between the ids
+// first and last (XPENDING key group first last count consumer), at most count of them.
+func (g StreamGroup) deliveriesIn(ctx context.Context, stream, first, last string, count int64) (map[string]int64, error) {
+	op := g.op(ops.StreamPending, stream)
+	op.Stream.Start, op.Stream.End = first, last
+	op.N, op.HasN = count, true
+	res, err := g.s.do(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(res.Entries))
+	for _, e := range res.Entries {
+		out[e.ID] = e.Deliveries
+	}
+	return out, nil
+}
+
 // autoclaim claims for this consumer up to count entries that have been pending for at least
 // minIdle, from cursor on (XAUTOCLAIM). It returns them and the cursor to continue from ("0-0"
 // when the pending list was scanned to its end).
