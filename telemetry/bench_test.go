@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry"
 	"github.com/igniter-go/store/telemetry/opsotel"
@@ -38,6 +39,11 @@ func BenchmarkChain(b *testing.B) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
 	otelMW := opsotel.Middleware(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("localhost", 6379))
+	// The same, with a span processor that drops ended spans at once: the batch processor's
+	// hand-off to its goroutine left out.
+	tpDirect := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(dropProcessor{}))
+	defer func() { _ = tpDirect.Shutdown(context.Background()) }()
+	otelDirect := opsotel.Middleware(opsotel.WithTracerProvider(tpDirect), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("localhost", 6379))
 	prom := opsprom.NewMetrics()
 
 	cases := []struct {
@@ -53,6 +59,9 @@ func BenchmarkChain(b *testing.B) {
 		{"otel", otelMW},
 		{"otel-naive", naiveOtel(tp, mp)},
 		{"otel-sdk-span-floor", sdkFloor(tp)},
+		{"metrics+events+otel-drop-processor", ops.Chain(otelDirect, prom.Middleware(), telemetry.Middleware(infoLog))},
+		{"otel-drop-processor", otelDirect},
+		{"otel-sdk-span-floor-drop-processor", sdkFloor(tpDirect)},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
@@ -113,3 +122,54 @@ func sdkFloor(tp trace.TracerProvider) ops.Middleware {
 		}
 	}
 }
+
+// BenchmarkStore measures the same outputs through a whole store (its default timeout, retry and
+// breaker middleware included) over a no-op executor: a scoped KV.GetRaw.
+//
+//	go test -run '^$' -bench BenchmarkStore -benchmem -benchtime=1s ./telemetry/
+func BenchmarkStore(b *testing.B) {
+	noop := func(context.Context, ops.Op) (ops.Result, error) {
+		return ops.Result{Value: []byte(`1`), Bool: true}, nil
+	}
+	infoLog := telemetry.NewSlogSink(slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
+	cases := []struct {
+		name string
+		wire func(*client.Builder) *client.Builder
+	}{
+		{"none", func(b *client.Builder) *client.Builder { return b }},
+		{"metrics+events", func(b *client.Builder) *client.Builder {
+			return b.WithMetrics(opsprom.NewMetrics()).WithTelemetry(infoLog)
+		}},
+		{"metrics+events+otel", func(b *client.Builder) *client.Builder {
+			return b.WithMetrics(opsprom.NewMetrics()).WithTelemetry(infoLog).
+				WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp))
+		}},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		st, err := c.wire(client.New().WithService("shop").WithAdapter(client.Executor(noop))).Build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		scoped := st.MustScope("tenant", "t_1")
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _, _ = scoped.KV.GetRaw(ctx, "cart")
+			}
+		})
+		_ = st.Close()
+	}
+}
+
+// dropProcessor is a span processor that does nothing with ended spans.
+type dropProcessor struct{}
+
+func (dropProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (dropProcessor) OnEnd(sdktrace.ReadOnlySpan)                     {}
+func (dropProcessor) Shutdown(context.Context) error                  { return nil }
+func (dropProcessor) ForceFlush(context.Context) error                { return nil }
