@@ -46,6 +46,7 @@ func registerStreams(c *core, size int) *streamState {
 	st.closeCtx, st.closeCancel = context.WithCancel(context.Background())
 	key := weak.Make(c)
 	if v, loaded := streamStates.LoadOrStore(key, st); loaded {
+		st.closeCancel()
 		return v.(*streamState)
 	}
 	if !c.onClose(func() error {
