@@ -18,6 +18,8 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/middleware/schema"
+	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/storetest"
 	"github.com/igniter-go/store/telemetry"
 	"github.com/igniter-go/store/telemetry/opsotel"
@@ -47,8 +49,14 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prom)
 
+	// A registered event whose schema the secret payload violates: the validation failure's
+	// error event must not quote the payload.
+	ns := events.NewNamespace("vault")
+	if _, err := ns.Event("stored", schema.MustJSON(`{"type":"object","properties":{"card":{"type":"integer"}}}`)); err != nil {
+		t.Fatal(err)
+	}
 	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder {
-		return b.WithService("shop").AddScope("tenant").
+		return b.WithService("shop").AddScope("tenant").AddEvents(ns).
 			WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("127.0.0.1", 6379)).
 			WithMetrics(prom).
 			WithTelemetry(telemetry.Multi(rec, logSink, opsotel.NewSpanEventSink(slog.LevelDebug)))
@@ -116,6 +124,9 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 		t.Fatal("no delivery")
 	}
 	must(sub.Close())
+	if err := s.Events.Publish(ctx, "vault:stored", payload); !ops.HasCode(err, ops.CodeSchemaValidationFailed) {
+		t.Fatalf("invalid publish: %v", err)
+	}
 	// streams
 	id, err := s.Streams.Append(ctx, "cards", payload, client.AppendOptions{MaxLen: 100})
 	must(err)
@@ -148,7 +159,11 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	if len(rec.Events()) < 60 {
 		t.Fatalf("only %d events: telemetry was not wired", len(rec.Events()))
 	}
+	sawSchema := false
 	for _, e := range rec.Events() {
+		if v, ok := e.Attr(telemetry.AttrErrorCode); ok && v.String() == string(ops.CodeSchemaValidationFailed) {
+			sawSchema = true
+		}
 		if strings.Contains(e.Name, secret) {
 			t.Errorf("event name %s", e.Name)
 		}
@@ -157,6 +172,9 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 				t.Errorf("%s carries %s", e.Name, a)
 			}
 		}
+	}
+	if !sawSchema {
+		t.Error("no error event for the invalid publish")
 	}
 	if logs.Len() == 0 || strings.Contains(logs.String(), secret) {
 		t.Errorf("log lines (%d bytes) hold the secret:\n%s", logs.Len(), grepLines(logs.String()))
