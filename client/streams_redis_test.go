@@ -349,3 +349,46 @@ func waitStreamBlocked(t *testing.T, raw *redis.Client, n int) {
 		time.Sleep(time.Millisecond) // polling the server's state: there is no signal to wait on
 	}
 }
+
+func TestStreamClaimAndPendingOnRealRedis(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	key := streamKey + "jobs"
+	w1, w2 := e.st.Streams.Group("g", "w1"), e.st.Streams.Group("g", "w2")
+	if err := w1.Ensure(ctx, "jobs", client.EnsureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		_, _ = e.st.Streams.Append(ctx, "jobs", i, client.AppendOptions{})
+	}
+	read, err := w1.Read(ctx, "jobs", client.ReadOptions{})
+	if err != nil || len(read) != 2 {
+		t.Fatalf("read %v %v", read, err)
+	}
+	pending, err := w2.Pending(ctx, "jobs", 0)
+	if err != nil || len(pending) != 2 || pending[0] != (client.PendingEntry{ID: read[0].ID, Consumer: "w1", Deliveries: 1}) {
+		t.Fatalf("pending %+v %v", pending, err)
+	}
+	none, next, err := w2.Claim(ctx, "jobs", client.ClaimOptions{MinIdle: time.Hour})
+	if err != nil || len(none) != 0 || next != "0-0" {
+		t.Fatalf("claim of entries idle for an hour: %v %q %v", none, next, err)
+	}
+	var claimed []client.StreamEntry
+	cmds := e.commands(t, func() {
+		claimed, next, err = w2.Claim(ctx, "jobs", client.ClaimOptions{Count: 10})
+	})
+	wantStreamCommands(t, cmds, []string{"xautoclaim", key, "g", "w2", "0", "0-0", "count", "10"})
+	if err != nil || len(claimed) != 2 || claimed[1].ID != read[1].ID || string(claimed[1].Message) != "1" || next != "0-0" {
+		t.Fatalf("claim: %+v %q %v", claimed, next, err)
+	}
+	raw := e.raw.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: key, Group: "g", Start: "-", End: "+", Count: 10}).Val()
+	if len(raw) != 2 || raw[0].Consumer != "w2" || raw[0].RetryCount != 2 {
+		t.Fatalf("raw pending after the claim: %+v", raw)
+	}
+	if _, _, err := w2.Claim(ctx, "jobs", client.ClaimOptions{MinIdle: -1}); !errors.Is(err, ops.ErrInvalid) {
+		t.Fatalf("negative MinIdle: %v", err)
+	}
+	if _, _, err := e.st.Streams.Group("g", "").Claim(ctx, "jobs", client.ClaimOptions{}); !ops.HasCode(err, ops.CodeStreamConsumerRequired) {
+		t.Fatalf("claim without a consumer: %v", err)
+	}
+}
