@@ -25,6 +25,7 @@ type Builder struct {
 	slots      [slotCount]ops.Middleware
 	observers  []ops.Observer
 	resilience []resilienceOption // builder_resilience.go, applied in order at Build
+	telemetry  telemetryConfig    // builder_telemetry.go, applied at Build
 	carrier    TraceCarrier
 	err        error
 	extra      builderExtra
@@ -171,6 +172,8 @@ func (b *Builder) Build() (*Store, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
+	// Observers first (telemetry adds its own), so retry and breaker signals reach them all.
+	b = b.applyTelemetry()  // telemetry slot, observers, trace carrier: builder_telemetry.go
 	b = b.applyResilience() // retry, breaker and timeout slots and their defaults: builder_resilience.go
 	if b.adapter == nil {
 		return nil, errAdapterRequired()

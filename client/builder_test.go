@@ -249,3 +249,22 @@ func TestAnOpenBreakerNeverMasksABadInputsOwnCode(t *testing.T) {
 	_ = st.Close()
 	wantErr(t, st.KV.Set(ctx, "k", 1, 0), ops.CodeClosed, 0, "", nil)
 }
+
+func TestTelemetryOptionsReplaceRatherThanStack(t *testing.T) {
+	first, second := telemetry.NewRecorder(), telemetry.NewRecorder()
+	b := client.New().WithService("api").WithAdapter(nopExecutor()).WithTelemetry(first)
+	st, err := b.WithTelemetry(second).WithTelemetry(second).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.KV.Set(context.Background(), "k", 1, 0)
+	if got := second.Names(); !reflect.DeepEqual(got, []string{"igniter.store.kv.set.started", "igniter.store.kv.set.success"}) || len(first.Names()) != 0 {
+		t.Fatalf("second %v, first %v", got, first.Names())
+	}
+	// The builder that set the first sink still sends to it: builders branch.
+	st2, _ := b.Build()
+	_ = st2.KV.Set(context.Background(), "k", 1, 0)
+	if len(first.Names()) != 2 {
+		t.Fatalf("branch lost its sink: %v", first.Names())
+	}
+}
