@@ -78,3 +78,42 @@ func BenchmarkTimeoutNoDeadline(b *testing.B) {
 		_, _ = h(ctx, ops.Op{Kind: ops.KVGet})
 	}
 }
+
+func TestSharedDeadlineBehavesAsAContext(t *testing.T) {
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "v") // cannot be canceled: shared path
+	var seen context.Context
+	_, _ = timeout.New(20*time.Millisecond)(func(ctx context.Context, _ ops.Op) (ops.Result, error) {
+		seen = ctx
+		return ops.Result{}, nil
+	})(parent, ops.Op{Kind: ops.KVGet})
+	at, ok := seen.Deadline()
+	if !ok || seen.Value(key{}) != "v" || seen.Err() != nil {
+		t.Fatalf("deadline %v %v, value %v, err %v", at, ok, seen.Value(key{}), seen.Err())
+	}
+	<-seen.Done() // the shared timer fires
+	if !errors.Is(seen.Err(), context.DeadlineExceeded) || !errors.Is(context.Cause(seen), context.DeadlineExceeded) {
+		t.Fatalf("after the deadline: %v / %v", seen.Err(), context.Cause(seen))
+	}
+	if time.Now().Before(at) {
+		t.Fatal("Done closed before the deadline")
+	}
+	child, cancel := context.WithCancel(seen) // children see the deadline too
+	defer cancel()
+	if !errors.Is(child.Err(), context.Canceled) && !errors.Is(child.Err(), context.DeadlineExceeded) {
+		t.Fatalf("child of an expired context: %v", child.Err())
+	}
+}
+
+func TestCancelableContextsKeepTheirCancellation(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	stalled := func(ctx context.Context, op ops.Op) (ops.Result, error) {
+		cancel()
+		<-ctx.Done()
+		return ops.Result{}, ctx.Err()
+	}
+	_, err := timeout.New(time.Hour)(stalled)(parent, ops.Op{Kind: ops.KVGet})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a canceled caller must end the call: %v", err)
+	}
+}
