@@ -39,8 +39,6 @@ func TestConsumerAndSubscriptionSurviveDataLoss(t *testing.T) {
 		t.Fatalf("the restarted server must have lost the stream: %v %v", n, err)
 	}
 	ps.event(t, "after a restart that lost every key")
-	// PENDING (issue 5, consume loop): after NOGROUP the loop logs and pauses forever instead of
-	// ensuring the group again (client/consume.go, owned by the streams feature).
-	t.Skip("pending: the consume loop does not re-create a consumer group lost with the server's data")
+	// The consume loop ensures its group again after NOGROUP, so the consumer resumes too.
 	ps.entry(t, "after a restart that lost every key")
 }
