@@ -33,13 +33,32 @@ func BenchmarkExecutorAlone(b *testing.B) {
 	}
 }
 
+// bareStore is a store with the resilience middleware off: what the store itself costs.
+func bareStore(b *testing.B) *client.Store {
+	st, err := client.New().WithService("api").WithAdapter(client.Executor(benchExecutor)).
+		WithoutRetry().WithoutBreaker().WithTimeout(0).Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
 // BenchmarkKVGetThroughStore is a typed KV.Get of a small JSON object on a scoped store, through
-// the store's chain to the same no-op executor: key building, Op, chain and decoding included.
+// the store to the same no-op executor: key building, Op, chain and decoding included.
 func BenchmarkKVGetThroughStore(b *testing.B) {
+	benchKVGet(b, bareStore(b))
+}
+
+// BenchmarkKVGetThroughDefaultStore is the same with the default timeout, retry and breaker.
+func BenchmarkKVGetThroughDefaultStore(b *testing.B) {
 	st, err := client.New().WithService("api").WithAdapter(client.Executor(benchExecutor)).Build()
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchKVGet(b, st)
+}
+
+func benchKVGet(b *testing.B, st *client.Store) {
 	org := st.MustScope("organization", "org_1")
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -53,10 +72,7 @@ func BenchmarkKVGetThroughStore(b *testing.B) {
 
 // BenchmarkKVSetThroughStore is a KV.Set of the same object: encoding, key, Op and chain.
 func BenchmarkKVSetThroughStore(b *testing.B) {
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(benchExecutor)).Build()
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := bareStore(b)
 	org := st.MustScope("organization", "org_1")
 	ctx := context.Background()
 	u := benchUser{ID: "u_1", Name: "Avery", Age: 41, Admin: true}
