@@ -37,8 +37,11 @@ type Profile struct {
 }
 
 func Example() {
-	t := &testing.T{} // in a real test, the test's own *testing.T
-	st := storetest.New(t)
+	st, err := storetest.Open() // in a test: st := storetest.New(t), closed at cleanup
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
 	ctx := context.Background()
 
 	org := st.MustScope("organization", "org_1")

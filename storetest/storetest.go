@@ -43,7 +43,21 @@ func WithBuilder(f func(*client.Builder) *client.Builder) Option { return Option
 // test's cleanup. It fails the test if the store cannot be built.
 func New(t testing.TB, opts ...Option) *Store {
 	t.Helper()
-	mr := miniredis.RunT(t)
+	st, err := Open(opts...)
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// Open is New for code that has no testing.TB (examples, benchmarks' setup, other test
+// helpers): the caller closes the Store, which also stops the miniredis.
+func Open(opts ...Option) (*Store, error) {
+	mr, err := miniredis.Run()
+	if err != nil {
+		return nil, err
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
 	b := client.New().WithService("test")
 	for _, o := range opts {
@@ -52,8 +66,15 @@ func New(t testing.TB, opts ...Option) *Store {
 	st, err := b.WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {
 		_ = rdb.Close()
-		t.Fatalf("storetest: build: %v", err)
+		mr.Close()
+		return nil, err
 	}
-	t.Cleanup(func() { _ = st.Close() })
-	return &Store{Store: st, Redis: mr, Client: rdb}
+	return &Store{Store: st, Redis: mr, Client: rdb}, nil
+}
+
+// Close closes the store, its client and the miniredis.
+func (s *Store) Close() error {
+	err := s.Store.Close()
+	s.Redis.Close()
+	return err
 }
