@@ -103,7 +103,6 @@ func TestTracingIsOutermostWhateverTheCallOrder(t *testing.T) {
 	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil }
 	st, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).
 		WithTelemetry(opsotel.NewSpanEventSink(slog.LevelDebug)).
-		WithTelemetry(nil).WithMetrics(nil).
 		WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp)).
 		Build()
 	if err != nil {
