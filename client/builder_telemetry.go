@@ -1,12 +1,8 @@
 package client
 
 import (
-	"log/slog"
-
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry"
-	"github.com/igniter-go/store/telemetry/opsotel"
-	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
 // Telemetry is opt-in: a Store built without these options emits nothing. All three share the
@@ -15,13 +11,20 @@ import (
 // metrics, then events. Each option replaces its earlier setting (use telemetry.Multi for
 // several sinks), so calling one twice never doubles the output.
 
+// Instrument is a telemetry provider that takes the outermost chain position and observes the
+// store's signals: *opsprom.Metrics for Prometheus, *opsotel.Tracer for OpenTelemetry. The
+// client does not import them, so a service that uses neither does not compile their SDKs.
+type Instrument interface {
+	Middleware() ops.Middleware
+	ops.Observer
+}
+
 // telemetryConfig is what the telemetry options set; applyTelemetry turns it into the
 // telemetry slot, observers and trace carrier at Build.
 type telemetryConfig struct {
 	sink    telemetry.Sink
-	metrics *opsprom.Metrics
-	tracing []opsotel.Option
-	traced  bool
+	metrics Instrument
+	tracing Instrument
 }
 
 // WithTelemetry sends the igniter.store.* catalog events (telemetry.Catalog) of every
@@ -34,31 +37,23 @@ func (b *Builder) WithTelemetry(sink telemetry.Sink) *Builder {
 	return c
 }
 
-// WithMetrics counts and times every operation and signal on m, a prometheus.Collector the
-// caller registers (nothing goes to the global registry). nil turns it off. Default: none.
-func (b *Builder) WithMetrics(m *opsprom.Metrics) *Builder {
+// WithMetrics counts and times every operation and signal on m: an *opsprom.Metrics, a
+// prometheus.Collector the caller registers (nothing goes to the global registry). nil turns it
+// off. Default: none.
+func (b *Builder) WithMetrics(m Instrument) *Builder {
 	c := b.clone()
 	c.telemetry.metrics = m
 	return c
 }
 
-// WithTracing starts one OpenTelemetry CLIENT span per logical operation (covering its
-// retries) and records db.client.operation.duration; see opsotel.Middleware for the options
-// (providers default to the globals as they are at Build). It also makes retries, failures and
-// breaker changes span events of the operation's span, and, unless WithTraceCarrier set one,
-// carries W3C trace context in event envelopes and stream entries (opsotel.TraceCarrier).
+// WithTracing wires t, an *opsotel.Tracer (opsotel.New(...)): one OpenTelemetry CLIENT span per
+// logical operation (covering its retries), db.client.operation.duration, and span events for
+// retries, failures and breaker changes. When t is also a [TraceCarrier] and WithTraceCarrier set
+// none, it carries W3C trace context in event envelopes and stream entries. nil turns it off.
 // Default: none.
-func (b *Builder) WithTracing(opts ...opsotel.Option) *Builder {
+func (b *Builder) WithTracing(t Instrument) *Builder {
 	c := b.clone()
-	c.telemetry.tracing = append([]opsotel.Option(nil), opts...)
-	c.telemetry.traced = true
-	return c
-}
-
-// WithoutTracing turns tracing off.
-func (b *Builder) WithoutTracing() *Builder {
-	c := b.clone()
-	c.telemetry.tracing, c.telemetry.traced = nil, false
+	c.telemetry.tracing = t
 	return c
 }
 
@@ -68,12 +63,12 @@ func (b *Builder) applyTelemetry() *Builder {
 	t := b.telemetry
 	c := b.clone()
 	var mws []ops.Middleware
-	if t.traced {
-		mws = append(mws, opsotel.Middleware(t.tracing...))
-		if c.carrier == nil {
-			c.carrier = opsotel.NewTraceCarrier()
+	if t.tracing != nil {
+		mws = append(mws, t.tracing.Middleware())
+		if tc, ok := t.tracing.(TraceCarrier); ok && c.carrier == nil {
+			c.carrier = tc
 		}
-		c.observers = append(c.observers, telemetry.NewObserver(opsotel.NewSpanEventSink(slog.LevelWarn)))
+		c.observers = append(c.observers, t.tracing)
 	}
 	if t.metrics != nil {
 		mws = append(mws, t.metrics.Middleware())

@@ -146,7 +146,7 @@ func BenchmarkStore(b *testing.B) {
 		}},
 		{"metrics+events+otel", func(b *client.Builder) *client.Builder {
 			return b.WithMetrics(opsprom.NewMetrics()).WithTelemetry(infoLog).
-				WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp))
+				WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp)))
 		}},
 	}
 	ctx := context.Background()

@@ -60,7 +60,7 @@ func Example_store() {
 	st, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).
 		WithTelemetry(rec).
 		WithMetrics(metrics).
-		WithTracing(opsotel.WithServerAddress("redis.internal", 6379)).
+		WithTracing(opsotel.New(opsotel.WithServerAddress("redis.internal", 6379))).
 		Build()
 	if err != nil {
 		panic(err)

@@ -25,7 +25,7 @@ func TestConsumersContinueTheProducersTrace(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder {
-		return b.WithService("shop").WithTracing(opsotel.WithTracerProvider(tp))
+		return b.WithService("shop").WithTracing(opsotel.New(opsotel.WithTracerProvider(tp)))
 	}))
 
 	got := map[string]chan trace.SpanContext{"subscriber": make(chan trace.SpanContext, 1), "consumer": make(chan trace.SpanContext, 1)}

@@ -42,7 +42,7 @@ func TestOneSpanCoversRetries(t *testing.T) {
 	st, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).
 		WithRetry(retry.Policy{MaxAttempts: 3, Backoff: retry.Constant(0)}).
 		WithTelemetry(rec).WithMetrics(prom).
-		WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp)).
+		WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp))).
 		Build()
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestTracingIsOutermostWhateverTheCallOrder(t *testing.T) {
 	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil }
 	st, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).
 		WithTelemetry(opsotel.NewSpanEventSink(slog.LevelDebug)).
-		WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp)).
+		WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp))).
 		Build()
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	}
 	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder {
 		return b.WithService("shop").AddScope("tenant").AddEvents(ns).
-			WithTracing(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("127.0.0.1", 6379)).
+			WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("127.0.0.1", 6379))).
 			WithMetrics(prom).
 			WithTelemetry(telemetry.Multi(rec, logSink, opsotel.NewSpanEventSink(slog.LevelDebug)))
 	}))

@@ -79,6 +79,13 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 		}
+		if rel == "client" || rel == "storetest" || rel == "events" {
+			for _, d := range p.Deps {
+				if strings.Contains(d, "prometheus") || strings.Contains(d, "opentelemetry") {
+					t.Errorf("%s depends on %s: the telemetry SDKs are opt-in, wired through client.Instrument", rel, d)
+				}
+			}
+		}
 		if rel != "client" && !strings.HasPrefix(rel, "internal/redistest") && rel != "storetest" && rel != "loadtest" {
 			for _, imp := range p.Imports {
 				if strings.HasPrefix(imp, "github.com/redis/go-redis") && !strings.HasPrefix(rel, "loadtest") {

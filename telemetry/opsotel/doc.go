@@ -15,5 +15,6 @@
 // A miss is not an error: a span ends with an error status only for failures, and its
 // error.type is the STORE_* code. Error descriptions never hold the text of a cause.
 //
-// Everything in this package is safe for concurrent use. client.Builder.WithTracing wires it.
+// Everything in this package is safe for concurrent use. client.Builder.WithTracing(opsotel.New(…))
+// wires it.
 package opsotel
