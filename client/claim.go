@@ -22,23 +22,8 @@ type Claim struct{ s *Store }
 // expires (SET key owner EX|PX ttl NX); with ttl 0 it never does (SETNX). Negative ttl is
 // STORE_TTL_INVALID.
 func (c Claim) Once(ctx context.Context, key string, owner any, ttl time.Duration) (bool, error) {
-	s := c.s
-	op := s.op(ops.ClaimOnce)
-	var err error
-	if op.TTL, err = ttlOf(ops.ClaimOnce, ttl); err == nil {
-		if key == "" {
-			err = errKeyRequired(ops.ClaimOnce)
-		} else {
-			op.Value, err = encode(ops.ClaimOnce, owner)
-		}
-	}
-	if err != nil {
-		_, err = s.reject(ctx, op, err)
-		return false, err
-	}
-	op.Key = s.prefix.Key(keyspace.NamespaceClaim, key)
-	res, err := s.do(ctx, op)
-	return res.Bool, err
+	ttl, err := ttlOf(ops.ClaimOnce, ttl)
+	return c.ownerOp(ctx, ops.ClaimOnce, key, owner, ttl, err)
 }
 
 // Release gives back the claim on key if owner holds it, and reports whether it did. It deletes
@@ -49,13 +34,21 @@ func (c Claim) Once(ctx context.Context, key string, owner any, ttl time.Duratio
 // Nobody holding the claim (never taken, expired, released) is (false, nil). Another owner
 // holding it is (false, STORE_CLAIM_NOT_OWNER), an ops.ErrConflict.
 func (c Claim) Release(ctx context.Context, key string, owner any) (bool, error) {
+	return c.ownerOp(ctx, ops.ClaimRelease, key, owner, 0, nil)
+}
+
+// ownerOp runs a claim op on key carrying owner's JSON (and ttl), or rejects it with the first of
+// ttlErr, an empty key and an owner that cannot be encoded.
+func (c Claim) ownerOp(ctx context.Context, kind ops.Kind, key string, owner any, ttl time.Duration, ttlErr error) (bool, error) {
 	s := c.s
-	op := s.op(ops.ClaimRelease)
-	var err error
-	if key == "" {
-		err = errKeyRequired(ops.ClaimRelease)
-	} else {
-		op.Value, err = encode(ops.ClaimRelease, owner)
+	op := s.op(kind)
+	op.TTL = ttl
+	err := ttlErr
+	if err == nil && key == "" {
+		err = errKeyRequired(kind)
+	}
+	if err == nil {
+		op.Value, err = encode(kind, owner)
 	}
 	if err != nil {
 		_, err = s.reject(ctx, op, err)
