@@ -158,24 +158,40 @@ func CodeOf(err error) Code {
 // HasCode reports whether err's chain holds an *Error with the code.
 func HasCode(err error, code Code) bool { return err != nil && CodeOf(err) == code }
 
+// outcomes are the categories of Outcome, in its order of precedence.
+var outcomes = [...]struct {
+	target  error
+	outcome string
+}{
+	{ErrInvalid, "invalid"},
+	{ErrNotFound, "not_found"},
+	{ErrUnavailable, "unavailable"},
+	{ErrRejected, "rejected"},
+	{ErrConflict, "conflict"},
+	{ErrCanceled, "canceled"},
+	{context.Canceled, "canceled"},
+	{context.DeadlineExceeded, "canceled"},
+}
+
 // Outcome classifies err into a low-cardinality label for metrics and spans:
 // ok, invalid, not_found, unavailable, rejected, conflict, canceled or error.
+//
+// It runs on every failed operation's telemetry path, so an *Error is classified from its
+// Category and cause directly: errors.Is on an *Error would allocate the slice of its
+// two-error Unwrap for every category it tries. The answer is the same as errors.Is gives.
 func Outcome(err error) string {
-	switch {
-	case err == nil:
+	if err == nil {
 		return "ok"
-	case errors.Is(err, ErrInvalid):
-		return "invalid"
-	case errors.Is(err, ErrNotFound):
-		return "not_found"
-	case errors.Is(err, ErrUnavailable):
-		return "unavailable"
-	case errors.Is(err, ErrRejected):
-		return "rejected"
-	case errors.Is(err, ErrConflict):
-		return "conflict"
-	case errors.Is(err, ErrCanceled), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "canceled"
+	}
+	e, direct := err.(*Error)
+	for _, o := range outcomes {
+		if direct {
+			if e.Category != nil && errors.Is(e.Category, o.target) || e.Err != nil && errors.Is(e.Err, o.target) {
+				return o.outcome
+			}
+		} else if errors.Is(err, o.target) {
+			return o.outcome
+		}
 	}
 	return "error"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -105,5 +106,33 @@ func BenchmarkChainFivePassThrough(b *testing.B) {
 		if _, err := h(ctx, op); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Outcome's direct path for an *Error gives what errors.Is gives through the chain, and does not
+// allocate.
+func TestOutcomeOfAnErrorIsErrorsIsWithoutAllocating(t *testing.T) {
+	errs := []error{
+		ops.Invalid(ops.CodeKeyRequired, "kv.get", "Key is required", nil),
+		ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF),
+		ops.Failure(ops.KVGet, ops.ErrFailed, errors.New("WRONGTYPE")),
+		ops.Failure(ops.KVGet, nil, context.Canceled),
+		ops.Failure(ops.KVGet, nil, context.DeadlineExceeded),
+		ops.NewError(ops.CodeCircuitOpen, "kv.get", "open", nil),
+		ops.NewError(ops.CodeLeaseLost, "lease.extend", "lost", nil),
+		ops.NewError(ops.CodeSchemaChannelNotFound, "events.publish", "none", nil),
+		&ops.Error{Code: "X"},
+		&ops.Error{Code: "X", Category: ops.ErrFailed, Err: ops.Invalid(ops.CodeTTLInvalid, "", "", nil)},
+		&ops.Error{Code: "X", Category: ops.ErrUnavailable, Err: fmt.Errorf("%w", ops.ErrInvalid)},
+		&ops.Error{Code: "X", Category: ops.ErrFailed, Err: context.Canceled},
+	}
+	for i, err := range errs {
+		// The same error behind a wrapper takes the errors.Is path.
+		if got, want := ops.Outcome(err), ops.Outcome(fmt.Errorf("w: %w", err)); got != want {
+			t.Errorf("%d %v: direct %s, through errors.Is %s", i, err, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = ops.Outcome(errs[1]) }); n != 0 {
+		t.Fatalf("Outcome of an *ops.Error allocates %v times", n)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/igniter-go/store/ops"
-	"github.com/igniter-go/store/telemetry"
 )
 
 type mw struct {
@@ -87,7 +86,7 @@ func (m *mw) wrap(next ops.Handler) ops.Handler {
 		}
 		res, err := next(ctx, op)
 		elapsed := time.Since(start).Seconds()
-		if err != nil && telemetry.Outcome(err) != "not_found" {
+		if err != nil && ops.Outcome(err) != "not_found" {
 			et := errorType(err)
 			span.SetAttributes(semconv.ErrorTypeKey.String(et))
 			span.SetStatus(codes.Error, et)

@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/igniter-go/store/ops"
-	"github.com/igniter-go/store/telemetry"
 )
 
 // Option configures [NewMetrics].
@@ -150,7 +149,7 @@ func (m *Metrics) Middleware() ops.Middleware {
 			s.inFlight.Dec()
 			i := 0
 			if err != nil {
-				i = outcomeIndex(telemetry.Outcome(err))
+				i = outcomeIndex(ops.Outcome(err))
 			}
 			s.outcome[i].Inc()
 			return res, err
