@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/events"
 	"github.com/igniter-go/store/internal/redistest"
@@ -256,21 +258,7 @@ func TestFaultKillRestartUnderLoad(t *testing.T) {
 		t.Errorf("while down, %d calls waited for Redis and only %d failed fast", others, len(rejected))
 	}
 	slices.Sort(rejected)
-	if n := l.unexpect.Load(); n > 0 {
-		t.Errorf("%d calls failed with an unexpected error, last: %v", n, l.lastErr.Load())
-	}
-
-	v, err := raw.Get(bg, "igniter:store:api:counter:hits").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	counter, _ := strconv.ParseInt(v, 10, 64)
-	okIncr, amb := l.incrOK.Load(), l.ambiguous.Load()
-	// Every acknowledged INCR is in the counter; an INCR whose reply was lost in the kill may or
-	// may not be. None is counted twice: nothing retries a write.
-	if counter < okIncr || counter > okIncr+amb {
-		t.Errorf("counter = %d, acknowledged increments = %d, ambiguous = %d: an INCR was lost or applied twice", counter, okIncr, amb)
-	}
+	counter, okIncr, amb := l.checkCounter(t, raw)
 	t.Logf("down %v → breaker open after %v; %d calls rejected while down, median %v, p90 %v, max %v; %d failed probes/in-flight",
 		restarted.Sub(killed), opened.Sub(killed), len(rejected), rejected[len(rejected)/2], rejected[len(rejected)*9/10],
 		rejected[len(rejected)-1], others)
@@ -354,4 +342,24 @@ func expect(t *testing.T, name, when string, ch chan string, want string) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the %s received nothing %s", name, when)
 	}
+}
+
+// checkCounter fails the test if a call failed with an unexpected error, or if the counter the
+// load incremented is not between the acknowledged increments and those plus the ambiguous ones
+// (a reply lost in the fault: applied or not). Nothing retries a write, so none counts twice.
+func (l *faultLoad) checkCounter(t *testing.T, raw *redis.Client) (counter, okIncr, amb int64) {
+	t.Helper()
+	if n := l.unexpect.Load(); n > 0 {
+		t.Errorf("%d calls failed with an unexpected error, last: %v", n, l.lastErr.Load())
+	}
+	v, err := raw.Get(context.Background(), "igniter:store:api:counter:hits").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter, _ = strconv.ParseInt(v, 10, 64)
+	okIncr, amb = l.incrOK.Load(), l.ambiguous.Load()
+	if counter < okIncr || counter > okIncr+amb {
+		t.Errorf("counter = %d, acknowledged increments = %d, ambiguous = %d: an INCR was lost or applied twice", counter, okIncr, amb)
+	}
+	return counter, okIncr, amb
 }
