@@ -119,22 +119,9 @@ func TestEventsHalfOpenConnectionReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	exact, pattern := newInbox(), newInbox()
-	if _, err := st.Events.Subscribe(ctx, "user:created", exact.handler); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Events.Subscribe(ctx, "user:*", pattern.handler); err != nil {
-		t.Fatal(err)
-	}
+	exact, pattern := subscribeExactAndPattern(ctx, t, st)
 	proxy.freeze()
-	select {
-	case sig := <-reconnected:
-		if sig.N != 2 {
-			t.Fatalf("reconnected with %d subscriptions, want 2", sig.N)
-		}
-	case <-timeout(t):
-		t.Fatal("the silent connection was not replaced")
-	}
+	awaitReconnect(t, reconnected, 2, "the silent connection was not replaced")
 	// Publish directly (the store's own pooled connection is frozen too).
 	direct := srv.Client(t)
 	if err := direct.Publish(ctx, "igniter:store:api:events:user:created", `"after"`).Err(); err != nil {

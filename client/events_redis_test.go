@@ -178,22 +178,9 @@ func TestEventsResubscribeAfterServerRestart(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	exact, pattern := newInbox(), newInbox()
-	if _, err := st.Events.Subscribe(ctx, "user:created", exact.handler); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Events.Subscribe(ctx, "user:*", pattern.handler); err != nil {
-		t.Fatal(err)
-	}
+	exact, pattern := subscribeExactAndPattern(ctx, t, st)
 	srv.Restart()
-	select {
-	case sig := <-reconnected:
-		if sig.N != 2 {
-			t.Fatalf("reconnected with %d subscriptions, want 2", sig.N)
-		}
-	case <-timeout(t):
-		t.Fatal("no reconnect after restart")
-	}
+	awaitReconnect(t, reconnected, 2, "no reconnect after restart")
 	if err := st.Events.Publish(ctx, "user:created", "again"); err != nil {
 		t.Fatal(err)
 	}
@@ -201,5 +188,32 @@ func TestEventsResubscribeAfterServerRestart(t *testing.T) {
 		if m := box.next(t); string(m.Data) != `"again"` {
 			t.Fatalf("received %s", m.Data)
 		}
+	}
+}
+
+// subscribeExactAndPattern subscribes one inbox to "user:created" and one to the pattern "user:*".
+func subscribeExactAndPattern(ctx context.Context, t *testing.T, st *client.Store) (exact, pattern *inbox) {
+	t.Helper()
+	exact, pattern = newInbox(), newInbox()
+	if _, err := st.Events.Subscribe(ctx, "user:created", exact.handler); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Events.Subscribe(ctx, "user:*", pattern.handler); err != nil {
+		t.Fatal(err)
+	}
+	return exact, pattern
+}
+
+// awaitReconnect waits for a SignalReconnected and checks how many channels and patterns it
+// resubscribed; failing says what did not happen.
+func awaitReconnect(t *testing.T, reconnected <-chan ops.Signal, subscriptions int64, failing string) {
+	t.Helper()
+	select {
+	case sig := <-reconnected:
+		if sig.N != subscriptions {
+			t.Fatalf("reconnected with %d subscriptions, want %d", sig.N, subscriptions)
+		}
+	case <-timeout(t):
+		t.Fatal(failing)
 	}
 }
