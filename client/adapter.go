@@ -5,6 +5,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -35,17 +36,17 @@ func Redis(rdb redis.UniversalClient, opts ...RedisOption) Adapter {
 	for _, o := range opts {
 		o(a)
 	}
-	a.exec = newExecutor(rdb)
+	a.exec = executor.New(rdb)
 	return a
 }
 
 type redisAdapter struct {
 	rdb   redis.UniversalClient
-	exec  *executor
+	exec  *executor.Executor
 	owned bool
 }
 
-func (a *redisAdapter) handler() ops.Handler             { return a.exec.handle }
+func (a *redisAdapter) handler() ops.Handler             { return a.exec.Handle }
 func (a *redisAdapter) universal() redis.UniversalClient { return a.rdb }
 
 func (a *redisAdapter) check() error {

@@ -32,7 +32,7 @@ func realStore(t *testing.T) (*client.Store, *redis.Client, *redistest.Server) {
 func opCommands(cmds [][]string) [][]string {
 	var out [][]string
 	for _, c := range cmds {
-		if !goldenIgnored[strings.ToLower(c[0])] {
+		if !redistest.Ignored(c) {
 			out = append(out, c)
 		}
 	}
@@ -112,7 +112,7 @@ func TestTTLs(t *testing.T) {
 		t.Fatalf("commands %q", got)
 	}
 	for i := range want {
-		if !sameCommand(want[i], got[i]) {
+		if !redistest.SameCommand(want[i], got[i]) {
 			t.Fatalf("command %d = %q, want %q", i, got[i], want[i])
 		}
 	}

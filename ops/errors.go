@@ -195,3 +195,6 @@ func Outcome(err error) string {
 	}
 	return "error"
 }
+
+// Closed is STORE_CLOSED for an operation of kind k on a store that was closed.
+func Closed(k Kind) *Error { return NewError(CodeClosed, k.Operation(), "the store is closed", nil) }
