@@ -10,11 +10,11 @@ import (
 )
 
 // Adapter connects a Store to what runs its operations. Make one with [Redis] (a go-redis
-// client: single node, Cluster, Sentinel or Ring) or [Executor] (any [ops.Handler], for tests and
+// client: single node, Cluster, Sentinel or Ring) or [HandlerAdapter] (any [ops.Handler], for tests and
 // benchmarks that need no Redis).
 type Adapter interface {
 	handler() ops.Handler
-	// universal returns the go-redis client, or nil for an Executor adapter.
+	// universal returns the go-redis client, or nil for an HandlerAdapter adapter.
 	universal() redis.UniversalClient
 	check() error
 	close() error
@@ -80,10 +80,10 @@ func (a *redisAdapter) close() error {
 	return nil
 }
 
-// Executor returns an adapter that runs every Op with h and has no Redis connection: for unit
+// HandlerAdapter returns an adapter that runs every Op with h and has no Redis connection: for unit
 // tests, examples and benchmarks of the chain. Subscriptions and blocking stream reads, which need
 // connections of their own, fail with STORE_NOT_CONNECTED.
-func Executor(h ops.Handler) Adapter { return handlerAdapter{h} }
+func HandlerAdapter(h ops.Handler) Adapter { return handlerAdapter{h} }
 
 type handlerAdapter struct{ h ops.Handler }
 

@@ -85,7 +85,7 @@ func (b *Builder) fail(err error) *Builder {
 	return c
 }
 
-// WithAdapter sets what runs the operations: [Redis] or [Executor]. Required.
+// WithAdapter sets what runs the operations: [Redis] or [HandlerAdapter]. Required.
 func (b *Builder) WithAdapter(a Adapter) *Builder {
 	c := b.clone()
 	c.adapter = a

@@ -12,7 +12,7 @@
 //		Build()
 //	org, err := st.Scope("organization", "org_1")
 //	err = org.KV.Set(ctx, "user:1", user, time.Hour)
-//	u, found, err := client.Get[User](ctx, org.KV, "user:1")
+//	u, found, err := client.GetAs[User](ctx, org.KV, "user:1")
 //
 // # Wire compatibility
 //

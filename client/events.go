@@ -131,7 +131,7 @@ func (e Events) Publish(ctx context.Context, event string, data any) error {
 // reported to [events.OnError], the store's logger and observers; delivery goes on.
 //
 // Errors: STORE_INVALID_EVENT_NAME, STORE_CONFIGURATION_INVALID (nil handler),
-// STORE_NOT_CONNECTED (an [Executor] adapter has no Redis connection), STORE_CLOSED,
+// STORE_NOT_CONNECTED (an [HandlerAdapter] adapter has no Redis connection), STORE_CLOSED,
 // STORE_SUBSCRIBE_FAILED / STORE_CONNECTION_FAILED from Redis.
 func (e Events) Subscribe(ctx context.Context, event string, h events.Handler, opts ...events.SubscribeOption) (events.Subscription, error) {
 	s := e.s
@@ -145,7 +145,7 @@ func (e Events) Subscribe(ctx context.Context, event string, h events.Handler, o
 		err = ops.Invalid(ops.CodeConfigurationInvalid, "events.subscribe", "Subscribe needs a handler", nil)
 	case s.core.adapter.universal() == nil:
 		err = ops.NewError(ops.CodeNotConnected, "events.subscribe",
-			"the adapter has no Redis connection to subscribe on (Executor adapter)", nil)
+			"the adapter has no Redis connection to subscribe on (HandlerAdapter adapter)", nil)
 	}
 	if err != nil {
 		_, err = s.reject(ctx, op, err)

@@ -18,7 +18,7 @@ import (
 // once without being sent.
 func ExampleBuilder_WithBreaker() {
 	sent := 0
-	down := client.Executor(func(_ context.Context, op ops.Op) (ops.Result, error) {
+	down := client.HandlerAdapter(func(_ context.Context, op ops.Op) (ops.Result, error) {
 		sent++
 		return ops.Result{}, ops.Failure(op.Kind, ops.ErrUnavailable, io.EOF)
 	})

@@ -73,7 +73,7 @@ var unavailable = ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF)
 func resilientStore(t *testing.T, ex *scripted, f func(*client.Builder) *client.Builder) (*client.Store, *signals) {
 	t.Helper()
 	rec := &signals{}
-	b := client.New().WithService("api").WithAdapter(client.Executor(ex.handle)).WithObserver(rec).
+	b := client.New().WithService("api").WithAdapter(client.HandlerAdapter(ex.handle)).WithObserver(rec).
 		WithRetry(retry.Policy{MaxAttempts: 3}) // no backoff: nothing waits
 	if f != nil {
 		b = f(b)
@@ -200,7 +200,7 @@ func TestBreakerOpensAndStopsRetries(t *testing.T) {
 
 func TestEachBuildHasItsOwnBreaker(t *testing.T) {
 	ex := &scripted{err: unavailable}
-	b := client.New().WithService("api").WithAdapter(client.Executor(ex.handle)).WithoutRetry().
+	b := client.New().WithService("api").WithAdapter(client.HandlerAdapter(ex.handle)).WithoutRetry().
 		WithBreaker(breaker.Settings{Failures: 1, Timeout: time.Hour})
 	one, err := b.Build()
 	if err != nil {
@@ -258,7 +258,7 @@ func TestResilienceSettingsAreNotObservers(t *testing.T) {
 	// The settings ride in the builder's observer list until Build; they must never observe.
 	ex := &scripted{err: unavailable}
 	rec := &signals{}
-	b := client.New().WithService("api").WithAdapter(client.Executor(ex.handle)).WithoutRetry().
+	b := client.New().WithService("api").WithAdapter(client.HandlerAdapter(ex.handle)).WithoutRetry().
 		WithBreaker(breaker.Settings{Failures: 1}).WithObserver(rec).WithTimeout(time.Second)
 	branch := b.WithoutBreaker() // branching leaves b unchanged
 	st, err := b.Build()

@@ -72,7 +72,7 @@ func (g Group) Consume(ctx context.Context, stream string, h Handler, opts Consu
 	st := s.Blocking()
 	if !st.Connected() {
 		return ops.NewError(ops.CodeNotConnected, "stream.consume",
-			"a consume loop needs a go-redis adapter; an Executor adapter has no connections of its own", nil)
+			"a consume loop needs a go-redis adapter; an HandlerAdapter adapter has no connections of its own", nil)
 	}
 	if !st.StartLoop() {
 		return ops.Closed(ops.StreamRead)

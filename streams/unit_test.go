@@ -14,7 +14,7 @@ import (
 // own (blocking reads, consume loops) is STORE_NOT_CONNECTED, not a hang.
 func TestStreamsOnAnExecutorAdapter(t *testing.T) {
 	var seen []ops.Op
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(func(_ context.Context, op ops.Op) (ops.Result, error) {
+	st, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(func(_ context.Context, op ops.Op) (ops.Result, error) {
 		seen = append(seen, op)
 		switch op.Kind {
 		case ops.StreamAppend:
@@ -47,10 +47,10 @@ func TestStreamsOnAnExecutorAdapter(t *testing.T) {
 		t.Fatalf("read op: %+v %+v", op, op.Stream)
 	}
 	if _, err := g.Read(ctx, "s", streams.ReadOptions{Block: time.Second}); !ops.HasCode(err, ops.CodeNotConnected) {
-		t.Fatalf("blocking read on an Executor adapter: %v", err)
+		t.Fatalf("blocking read on an HandlerAdapter adapter: %v", err)
 	}
 	err = g.Consume(ctx, "s", func(context.Context, streams.Entry) error { return nil }, streams.ConsumeOptions{})
 	if !ops.HasCode(err, ops.CodeNotConnected) {
-		t.Fatalf("consume on an Executor adapter: %v", err)
+		t.Fatalf("consume on an HandlerAdapter adapter: %v", err)
 	}
 }

@@ -151,7 +151,7 @@ func BenchmarkStore(b *testing.B) {
 	}
 	ctx := context.Background()
 	for _, c := range cases {
-		st, err := c.wire(client.New().WithService("shop").WithAdapter(client.Executor(noop))).Build()
+		st, err := c.wire(client.New().WithService("shop").WithAdapter(client.HandlerAdapter(noop))).Build()
 		if err != nil {
 			b.Fatal(err)
 		}

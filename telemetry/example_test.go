@@ -57,7 +57,7 @@ func Example_store() {
 	exec := func(context.Context, ops.Op) (ops.Result, error) {
 		return ops.Result{Value: []byte(`"Ada"`), Bool: true}, nil
 	}
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).
+	st, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(exec)).
 		WithTelemetry(rec).
 		WithMetrics(metrics).
 		WithTracing(opsotel.New(opsotel.WithServerAddress("redis.internal", 6379))).

@@ -104,7 +104,7 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	must(lease.Extend(ctx, 2*time.Minute))
 	must(lease.Release(ctx))
 	// batch
-	must(s.Batch.Set(ctx, client.Entry{Key: secret + "-1", Value: payload}, client.Entry{Key: secret + "-2", Value: secret, TTL: time.Minute}))
+	must(s.Batch.Set(ctx, client.BatchEntry{Key: secret + "-1", Value: payload}, client.BatchEntry{Key: secret + "-2", Value: secret, TTL: time.Minute}))
 	_, _ = s.Batch.Get(ctx, secret+"-1", secret+"-2", secret+"-missing")
 	// dev
 	_, _ = s.Dev.Scan(ctx, secret+"*", client.ScanOptions{})

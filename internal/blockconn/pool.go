@@ -17,7 +17,7 @@ import (
 // that blocking reads use, and the consume loops that Close must stop. The store core owns one,
 // made at Build and closed by Store.Close.
 type Pool struct {
-	src  redis.UniversalClient // the adapter's client; nil for an Executor adapter
+	src  redis.UniversalClient // the adapter's client; nil for an HandlerAdapter adapter
 	size int
 	sem  chan struct{}   // one token per blocking read in progress
 	free chan *blockConn // idle dedicated connections of a single-node client
@@ -194,7 +194,7 @@ func dedicatedClient(src redis.UniversalClient, size int) (redis.UniversalClient
 		o.MaxRetries = -1
 		return redis.NewRing(&o), nil
 	case nil:
-		return nil, errors.New("blocking stream reads need a go-redis adapter; an Executor adapter has no connections of its own")
+		return nil, errors.New("blocking stream reads need a go-redis adapter; an HandlerAdapter adapter has no connections of its own")
 	}
 	return nil, errors.New("blocking stream reads need a *redis.Client, *redis.ClusterClient or *redis.Ring to open connections of their own")
 }
