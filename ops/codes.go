@@ -123,6 +123,17 @@ func OriginalCodes() []Code {
 	}
 }
 
+// Codes lists every code: the original's 45 ([OriginalCodes]) and then the ones this edition
+// adds, in declaration order.
+func Codes() []Code {
+	return append(OriginalCodes(),
+		CodeServiceInvalid, CodeScopeRequired, CodeTimeout, CodeCanceled, CodeClosed, CodeCircuitOpen,
+		CodeRetryBudgetExhausted, CodeClaimNotOwner, CodeLeaseLost, CodeLeaseNotAcquired,
+		CodeMessageInvalid, CodeHandlerFailed, CodeStreamRangeFailed, CodeStreamClaimFailed,
+		CodeSlowConsumer,
+	)
+}
+
 // FailedCode is the code for a failure of a Kind that reached Redis (or tried to): the
 // original's per-operation *_FAILED code.
 func FailedCode(k Kind) Code {

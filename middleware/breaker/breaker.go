@@ -155,8 +155,7 @@ func (b *Breaker) Middleware() ops.Middleware {
 				if errors.Is(err, gobreaker.ErrTooManyRequests) {
 					msg = "half-open, probes in flight; the call was not sent"
 				}
-				return ops.Result{}, &ops.Error{Code: ops.CodeCircuitOpen, Operation: op.Kind.Operation(),
-					Message: msg, Category: ops.ErrRejected, Status: 500, Err: ErrOpen}
+				return ops.Result{}, ops.NewError(ops.CodeCircuitOpen, op.Kind.Operation(), msg, ErrOpen)
 			}
 			res, err := next(ctx, op)
 			switch b.classify(ctx, err) {
