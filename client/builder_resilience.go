@@ -82,7 +82,7 @@ func (b *Builder) WithTimeout(d time.Duration) *Builder {
 // middleware, wired to the observers. Build calls it first, so every Build gets its own breaker
 // and budget.
 func (b *Builder) applyResilience() *Builder {
-	cfg := resilienceConfig{retry: retry.DefaultPolicy(), timeout: timeout.Default}
+	cfg := resilienceConfig{timeout: timeout.Default} // a zero retry.Policy and breaker.Settings are the defaults
 	for _, opt := range b.resilience {
 		opt(&cfg)
 	}
@@ -95,7 +95,7 @@ func (b *Builder) applyResilience() *Builder {
 	}
 	c.slots[slotTimeout] = timeout.New(cfg.timeout)
 	c.slots[slotRetry] = nil
-	if !cfg.retryOff && cfg.retry.MaxAttempts > 1 {
+	if !cfg.retryOff && cfg.retry.Enabled() {
 		c.slots[slotRetry] = retry.New(retrySignals(cfg.retry, emit))
 	}
 	c.slots[slotBreaker] = nil
