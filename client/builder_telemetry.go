@@ -75,7 +75,7 @@ func (b *Builder) applyTelemetry() *Builder {
 		c.observers = append(c.observers, t.metrics)
 	}
 	if t.sink != nil {
-		mws = append(mws, telemetry.Middleware(t.sink))
+		mws = append(mws, telemetry.New(t.sink))
 		c.observers = append(c.observers, telemetry.NewObserver(t.sink))
 	}
 	c.slots[slotTelemetry] = nil

@@ -216,3 +216,14 @@ func Outcome(err error) string {
 	}
 	return "error"
 }
+
+// Expected reports whether err is an answer rather than a failure: its [Outcome] is not_found
+// (a miss) or conflict (a claim or lease held by another owner, a release by a non-owner).
+// Telemetry reports these below error level and does not mark spans as failed.
+func Expected(err error) bool {
+	switch Outcome(err) {
+	case "not_found", "conflict":
+		return true
+	}
+	return false
+}

@@ -82,7 +82,7 @@ func TestMiddlewareExactLookupAndFailure(t *testing.T) {
 	lookup := func(e string) (schema.Schema, bool) { s, ok := registry[e]; return s, ok }
 	calls := 0
 	next := func(ctx context.Context, op ops.Op) (ops.Result, error) { calls++; return ops.Result{Int: 1}, nil }
-	h := schema.Middleware(lookup, schema.Options{})(next)
+	h := schema.New(lookup, schema.Options{})(next)
 	ctx := context.Background()
 
 	if _, err := h(ctx, publishOp("user:created", `{"id":"u1"}`)); err != nil || calls != 1 {
@@ -115,7 +115,7 @@ func TestMiddlewareLenient(t *testing.T) {
 	lookup := func(string) (schema.Schema, bool) { return userSchema, true }
 	var seen error
 	calls := 0
-	h := schema.Middleware(lookup, schema.Options{Lenient: true, OnInvalid: func(ctx context.Context, op ops.Op, err error) { seen = err }})(
+	h := schema.New(lookup, schema.Options{Lenient: true, OnInvalid: func(ctx context.Context, op ops.Op, err error) { seen = err }})(
 		func(ctx context.Context, op ops.Op) (ops.Result, error) { calls++; return ops.Result{}, nil })
 	if _, err := h(context.Background(), publishOp("a", `{}`)); err != nil || calls != 1 || ops.CodeOf(seen) != ops.CodeSchemaValidationFailed {
 		t.Fatalf("lenient: err=%v calls=%d seen=%v", err, calls, seen)
