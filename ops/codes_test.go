@@ -103,7 +103,8 @@ func TestCategoryAndStatusOfConfigurationCodes(t *testing.T) {
 	}{
 		{ops.CodeAdapterRequired, ops.ErrInvalid, 500}, // the original's build() throws it with 500
 		{ops.CodeServiceRequired, ops.ErrInvalid, 500}, // idem
-		{ops.CodeConfigurationInvalid, ops.ErrInvalid, 400},
+		{ops.CodeConfigurationInvalid, ops.ErrInvalid, 500}, // the configuration group's status
+		{ops.CodeServiceInvalid, ops.ErrInvalid, 400},
 		{ops.CodeEnvironmentRequired, ops.ErrInvalid, 400},
 		{ops.CodeSchemaValidationFailed, ops.ErrInvalid, 400},
 		{ops.CodeSerializationFailed, ops.ErrInvalid, 400},

@@ -154,11 +154,13 @@ func CategoryOf(code Code) error {
 }
 
 // StatusOf returns the original's statusCode for a code: 400 for bad input ([ErrInvalid]), 500
-// otherwise — and 500 for STORE_ADAPTER_REQUIRED and STORE_SERVICE_REQUIRED, which the
-// original's build() throws with 500 although they are [ErrInvalid].
+// otherwise — and 500 for the original's configuration group (STORE_ADAPTER_REQUIRED,
+// STORE_SERVICE_REQUIRED, STORE_CONFIGURATION_INVALID): its build() throws the first two with
+// 500, and a store or option configured wrong is the program's fault, not a request's, although
+// all three are [ErrInvalid].
 func StatusOf(code Code) int {
 	switch code {
-	case CodeAdapterRequired, CodeServiceRequired:
+	case CodeAdapterRequired, CodeServiceRequired, CodeConfigurationInvalid:
 		return 500
 	}
 	if CategoryOf(code) == ErrInvalid {
