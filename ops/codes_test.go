@@ -101,8 +101,8 @@ func TestCategoryAndStatusOfConfigurationCodes(t *testing.T) {
 		cat    error
 		status int
 	}{
-		{ops.CodeAdapterRequired, ops.ErrInvalid, 500}, // the original's build() throws it with 500
-		{ops.CodeServiceRequired, ops.ErrInvalid, 500}, // idem
+		{ops.CodeAdapterRequired, ops.ErrInvalid, 500},      // the original's build() throws it with 500
+		{ops.CodeServiceRequired, ops.ErrInvalid, 500},      // idem
 		{ops.CodeConfigurationInvalid, ops.ErrInvalid, 500}, // the configuration group's status
 		{ops.CodeServiceInvalid, ops.ErrInvalid, 400},
 		{ops.CodeEnvironmentRequired, ops.ErrInvalid, 400},
