@@ -176,8 +176,9 @@ func (b *Breaker) call(ctx context.Context, op ops.Op, next ops.Handler, done fu
 		}
 	}()
 	res, err = next(ctx, op)
+	outcome := b.classify(ctx, err) // a panicking Classify counts as a failure too
 	finished = true
-	switch b.classify(ctx, err) {
+	switch outcome {
 	case Success:
 		done(nil)
 	case Failure:
