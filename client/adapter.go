@@ -63,9 +63,9 @@ func (a *redisAdapter) check() error {
 		retries = c.Options().MaxRetries
 	}
 	if retries > 0 {
-		return &ops.Error{Code: ops.CodeConfigurationInvalid, Operation: "build", Status: 500, Category: ops.ErrInvalid,
-			Message: "The go-redis client retries failed commands itself (MaxRetries > 0), which can apply an INCR twice. Create it with MaxRetries: -1; the store's retry middleware retries only idempotent operations.",
-			Details: map[string]any{"maxRetries": retries}}
+		return ops.Invalid(ops.CodeConfigurationInvalid, "build",
+			"The go-redis client retries failed commands itself (MaxRetries > 0), which can apply an INCR twice. Create it with MaxRetries: -1; the store's retry middleware retries only idempotent operations.",
+			map[string]any{"maxRetries": retries})
 	}
 	return nil
 }
@@ -98,6 +98,5 @@ func (a handlerAdapter) check() error {
 }
 
 func errAdapterRequired() error {
-	return &ops.Error{Code: ops.CodeAdapterRequired, Operation: "build", Status: 500, Category: ops.ErrInvalid,
-		Message: "Store adapter is required. Call withAdapter() before build()."}
+	return ops.NewError(ops.CodeAdapterRequired, "build", "Store adapter is required. Call withAdapter() before build().", nil)
 }

@@ -42,7 +42,7 @@ func (c eventsConfig) middleware() ops.Middleware {
 	if c.validation.SkipPublish {
 		return nil
 	}
-	return schema.Middleware(c.registry.Lookup, schema.Options{Lenient: c.validation.Lenient})
+	return schema.New(c.registry.Lookup, schema.Options{Lenient: c.validation.Lenient})
 }
 
 // AddEvents registers a namespace of events (a snapshot of it: later definitions do not reach

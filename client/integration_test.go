@@ -244,7 +244,7 @@ func TestScanNeverLeavesItsTenant(t *testing.T) {
 		t.Fatalf("one page: %+v", page)
 	}
 	_, err = t1.Dev.Scan(ctx, "*", client.ScanOptions{Cursor: "not-a-cursor"})
-	if ops.CodeOf(err) != ops.CodeScanFailed || !errors.Is(err, ops.ErrInvalid) {
+	if ops.CodeOf(err) != ops.CodeScanCursorInvalid || !errors.Is(err, ops.ErrInvalid) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }

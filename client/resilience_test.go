@@ -74,7 +74,7 @@ func resilientStore(t *testing.T, ex *scripted, f func(*client.Builder) *client.
 	t.Helper()
 	rec := &signals{}
 	b := client.New().WithService("api").WithAdapter(client.HandlerAdapter(ex.handle)).WithObserver(rec).
-		WithRetry(retry.Policy{MaxAttempts: 3}) // no backoff: nothing waits
+		WithRetry(retry.Policy{MaxAttempts: 3, Backoff: retry.NoBackoff}) // nothing waits
 	if f != nil {
 		b = f(b)
 	}
@@ -136,7 +136,7 @@ func TestRetryOffAndCustom(t *testing.T) {
 	ex2 := &scripted{err: unavailable}
 	var hooked int
 	st2, _ := resilientStore(t, ex2, func(b *client.Builder) *client.Builder {
-		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 5,
+		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 5, Backoff: retry.NoBackoff,
 			OnRetry: func(context.Context, retry.Attempt) { hooked++ }})
 	})
 	_, _ = st2.KV.Exists(context.Background(), "k")
@@ -148,7 +148,7 @@ func TestRetryOffAndCustom(t *testing.T) {
 func TestRetryBudgetSignal(t *testing.T) {
 	ex := &scripted{err: unavailable}
 	st, rec := resilientStore(t, ex, func(b *client.Builder) *client.Builder {
-		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 3, Budget: retry.NewBudget(0, 1)})
+		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 3, Backoff: retry.NoBackoff, Budget: retry.NewBudget(0, 1)})
 	})
 	_, err := st.KV.Exists(context.Background(), "k")
 	if !ops.HasCode(err, ops.CodeRetryBudgetExhausted) || !errors.Is(err, ops.ErrUnavailable) {
