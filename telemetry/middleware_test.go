@@ -59,6 +59,7 @@ var opCases = []opCase{
 	{op: ops.Op{Kind: ops.StreamPending, Name: "events", Stream: &ops.StreamArgs{Group: "processors"}}, res: ops.Result{Entries: make([]ops.Entry, 1)},
 		started: []string{"ctx.stream.name=events", "ctx.stream.group=processors"}, success: []string{"ctx.stream.count=1"}},
 	{op: ops.Op{Kind: ops.DevScan, N: 10, Cursor: 5}, res: ops.Result{Strings: []string{"k"}}},
+	{op: ops.Op{Kind: ops.StorePing}},
 }
 
 // scoped fills in the identity a scoped store gives every Op (two scopes deep).

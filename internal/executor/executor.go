@@ -73,6 +73,8 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	case ops.EventsPublish:
 		n, err := rdb.Publish(ctx, op.Key, op.Value).Result()
 		return ops.Result{Int: n}, err
+	case ops.StorePing:
+		return ops.Result{}, rdb.Ping(ctx).Err()
 	case ops.DevScan:
 		keys, cursor, err := rdb.Scan(ctx, op.Cursor, op.Key, op.N).Result()
 		return ops.Result{Strings: keys, Cursor: cursor}, err
