@@ -86,6 +86,10 @@ func (e *executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 		return ops.Result{Int: n}, err
 	case ops.StreamClaim:
 		return e.xautoclaim(ctx, op)
+	case ops.KVSetIfAbsent:
+		return e.setIfAbsent(ctx, op)
+	case ops.CounterGCRA:
+		return e.gcra(ctx, op)
 	}
 	if run := extraKinds[op.Kind]; run != nil {
 		return run(ctx, e, op)

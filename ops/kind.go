@@ -43,6 +43,9 @@ const (
 
 	DevScan // SCAN
 
+	KVSetIfAbsent // SET NX GET [PX]
+	CounterGCRA   // GCRA rate-limit script (GET, SET PX) on one counter key
+
 	kindCount
 )
 
@@ -90,6 +93,9 @@ var kinds = [kindCount]kindInfo{
 	StreamPending: {"stream", "pending", "stream.pending", "XPENDING", "streams", true},
 
 	DevScan: {"dev", "scan", "dev.scan", "SCAN", "kv", true},
+
+	KVSetIfAbsent: {"kv", "setIfAbsent", "kv.setIfAbsent", "SET", "kv", false},
+	CounterGCRA:   {"counter", "gcra", "counter.gcra", "EVALSHA", "counter", false},
 }
 
 func (k Kind) info() *kindInfo {
