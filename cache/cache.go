@@ -72,6 +72,9 @@ func New(store *client.Store, opts Options) *Cache {
 // Cache's singleflight group, background refreshes, counters and Close.
 func (c *Cache) For(store *client.Store) *Cache { return &Cache{store: store, shared: c.shared} }
 
+// Store returns the store this Cache reads and writes.
+func (c *Cache) Store() *client.Store { return c.store }
+
 // Stats returns the counters so far.
 func (c *Cache) Stats() Stats {
 	s := &c.shared.stats
