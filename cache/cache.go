@@ -53,7 +53,8 @@ type Stats struct {
 	Misses int64
 	// Stale are hits served after expiry under StaleFor.
 	Stale int64
-	// EarlyRefreshes are background refreshes XFetch started before expiry.
+	// EarlyRefreshes are background refreshes XFetch started before expiry in this process;
+	// each loads only if it wins the key's claim (another instance may be refreshing it).
 	EarlyRefreshes int64
 	// Loads are loader calls by this process; LoadErrors those that failed.
 	Loads, LoadErrors int64
