@@ -175,3 +175,61 @@ func TestInvalidArguments(t *testing.T) {
 		}
 	}
 }
+
+// An instance that holds the load claim and never finishes (it died) delays others by
+// WaitTimeout at most: then they load themselves.
+func TestWaitTimeoutLoadsWhenTheClaimHolderIsGone(t *testing.T) {
+	st := storetest.New(t)
+	c := cache.New(st.Store, cache.Options{WaitTimeout: 50 * time.Millisecond, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond})
+	defer c.Close()
+	ctx := context.Background()
+	if err := st.Redis.Set("igniter:store:test:claim:cache:k", `"dead-instance"`); err != nil {
+		t.Fatal(err)
+	}
+	st.Redis.SetTTL("igniter:store:test:claim:cache:k", time.Hour)
+	load, n := counting(7, nil)
+	if v, err := cache.GetOrLoad(ctx, c, "k", time.Minute, load); v != 7 || err != nil {
+		t.Fatalf("= %d, %v", v, err)
+	}
+	if s := c.Stats(); n.Load() != 1 || s.Waits != 1 || s.WaitTimeouts != 1 {
+		t.Fatalf("loads %d, stats %+v", n.Load(), s)
+	}
+	if got, _ := st.Redis.Get("igniter:store:test:claim:cache:k"); got != `"dead-instance"` {
+		t.Fatalf("the other instance's claim was touched: %q", got)
+	}
+}
+
+// A caller whose ctx ends stops waiting at once with a coded error; the shared load goes on and
+// the callers still waiting get its value.
+func TestCanceledCallerLeavesTheSharedLoad(t *testing.T) {
+	st := storetest.New(t)
+	c := cache.New(st.Store, cache.Options{})
+	defer c.Close()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	load := func(context.Context) (string, error) {
+		close(started)
+		<-release
+		return "v", nil
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cache.GetOrLoad(cctx, c, "k", time.Minute, load)
+		errc <- err
+	}()
+	<-started
+	done := make(chan string, 1)
+	go func() {
+		v, _ := cache.GetOrLoad(context.Background(), c, "k", time.Minute, load)
+		done <- v
+	}()
+	cancel()
+	if err := <-errc; !ops.HasCode(err, ops.CodeCanceled) {
+		t.Fatalf("canceled caller: %v", err)
+	}
+	close(release)
+	if v := <-done; v != "v" {
+		t.Fatalf("the waiting caller got %q", v)
+	}
+}
