@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -64,8 +63,7 @@ return {cost, math.floor(diff / interval), 0, reset}`)
 func (e *executor) gcra(ctx context.Context, op ops.Op) (ops.Result, error) {
 	r := op.Rate
 	interval := max(r.Period.Microseconds()/max(r.Rate, 1), 1)
-	vals, err := gcraScript.Run(ctx, e.rdb, []string{op.Key},
-		strconv.FormatInt(interval, 10), strconv.FormatInt(interval*r.Burst, 10), strconv.FormatInt(op.N, 10)).Int64Slice()
+	vals, err := gcraScript.Run(ctx, e.rdb, []string{op.Key}, interval, interval*r.Burst, op.N).Int64Slice()
 	if err != nil {
 		return ops.Result{}, err
 	}
