@@ -233,3 +233,21 @@ func TestCanceledCallerLeavesTheSharedLoad(t *testing.T) {
 		t.Fatalf("the waiting caller got %q", v)
 	}
 }
+
+// Data under a cache key that is not a cache entry (another writer's, or a T that changed
+// shape) is a miss: the loader runs and the entry replaces it.
+func TestForeignDataIsAMiss(t *testing.T) {
+	st := storetest.New(t)
+	c := cache.New(st.Store, cache.Options{})
+	defer c.Close()
+	ctx := context.Background()
+	for _, raw := range []string{`not json`, `{"sku":"x"}`, `{"v":"text","d":1,"f":99999999999999}`} {
+		if err := st.Redis.Set("igniter:store:test:kv:cache:k", raw); err != nil {
+			t.Fatal(err)
+		}
+		load, n := counting(Price{"sku_1", 5}, nil)
+		if p, err := cache.GetOrLoad(ctx, c, "k", time.Minute, load); err != nil || p.Cents != 5 || n.Load() != 1 {
+			t.Fatalf("over %q: %+v, %v, %d loads", raw, p, err, n.Load())
+		}
+	}
+}
