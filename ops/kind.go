@@ -43,6 +43,9 @@ const (
 
 	DevScan // SCAN
 
+	KVSetIfAbsent // SET NX GET [PX]
+	CounterGCRA   // GCRA rate-limit script (GET, SET PX) on one counter key
+
 	StorePing // PING: Store.Ping, a readiness check
 
 	kindCount
@@ -92,6 +95,9 @@ var kinds = [kindCount]kindInfo{
 	StreamPending: {"stream", "pending", "stream.pending", "XPENDING", "streams", true},
 
 	DevScan: {"dev", "scan", "dev.scan", "SCAN", "kv", true},
+
+	KVSetIfAbsent: {"kv", "setIfAbsent", "kv.setIfAbsent", "SET", "kv", false},
+	CounterGCRA:   {"counter", "gcra", "counter.gcra", "EVALSHA", "counter", false},
 
 	StorePing: {"store", "ping", "store.ping", "PING", "", true},
 }

@@ -45,6 +45,8 @@ type Op struct {
 	// Stream holds the arguments of the stream operations; nil for other kinds. Pointers keep
 	// the Op small, so passing it by value through the chain stays cheap.
 	Stream *StreamArgs
+	// Rate holds the arguments of a rate-limit check (CounterGCRA); nil for other kinds.
+	Rate *RateArgs
 
 	// Idempotent reports whether running the Op twice has the effect of running it once, so a
 	// retry after an ambiguous failure is safe. The store sets it to Kind.ReadOnly() unless the
@@ -94,6 +96,8 @@ type Result struct {
 	Cursor uint64
 	// Entries are stream entries (XRANGE, XREADGROUP, XAUTOCLAIM).
 	Entries []Entry
+	// Rate is the reply of a rate-limit check (CounterGCRA); nil for other kinds.
+	Rate *RateReply
 }
 
 // Entry is one stream entry: its id and its fields.

@@ -72,7 +72,7 @@ var errorKeys = []string{AttrErrorOperation, AttrErrorCode, AttrErrorMessage}
 // error.
 func startedKeys(k ops.Kind) []string {
 	switch k {
-	case ops.KVSet, ops.KVExpire, ops.KVTouch:
+	case ops.KVSet, ops.KVExpire, ops.KVTouch, ops.KVSetIfAbsent:
 		return []string{AttrKVTTL}
 	case ops.CounterIncrement, ops.CounterDecrement:
 		return []string{AttrCounterDelta}

@@ -99,7 +99,7 @@ func appendStarted(a []slog.Attr, op ops.Op) []slog.Attr {
 	k := op.Kind
 	a = appendBase(a, op.Service, k.Group(), op.ScopeKey, op.ScopeDepth)
 	switch k {
-	case ops.KVSet:
+	case ops.KVSet, ops.KVSetIfAbsent:
 		if op.TTL > 0 { // the original's options.ttl "may be absent"; 0 is no expiry
 			a = append(a, ttlAttr(AttrKVTTL, op))
 		}
