@@ -76,6 +76,9 @@ type StreamArgs struct {
 	Approx bool
 	// Reverse ranges newest first (XREVRANGE).
 	Reverse bool
+	// Fields are the field/value pairs of the entry a redrive adds (data first); Start is then
+	// the dead-letter stream's key and IDs the dead entry's id.
+	Fields []string
 }
 
 // Result is the reply to an Op. It is returned by the handler, never stored in the Op.
