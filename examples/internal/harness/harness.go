@@ -130,3 +130,15 @@ func run(ctx context.Context, p Program, addr string, out io.Writer) error {
 	err = p(ctx, env, out)
 	return errors.Join(err, env.Close())
 }
+
+// Next receives from ch, or returns ctx's error when ctx ends first (so an example that waits
+// for a delivery cannot hang).
+func Next[T any](ctx context.Context, ch <-chan T) (T, error) {
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("waiting for a delivery: %w", context.Cause(ctx))
+	}
+}
