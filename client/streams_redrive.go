@@ -177,7 +177,7 @@ func (st Streams) redriveOne(ctx context.Context, stream, dead string, e StreamE
 	deadKey := s.prefix.Key(keyspace.NamespaceStreams, dead)
 	op.Keys = []string{op.Key, deadKey, redriveMarkerKey(op.Key, dl.ID)}
 	op.TTL = markerTTL
-	op.Stream = &ops.StreamArgs{Start: deadKey, IDs: []string{e.ID}, Fields: fields}
+	op.Stream = &ops.StreamArgs{IDs: []string{e.ID}, Fields: fields}
 	op.Idempotent = true // the marker and the XDEL make a second run a no-op
 	r, err := s.do(ctx, op)
 	return r.Int, err

@@ -302,3 +302,45 @@ func TestRedriveOnACluster(t *testing.T) {
 		}
 	}
 }
+
+// An entry that dies again after a redrive keeps its history: the next dead letter carries it,
+// and the next redrive appends the new death to it, with the first origin id.
+func TestRedriveKeepsHistoryAcrossDeaths(t *testing.T) {
+	obs, dead := signalsOf(ops.SignalDeadLettered)
+	env := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithObserver(obs) })
+	st := env.st
+	ctx := context.Background()
+	deadLetters(t, st, "orders", 1, 0) // order 0, first appended as 1-0
+	if res, err := st.Streams.Redrive(ctx, "orders", client.RedriveOptions{}); err != nil || res.Moved != 1 {
+		t.Fatalf("first redrive: %+v %v", res, err)
+	}
+	cctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- st.Streams.Group("billing", "w2").Consume(cctx, "orders", func(context.Context, client.StreamEntry) error {
+			return errors.New("still broken")
+		}, client.ConsumeOptions{MaxDeliveries: 1, Block: 50 * time.Millisecond, LagInterval: -1})
+	}()
+	select {
+	case <-dead:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the redriven entry was not dead-lettered again")
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.Streams.Redrive(ctx, "orders", client.RedriveOptions{}); err != nil || res.Moved != 1 {
+		t.Fatalf("second redrive: %+v %v", res, err)
+	}
+	entries, err := st.Streams.Range(ctx, "orders", client.RangeOptions{})
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("%d entries %v", len(entries), err)
+	}
+	last := entries[1]
+	h := client.RedriveHistory(last)
+	if last.Fields[client.RedriveOriginField] != "1-0" || len(h) != 2 || h[0].ID != "1-0" || h[1].ID != entries[0].ID ||
+		h[1].Group != "billing" || !strings.Contains(h[1].Error, "still broken") {
+		t.Fatalf("origin %q, history %+v", last.Fields[client.RedriveOriginField], h)
+	}
+}

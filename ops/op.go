@@ -76,8 +76,8 @@ type StreamArgs struct {
 	Approx bool
 	// Reverse ranges newest first (XREVRANGE).
 	Reverse bool
-	// Fields are the field/value pairs of the entry a redrive adds (data first); Start is then
-	// the dead-letter stream's key and IDs the dead entry's id.
+	// Fields are the field/value pairs of the entry a redrive adds (data first); IDs then holds
+	// the dead letter's id.
 	Fields []string
 }
 
