@@ -82,11 +82,6 @@ func (e *Env) Store(b *client.Builder) (*client.Store, error) {
 	return st, nil
 }
 
-// Raw returns a plain go-redis client for looking at what the store wrote; the caller closes it.
-func (e *Env) Raw() *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: e.Addr, MaxRetries: -1})
-}
-
 // Close closes every store (Close is idempotent, so a store the example closed is fine) and the
 // embedded Redis.
 func (e *Env) Close() error {
