@@ -46,5 +46,5 @@ func ExampleNew() {
 	// "acme": 200 request 1
 	// "acme": 200 request 2
 	// "globex": 200 request 1
-	// "": 400 httpstore: the request names no tenant
+	// "": 400 STORE_SCOPE_IDENTIFIER_REQUIRED: the request names no tenant
 }

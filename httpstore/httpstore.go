@@ -18,8 +18,9 @@ import (
 const DefaultScopeKey = "tenant"
 
 // ErrNoTenant is what a [Options.Tenant] function returns (or wraps) when the request names no
-// tenant: the request is answered 400.
-var ErrNoTenant = errors.New("httpstore: the request names no tenant")
+// tenant, and what the middleware uses when it returns "": the request is answered 400. It is
+// a STORE_SCOPE_IDENTIFIER_REQUIRED error (category ops.ErrInvalid); match it with errors.Is.
+var ErrNoTenant error = ops.Invalid(ops.CodeScopeIdentifierRequired, "httpstore.tenant", "the request names no tenant", nil)
 
 // StatusError is an error that tells the middleware which HTTP status to answer with
 // (401 for a missing credential, 403 for a tenant the caller may not use, 404…).

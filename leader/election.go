@@ -63,7 +63,7 @@ func (e *Election) Campaign(ctx context.Context) (*Term, error) {
 			return nil, err
 		}
 		if perr := pause(ctx, e.o.RetryInterval); perr != nil {
-			return nil, errors.Join(err, perr)
+			return nil, ops.Failure(ops.LeaseAcquire, ops.ErrCanceled, errors.Join(perr, err))
 		}
 	}
 }

@@ -25,7 +25,7 @@ func TestExampleOnRedis(t *testing.T) {
 const want = `PUT  /users/u1  org="acme"    -> 204
 GET  /users/u1  org="acme"    -> 200 {"user":{"name":"Ada"}}
 GET  /users/u1  org="globex"  -> 404 no such user
-GET  /users/u1  org=""        -> 400 httpstore: the request names no tenant
+GET  /users/u1  org=""        -> 400 STORE_SCOPE_IDENTIFIER_REQUIRED: the request names no tenant
 GET  /users/u1  org="a:b"     -> 400 STORE_SCOPE_INVALID: Scope identifier for "organization" cannot contain ':'. Identifiers may not hold ':', glob characters (*?[]\), white space or control characters.
 GET  /users/u1  org="acme"    -> 200 {"user":{"name":"Ada"}} (trace 4bf92f3577b34da6a3ce929d0e0e4736)
 `
