@@ -1,8 +1,8 @@
 // Package leader elects one leader among the instances of a service, on the store's leases.
 //
 // The original's cron recipe takes a claim once per run (claim.once("cron:cleanup", HOSTNAME,
-// {ttl: 55}), then runs the job if it got it). That pattern has three holes: a job that outlives the claim's TTL runs twice at
-// once; a holder that stalls (GC pause, partition) keeps writing after its claim expired and a
+// {ttl: 55}), then runs the job if it got it). That pattern has three holes: a job that
+// outlives the claim's TTL runs twice at once; a holder that stalls (GC pause, partition) keeps writing after its claim expired and a
 // new holder took over; and nobody can ask who is running the job. An [Election] closes them:
 //
 //   - [Election.Campaign] waits until this instance leads and returns a [Term]. The term keeps
