@@ -3,7 +3,8 @@
 // The original's cron recipe takes a claim once per run (claim.once("cron:cleanup", HOSTNAME,
 // {ttl: 55}), then runs the job if it got it). That pattern has three holes: a job that
 // outlives the claim's TTL runs twice at once; a holder that stalls (GC pause, partition)
-// keeps writing after its claim expired and a new holder took over; and nobody can ask who is running the job. An [Election] closes them:
+// keeps writing after its claim expired and a new holder took over; and nobody can ask who is
+// running the job. An [Election] closes them:
 //
 //   - [Election.Campaign] waits until this instance leads and returns a [Term]. The term keeps
 //     its lease alive (extending it every TTL/3, [client.Lease.Hold]) and ends when the lease
