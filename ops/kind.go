@@ -40,6 +40,7 @@ const (
 	StreamAck     // XACK
 	StreamClaim   // XAUTOCLAIM
 	StreamPending // XPENDING
+	StreamRedrive // SET NX marker + XADD + XDEL, in one script (two on a cluster when the keys' slots differ)
 
 	DevScan // SCAN
 
@@ -93,6 +94,7 @@ var kinds = [kindCount]kindInfo{
 	StreamAck:     {"stream", "ack", "stream.ack", "XACK", "streams", false},
 	StreamClaim:   {"stream", "claim", "stream.claim", "XAUTOCLAIM", "streams", false},
 	StreamPending: {"stream", "pending", "stream.pending", "XPENDING", "streams", true},
+	StreamRedrive: {"stream", "redrive", "stream.redrive", "EVALSHA", "streams", false},
 
 	DevScan: {"dev", "scan", "dev.scan", "SCAN", "kv", true},
 

@@ -78,6 +78,9 @@ type StreamArgs struct {
 	Approx bool
 	// Reverse ranges newest first (XREVRANGE).
 	Reverse bool
+	// Fields are the field/value pairs of the entry a redrive adds (data first); IDs then holds
+	// the dead letter's id.
+	Fields []string
 }
 
 // Result is the reply to an Op. It is returned by the handler, never stored in the Op.

@@ -90,7 +90,7 @@ func startedKeys(k ops.Kind) []string {
 		return []string{AttrEventsChannel, AttrEventsWildcard}
 	case ops.StreamAppend:
 		return []string{AttrStreamName, AttrStreamCount}
-	case ops.StreamRange:
+	case ops.StreamRange, ops.StreamRedrive:
 		return []string{AttrStreamName}
 	case ops.StreamEnsure, ops.StreamRead, ops.StreamClaim, ops.StreamPending:
 		return []string{AttrStreamName, AttrStreamGroup, AttrStreamConsumer}
@@ -121,7 +121,7 @@ func successKeys(k ops.Kind) []string {
 		return []string{AttrLeaseReleased}
 	case ops.BatchGet:
 		return []string{AttrBatchFound}
-	case ops.StreamRange, ops.StreamRead, ops.StreamClaim, ops.StreamPending:
+	case ops.StreamRange, ops.StreamRead, ops.StreamClaim, ops.StreamPending, ops.StreamRedrive:
 		return []string{AttrStreamCount}
 	}
 	return nil

@@ -95,6 +95,8 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 		return ops.Result{Int: n}, err
 	case ops.StreamClaim:
 		return e.xautoclaim(ctx, op)
+	case ops.StreamRedrive:
+		return e.redrive(ctx, op)
 	case ops.StreamPending:
 		return e.xpending(ctx, op)
 	case ops.ClaimRelease:
