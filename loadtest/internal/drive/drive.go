@@ -16,6 +16,8 @@ type Worker struct {
 	ID int
 	// Rand is the worker's own random source.
 	Rand *rand.Rand
+	// State is the step's own per-worker state (nil at first).
+	State any
 }
 
 // Step runs one operation and returns its name for the report, and its error.
