@@ -100,16 +100,18 @@ const compareRounds = 10
 // alternating turns of duration/(2×rounds), after a warm-up of each, and reports both.
 func runCompare(ctx context.Context, e *env, tgt *target, out io.Writer) (*report.Report, error) {
 	c := e.cfg
-	kv := &kvPart{}
-	if err := kv.setup(ctx, e); err != nil {
-		return nil, err
+	sc := newScenario(e)
+	for _, p := range sc.parts {
+		if err := p.setup(ctx, e); err != nil {
+			return nil, err
+		}
+		defer p.stop()
 	}
 	rdb := tgt.client(c, len(c.clusterAddrs) > 0)
 	defer rdb.Close()
 	if err := tgt.ping(ctx, rdb); err != nil {
 		return nil, err
 	}
-	sc := newScenario(e)
 	type variant struct {
 		name    string
 		step    drive.Step
