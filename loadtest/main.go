@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/igniter-go/store/loadtest/internal/report"
 )
 
@@ -22,8 +24,15 @@ const (
 )
 
 func main() {
+	// go-redis logs every failed dial; during -chaos that is thousands of lines. The run counts
+	// every failure by its STORE_* code instead.
+	redis.SetLogger(quietLog{})
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+type quietLog struct{}
+
+func (quietLog) Printf(context.Context, string, ...any) {}
 
 // realMain parses args, runs, prints the report and returns the exit code. SIGINT and SIGTERM
 // end the run early: the report of what was measured is printed, marked partial, and every
