@@ -80,9 +80,12 @@ func awaitLine(t *testing.T, w *lineWriter, prefix string) string {
 	}
 }
 
+// noKeepAlive scrapes without idle connections, whose goroutines goleak would report.
+var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := noKeepAlive.Get(url)
 	if err != nil {
 		t.Fatalf("scrape: %v", err)
 	}
@@ -153,7 +156,7 @@ func TestMixedScenarioServesMetricsOfEveryFamily(t *testing.T) {
 	if r == nil || r.All.Count == 0 {
 		t.Fatal("no report")
 	}
-	if _, err := http.Get(url); err == nil {
+	if _, err := noKeepAlive.Get(url); err == nil {
 		t.Error("the metrics endpoint still answers after the run")
 	}
 }

@@ -52,7 +52,7 @@ func newMixed(e *env) *scenario {
 		total += op.weight
 	}
 	return &scenario{
-		desc:  "mixed: 40% KV.Get, 12% KV.Set, 10% rate-limit counter, 6% Batch.Get(5), 2% Batch.Set(5), 4% Claim.Once+Release, 2% lease Acquire+Extend+Release, 12% Events.Publish (with subscribers), 12% Streams.Append (with a consumer group)",
+		desc:  "40% KV.Get, 12% KV.Set, 10% rate-limit counter, 6% Batch.Get(5), 2% Batch.Set(5), 4% Claim.Once+Release, 2% lease Acquire+Extend+Release, 12% Events.Publish (with subscribers), 12% Streams.Append (with a consumer group)",
 		parts: []part{kv, ctr, clm, ev, sm},
 		step: func(ctx context.Context, w *drive.Worker) (string, error) {
 			n := w.Rand.IntN(total)
