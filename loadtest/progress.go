@@ -38,8 +38,8 @@ func (p *progress) tick(at time.Duration, total time.Duration, last hist.Second)
 		errs += o.Errors
 		p99 = max(p99, o.P99)
 	}
-	fmt.Fprintf(p.w, "\r\033[K%5.0fs/%-5.0fs %9d ops/s   p99 %9s (worst op)   errors %d",
-		at.Seconds(), total.Seconds(), n, report.Dur(p99), errs)
+	fmt.Fprintf(p.w, "\r\033[K%s of %s  %8d ops/s  p99 %s (worst op)  errors %d",
+		at.Round(time.Second), total, n, report.Dur(p99), errs)
 }
 
 func (p *progress) done() {
