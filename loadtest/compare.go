@@ -28,13 +28,17 @@ var releaseScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] th
 // (the store's full key layout), the same JSON values, the same command sequence, without the
 // store's chain (telemetry, timeout, retry, breaker) and without its key building and typed
 // decoding.
-func plainStep(e *env, rdb redis.UniversalClient) drive.Step {
+func plainStep(e *env, rdb redis.UniversalClient, sc *scenario) drive.Step {
 	c := e.cfg
 	kvKeys := make([][]string, len(e.st.tenants))
-	for t, st := range e.st.tenants {
-		kvKeys[t] = make([]string, c.keys)
-		for i := range c.keys {
-			kvKeys[t][i] = st.Prefix() + ":kv:user:" + itoa(i)
+	for _, p := range sc.parts {
+		if kv, ok := p.(*kvPart); ok {
+			for t, st := range e.st.tenants {
+				kvKeys[t] = make([]string, len(kv.keys))
+				for i, k := range kv.keys {
+					kvKeys[t][i] = st.Prefix() + ":kv:" + k
+				}
+			}
 		}
 	}
 	value := record{ID: "u", At: time.Unix(1_700_000_000, 0).UTC(), Payload: strings.Repeat("x", max(c.valueSize-60, 0))}
@@ -120,7 +124,7 @@ func runCompare(ctx context.Context, e *env, tgt *target, out io.Writer) (*repor
 		cpu     time.Duration
 	}
 	vs := []*variant{
-		{name: "go-redis", step: plainStep(e, rdb), set: hist.NewSet(shards)},
+		{name: "go-redis", step: plainStep(e, rdb, sc), set: hist.NewSet(shards)},
 		{name: "store", step: sc.step, set: hist.NewSet(shards)},
 	}
 	turn := max(c.duration/(2*compareRounds), 100*time.Millisecond)
