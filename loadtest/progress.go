@@ -33,7 +33,10 @@ func (p *progress) tick(at time.Duration, total time.Duration, last hist.Second)
 	}
 	var n, errs int64
 	var p99 time.Duration
-	for _, o := range last.Ops {
+	for op, o := range last.Ops {
+		if background[op] {
+			continue
+		}
 		n += o.Count
 		errs += o.Errors
 		p99 = max(p99, o.P99)

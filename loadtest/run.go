@@ -59,6 +59,7 @@ func run(ctx context.Context, c config, out io.Writer, progressOut *os.File) (*r
 	defer sts.root.Close()
 
 	e := &env{cfg: c, st: sts, set: hist.NewSet(shards)}
+	e.set.KeepApart(slices.Sorted(maps.Keys(background))...)
 	if c.compare {
 		return runCompare(ctx, e, tgt, out)
 	}

@@ -128,3 +128,17 @@ func TestOpenLoopServiceTime(t *testing.T) {
 		t.Errorf("%+v", ops[0])
 	}
 }
+
+// Operations kept apart are reported but not merged into "all".
+func TestKeepApart(t *testing.T) {
+	s := hist.NewSet(1)
+	s.KeepApart("deliver")
+	s.Record(0, "publish", time.Millisecond)
+	s.Record(0, "deliver", time.Second)
+	s.Error(0, "deliver", "STORE_X")
+	s.Tick(time.Second)
+	ops, all := s.Summaries(time.Second)
+	if len(ops) != 2 || all.Count != 1 || all.Max > 2*time.Millisecond || all.ErrorCount() != 0 {
+		t.Errorf("ops %d, all %+v", len(ops), all)
+	}
+}

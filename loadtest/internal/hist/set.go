@@ -40,6 +40,21 @@ type Set struct {
 	scratch  *hdr.Histogram
 	series   []Second
 	last     time.Duration // At of the last tick
+	// apart are operations reported on their own but not merged into "all".
+	apart map[string]bool
+}
+
+// KeepApart reports ops on their own, without merging them into the "all" summary (the load
+// test's deliveries and consumptions, which are not the workers' calls).
+func (s *Set) KeepApart(ops ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.apart == nil {
+		s.apart = map[string]bool{}
+	}
+	for _, op := range ops {
+		s.apart[op] = true
+	}
 }
 
 type shard struct {
@@ -174,7 +189,7 @@ func (s *Set) Series() []Second {
 }
 
 // Summaries returns every operation's run-wide numbers over elapsed, by operation name, plus
-// "all" merging them; call Tick first to fold the last interval in.
+// "all" merging them (but those kept apart); call Tick first to fold the last interval in.
 func (s *Set) Summaries(elapsed time.Duration) (perOp []Summary, all Summary) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -202,10 +217,14 @@ func (s *Set) Summaries(elapsed time.Duration) (perOp []Summary, all Summary) {
 		if e := s.errs[op]; len(e) > 0 {
 			sum.Errors = maps.Clone(e)
 			for c, n := range e {
-				allErrs[c] += n
+				if !s.apart[op] {
+					allErrs[c] += n
+				}
 			}
 		}
-		merged.Merge(h)
+		if !s.apart[op] {
+			merged.Merge(h)
+		}
 		perOp = append(perOp, sum)
 	}
 	all = Summarize("all", merged, elapsed)

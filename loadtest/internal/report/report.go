@@ -23,7 +23,8 @@ type Report struct {
 	Partial  bool      `json:"partial"`
 	Reason   string    `json:"partialReason,omitempty"`
 	Settings []Setting `json:"settings"`
-	// Ops are the per-operation numbers; All merges them.
+	// Ops are the per-operation numbers; All merges the workers' operations (deliveries and
+	// consumptions of the events and streams scenarios are listed in Ops, not merged in All).
 	Ops    []hist.Summary `json:"ops"`
 	All    hist.Summary   `json:"all"`
 	Series []hist.Second  `json:"series"`
