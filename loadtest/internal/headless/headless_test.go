@@ -15,7 +15,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// RequireChromium makes a missing Chromium a failure instead of a skip (CI sets it where
+// requireEnv makes a missing Chromium a failure instead of a skip (CI sets it where
 // .ci/run installed one).
 const requireEnv = "IGNITER_REQUIRE_CHROMIUM"
 
