@@ -72,7 +72,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.htmlFile, "html", "", "also write a self-contained HTML report (charts) to this file")
 	fs.StringVar(&c.progress, "progress", "auto", "live progress line on stderr: auto (only on a terminal), on, off")
 	fs.BoolVar(&c.chaos, "chaos", false, "start a redis-server of its own, SIGKILL it a quarter into the measured run, restart it -chaos-down later, and report errors, fast-fails and recovery")
-	fs.DurationVar(&c.chaosDown, "chaos-down", 3*time.Second, "how long the server stays down in -chaos mode")
+	fs.DurationVar(&c.chaosDown, "chaos-down", 5*time.Second, "how long the server stays down in -chaos mode")
 	fs.BoolVar(&c.compare, "compare", false, "run the same workload through plain go-redis and through the store, interleaved, and print both with their ratios (kv, counter, claim)")
 	fs.IntVar(&c.keys, "keys", 10_000, "kv: distinct keys per tenant")
 	fs.Float64Var(&c.reads, "reads", 0.8, "kv: fraction of operations that are reads (KV.Get); the rest are KV.Set")
