@@ -208,7 +208,9 @@ func TestEveryScenarioReports(t *testing.T) {
 	} {
 		t.Run(tc.args[1], func(t *testing.T) {
 			var out bytes.Buffer
-			r, err := run(context.Background(), quick(t, tc.args...), &out, nil)
+			// A second measured, so that deliveries and consumptions land inside the run
+			// even on a loaded machine.
+			r, err := run(context.Background(), quick(t, append([]string{"-duration", "1s"}, tc.args...)...), &out, nil)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}

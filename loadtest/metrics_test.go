@@ -50,13 +50,14 @@ func (w *lineWriter) String() string {
 	return w.all.String()
 }
 
-// runAsync runs the harness in-process with cfg and returns its output lines and the result.
-func runAsync(t *testing.T, c config) (*lineWriter, chan *report.Report) {
+// runAsync runs the harness in-process with cfg until ctx ends or the run does, and returns
+// its output lines and the result.
+func runAsync(ctx context.Context, t *testing.T, c config) (*lineWriter, chan *report.Report) {
 	t.Helper()
 	out := &lineWriter{lines: make(chan string, 100)}
 	res := make(chan *report.Report, 1)
 	go func() {
-		r, err := run(context.Background(), c, out, nil)
+		r, err := run(ctx, c, out, nil)
 		if err != nil {
 			t.Errorf("run: %v\n%s", err, out.String())
 		}
@@ -124,8 +125,11 @@ func succeeded(mf map[string]*dto.MetricFamily) []string {
 // append, consumer reads and acks, and the consumer group's lag.
 func TestMixedScenarioServesMetricsOfEveryFamily(t *testing.T) {
 	needRedis(t)
-	c := quick(t, "-scenario", "mixed", "-start-redis", "-metrics-addr", "127.0.0.1:0", "-duration", "3s", "-tenants", "2")
-	out, res := runAsync(t, c)
+	// The run lasts until every family has shown up (or a minute), then is interrupted.
+	c := quick(t, "-scenario", "mixed", "-start-redis", "-metrics-addr", "127.0.0.1:0", "-duration", "1m", "-tenants", "2")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, res := runAsync(ctx, t, c)
 	url := strings.TrimPrefix(awaitLine(t, out, "metrics: "), "metrics: ")
 	awaitLine(t, out, "measuring")
 	want := []string{"batch.get", "batch.set", "claim.once", "claim.release", "counter.expire", "counter.increment",
@@ -133,7 +137,7 @@ func TestMixedScenarioServesMetricsOfEveryFamily(t *testing.T) {
 		"stream.ack", "stream.append", "stream.ensure", "stream.read"}
 	var got []string
 	var mf map[string]*dto.MetricFamily
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(50 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		mf = scrape(t, url)
 		got = succeeded(mf)
 		if len(missing(want, got)) == 0 && total(mf, opsprom.MetricStreamConsumed) > 0 && total(mf, opsprom.MetricPubSubDelivered) > 0 &&
@@ -141,6 +145,7 @@ func TestMixedScenarioServesMetricsOfEveryFamily(t *testing.T) {
 			break
 		}
 	}
+	cancel()
 	r := <-res
 	if m := missing(want, got); len(m) > 0 {
 		t.Errorf("no successful %v in the metrics served during the run (have %v)", m, got)
@@ -183,12 +188,12 @@ func total(mf map[string]*dto.MetricFamily, name string) float64 {
 // endpoint keeps answering and shows it open, and the store recovers after the restart.
 func TestChaosOpensTheBreakerWhileMetricsAreServed(t *testing.T) {
 	needRedis(t)
-	c := quick(t, "-scenario", "mixed", "-chaos", "-chaos-down", "2s", "-metrics-addr", "127.0.0.1:0", "-duration", "6s")
-	out, res := runAsync(t, c)
+	c := quick(t, "-scenario", "mixed", "-chaos", "-chaos-down", "2s", "-metrics-addr", "127.0.0.1:0", "-duration", "8s")
+	out, res := runAsync(context.Background(), t, c)
 	url := strings.TrimPrefix(awaitLine(t, out, "metrics: "), "metrics: ")
 	awaitLine(t, out, "measuring")
 	sawOpen := false
-	for deadline := time.Now().Add(6 * time.Second); time.Now().Before(deadline) && !sawOpen; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline) && !sawOpen; time.Sleep(100 * time.Millisecond) {
 		for _, m := range scrape(t, url)[opsprom.MetricBreakerState].GetMetric() {
 			if label(m, opsprom.LabelState) == "open" && m.GetGauge().GetValue() == 1 {
 				sawOpen = true
