@@ -44,6 +44,10 @@ type Options struct {
 	OnMeasure func()
 }
 
+// Grace is how long after the deadline calls that were due before it may still start and
+// finish; see Run.
+const Grace = time.Second
+
 // Result says how a run went.
 type Result struct {
 	// Elapsed is the measured time (warm-up excluded).
@@ -51,7 +55,7 @@ type Result struct {
 	// Interrupted is true when ctx ended the run before its duration or op count.
 	Interrupted bool
 	// Late is, in an open loop, how many calls started more than a millisecond after their
-	// scheduled time (the loop was behind: the workers were all busy or the machine stalled).
+	// scheduled time because their worker was still busy with earlier calls.
 	Late int64
 }
 
@@ -122,19 +126,26 @@ func Run(ctx context.Context, o Options, set *hist.Set, step Step) Result {
 				if over(due) {
 					return
 				}
+				// from is where the call's latency counts from: its due time when the worker
+				// was still busy with earlier calls (the target held it up: coordinated
+				// omission corrected), or the moment the worker woke when it slept until the
+				// call was due (the timer's own lateness, ~1 ms on some kernels, is the
+				// harness's, not the target's).
+				from := due
 				if wait := time.Until(due); wait > 0 {
 					if !sleep(runCtx, wait) {
 						return
 					}
+					from = time.Now()
 				}
 				t0 := time.Now()
-				if t0.Sub(due) > time.Millisecond && !due.Before(measureFrom) {
+				if from.Equal(due) && t0.Sub(due) > time.Millisecond && !due.Before(measureFrom) {
 					late.Add(1)
 				}
 				op, err := step(runCtx, w)
 				end := time.Now()
 				if !due.Before(measureFrom) && (err == nil || runCtx.Err() == nil) {
-					finish(w, op, err, end.Sub(due), end.Sub(t0), true)
+					finish(w, op, err, end.Sub(from), end.Sub(t0), true)
 				}
 			}
 		}()
@@ -165,15 +176,18 @@ func Run(ctx context.Context, o Options, set *hist.Set, step Step) Result {
 			}
 		}
 	}()
-	// Stop the run at its deadline even when every worker is stuck in a slow call.
+	// No call starts at or after the deadline. Calls due before it still run when the loop is
+	// behind (an open loop catching up on a stalled machine), for up to Grace; then the calls
+	// still in flight are cancelled, so the run ends even when every worker is stuck.
 	if !deadline.IsZero() {
-		timer := time.AfterFunc(time.Until(deadline), stop)
+		timer := time.AfterFunc(time.Until(deadline)+Grace, stop)
 		defer timer.Stop()
 	}
 	wg.Wait()
 	stop()
 	<-tickDone
 	end := time.Now()
+	// Rates are per measured second: the schedule's, not the grace period's.
 	elapsed := max(end.Sub(measureFrom), 0)
 	if !deadline.IsZero() {
 		elapsed = min(elapsed, o.Duration)

@@ -64,8 +64,9 @@ func TestClosedLoopHidesTheStall(t *testing.T) {
 			}
 			return "op", nil
 		})
-	if slow := countAbove(t, set, 200*time.Millisecond); slow != 1 {
-		t.Errorf("%d calls above 200 ms in a closed loop, want exactly the stalled one", slow)
+	// The stalled call, and at most a couple of 10 ms sleeps the loaded machine stretched.
+	if slow := countAbove(t, set, 200*time.Millisecond); slow < 1 || slow > 3 {
+		t.Errorf("%d calls above 200 ms in a closed loop, want the stalled one", slow)
 	}
 	ops, _ := set.Summaries(res.Elapsed)
 	if ops[0].Service != nil {
@@ -79,7 +80,8 @@ func countAbove(t *testing.T, set *hist.Set, d time.Duration) int64 {
 }
 
 // Open-loop rate accuracy: 400 calls/s over 4 workers for 2 s against an instant target issue
-// 800 calls ±2 %, and nearly all of them start on time.
+// 800 calls ±2 % (calls due before the deadline run even if the loaded machine made them late),
+// plus the 80 of the warm-up.
 func TestOpenLoopRateAccuracy(t *testing.T) {
 	set := hist.NewSet(4)
 	var calls atomic.Int64
