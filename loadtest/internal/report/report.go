@@ -120,7 +120,7 @@ func table(w io.Writer, ops []hist.Summary, all hist.Summary, loop string) {
 		}
 	}
 	if open {
-		fmt.Fprintf(w, "latency counts from each call's scheduled start (%s; coordinated omission corrected); service time from its actual start:\n", loop)
+		fmt.Fprintf(w, "%s: a call held up by earlier ones counts its latency from its scheduled start (coordinated omission corrected); service time counts from its actual start:\n", loop)
 		for _, s := range ops {
 			if s.Service != nil {
 				fmt.Fprintf(w, "%-*s   service time p50 %s, p99 %s, max %s\n", width, s.Op, Dur(s.Service.P50), Dur(s.Service.P99), Dur(s.Service.Max))
