@@ -78,7 +78,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.Float64Var(&c.reads, "reads", 0.8, "kv: fraction of operations that are reads (KV.Get); the rest are KV.Set")
 	fs.IntVar(&c.valueSize, "value-size", 128, "kv: approximate size in bytes of each JSON value")
 	fs.StringVar(&c.dist, "dist", "uniform", "kv: key distribution, uniform or zipf (s=1.1: a few hot keys)")
-	fs.Int64Var(&c.limit, "limit", 100, "counter: requests allowed per key per 1 s window before a call is refused")
+	fs.Int64Var(&c.limit, "limit", 100, "counter: hits allowed per user per 1 s window before one is refused")
 	fs.IntVar(&c.claimKeys, "claim-keys", 8, "claim: lease names the workers contend for")
 	fs.IntVar(&c.publishers, "publishers", 0, "events: publishing workers (default: -concurrency)")
 	fs.IntVar(&c.subscribers, "subscribers", 4, "events: subscriptions per tenant receiving every event")
