@@ -111,7 +111,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 // check validates the settings; each error is one line naming the flag.
 func (c config) check() error {
 	targets := 0
-	for _, on := range []bool{c.redisAddr != "", len(c.clusterAddrs) > 0, c.startRedis, c.chaos} {
+	// -chaos starts a server of its own, so it goes with -start-redis (which it implies) but
+	// not with -redis or -cluster.
+	for _, on := range []bool{c.redisAddr != "", len(c.clusterAddrs) > 0, c.startRedis || c.chaos} {
 		if on {
 			targets++
 		}
@@ -131,8 +133,10 @@ func (c config) check() error {
 		return errors.New("-rate must not be negative")
 	case c.tenants <= 0:
 		return errors.New("-tenants must be positive")
+	case targets > 1 && c.chaos:
+		return errors.New("-chaos starts and kills a redis-server of its own: leave -redis and -cluster out")
 	case targets > 1:
-		return errors.New("-redis, -cluster, -start-redis and -chaos pick the target: give at most one")
+		return errors.New("-redis, -cluster and -start-redis pick the target: give at most one")
 	case c.redisAddr != "" && !validAddr(c.redisAddr):
 		return fmt.Errorf("-redis %q is not host:port", c.redisAddr)
 	case c.metricsAddr != "" && !validAddr(c.metricsAddr):

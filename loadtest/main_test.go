@@ -31,6 +31,7 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{"-rate", "-5"},
 		{"-redis", "nohost"},
 		{"-redis", "127.0.0.1:6379", "-start-redis"},
+		{"-chaos", "-cluster", "127.0.0.1:7000"},
 		{"-compare", "-scenario", "events"},
 		{"-dist", "pareto"},
 		{"-reads", "2"},
@@ -104,10 +105,8 @@ func TestStartRedisLeavesNoProcessBehind(t *testing.T) {
 		{"SIGINT after the chaos restart", []string{"-chaos", "-duration", "8s", "-chaos-down", "300ms", "-warmup", "100ms", "-progress", "on"}, os.Interrupt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// With -chaos too: -start-redis -chaos is how the dashboards run it.
 			args := append([]string{"-start-redis", "-concurrency", "4"}, tc.args...)
-			if strings.Contains(tc.name, "chaos") {
-				args = args[1:] // -chaos starts its own
-			}
 			p := start(t, args...)
 			m := pidRE.FindStringSubmatch(p.await(t, p.lines, "started for this run"))
 			if m == nil {
