@@ -34,9 +34,12 @@ type Server struct {
 	t    testing.TB
 	bin  string
 	args []string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	// ready is the log line that says the process is ready; "" means redis-server's
+	// "Ready to accept connections" (a sentinel prints no such line).
+	ready string
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	done  chan struct{}
 }
 
 // Binary returns the path of redis-server, or "" when none is installed.
@@ -90,6 +93,10 @@ func (s *Server) start() {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
 	}
+	readyLine := s.ready
+	if readyLine == "" {
+		readyLine = "Ready to accept connections"
+	}
 	ready := make(chan struct{})
 	done := make(chan struct{})
 	var log strings.Builder
@@ -101,7 +108,7 @@ func (s *Server) start() {
 			logMu.Lock()
 			log.WriteString(sc.Text() + "\n")
 			logMu.Unlock()
-			if !signalled && strings.Contains(sc.Text(), "Ready to accept connections") {
+			if !signalled && strings.Contains(sc.Text(), readyLine) {
 				signalled = true
 				close(ready)
 			}
