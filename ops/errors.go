@@ -118,7 +118,7 @@ func Failure(k Kind, category error, cause error) *Error {
 // CategoryOf returns the default category of a code.
 func CategoryOf(code Code) error {
 	switch code {
-	case CodeConnectionFailed, CodeNotConnected:
+	case CodeConnectionFailed, CodeNotConnected, CodeOutcomeUnknown:
 		return ErrUnavailable
 	case CodeCircuitOpen, CodeRetryBudgetExhausted, CodeClosed, CodeSlowConsumer:
 		return ErrRejected
