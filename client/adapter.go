@@ -36,6 +36,7 @@ func Redis(rdb redis.UniversalClient, opts ...RedisOption) Adapter {
 		o(a)
 	}
 	a.exec = newExecutor(rdb)
+	guardCluster(rdb) // cluster_guard.go: no blind re-send of a command whose reply was lost
 	return a
 }
 

@@ -20,8 +20,11 @@ type executor struct {
 func newExecutor(rdb redis.UniversalClient) *executor { return &executor{rdb: rdb} }
 
 func (e *executor) handle(ctx context.Context, op ops.Op) (ops.Result, error) {
-	res, err := e.run(ctx, op)
+	res, err := e.run(e.guard(ctx), op) // cluster_guard.go
 	if err != nil {
+		if lost := lostReplyOf(op, err); lost != nil {
+			return ops.Result{}, lost
+		}
 		return ops.Result{}, mapError(op.Kind, err)
 	}
 	return res, nil

@@ -58,6 +58,13 @@ func (p *Proxy) DropReplyTo(name string) <-chan struct{} {
 	return p.fired
 }
 
+// Disarm cancels an armed drop that has not fired.
+func (p *Proxy) Disarm() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.armed = ""
+}
+
 // Count returns how many commands named name (any case) were forwarded to the server.
 func (p *Proxy) Count(name string) int {
 	p.mu.Lock()

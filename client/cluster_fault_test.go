@@ -1,0 +1,156 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/faultproxy"
+	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/ops"
+)
+
+// proxiedCluster is a 3-primary cluster whose every node is reached through a fault proxy.
+type proxiedCluster struct {
+	c       *redistest.Cluster
+	proxies []*faultproxy.Proxy
+	rdb     *redis.ClusterClient // the store's client, through the proxies
+	raw     *redis.ClusterClient // direct, for checks
+}
+
+func startProxiedCluster(t *testing.T) *proxiedCluster {
+	t.Helper()
+	c := redistest.StartCluster(t, 3)
+	pc := &proxiedCluster{c: c, raw: c.Client(t)}
+	via := map[string]string{}
+	for _, addr := range c.Addrs {
+		p := faultproxy.Start(t, addr)
+		pc.proxies = append(pc.proxies, p)
+		via[addr] = p.Addr
+	}
+	var d net.Dialer
+	pc.rdb = redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: c.Addrs, MaxRetries: -1,
+		// CLUSTER SLOTS names the real nodes: every dial goes to the node's proxy instead.
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if p, ok := via[addr]; ok {
+				addr = p
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+	})
+	t.Cleanup(func() { _ = pc.rdb.Close() })
+	return pc
+}
+
+// dropNext arms every proxy to drop the reply to the next command named name, runs f, then
+// disarms them and returns how many commands named name the proxies forwarded during f.
+func (pc *proxiedCluster) dropNext(t *testing.T, name string, f func()) (sent int) {
+	t.Helper()
+	before := 0
+	for _, p := range pc.proxies {
+		before += p.Count(name)
+		p.DropReplyTo(name)
+	}
+	f()
+	after := 0
+	for _, p := range pc.proxies {
+		p.Disarm()
+		after += p.Count(name)
+	}
+	return after - before
+}
+
+func wantOutcomeUnknown(t *testing.T, what string, err error) {
+	t.Helper()
+	if ops.CodeOf(err) != ops.CodeOutcomeUnknown || !errors.Is(err, ops.ErrUnavailable) {
+		t.Fatalf("%s with its reply lost: err = %v, want %s (unavailable)", what, err, ops.CodeOutcomeUnknown)
+	}
+}
+
+// TestBackendsClusterLostReplyIsNotResent: on a Redis Cluster, the connection drops after an
+// INCR, an XADD, a PUBLISH and a lease acquisition reach the node and before the reply comes
+// back. go-redis's cluster loop would send each again (EOF is retryable there whatever
+// MaxRetries says); the store's node hook stops that: each ran exactly once, and the caller gets
+// STORE_OUTCOME_UNKNOWN.
+func TestBackendsClusterLostReplyIsNotResent(t *testing.T) {
+	pc := startProxiedCluster(t)
+	st, err := client.New().WithService("api").WithAdapter(client.Redis(pc.rdb)).WithoutRetry().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+
+	t.Run("INCR", func(t *testing.T) {
+		if _, err := st.Counter.Increment(ctx, "n"); err != nil { // connections and slot map ready
+			t.Fatal(err)
+		}
+		var incErr error
+		if sent := pc.dropNext(t, "incr", func() { _, incErr = st.Counter.Increment(ctx, "n") }); sent != 1 {
+			t.Fatalf("INCR sent %d times, want 1", sent)
+		}
+		wantOutcomeUnknown(t, "counter.increment", incErr)
+		if n, err := pc.raw.Get(ctx, "igniter:store:api:counter:n").Int64(); err != nil || n != 2 {
+			t.Fatalf("counter = %d %v, want 2: the ambiguous INCR ran exactly once", n, err)
+		}
+	})
+
+	t.Run("XADD", func(t *testing.T) {
+		var addErr error
+		if sent := pc.dropNext(t, "xadd", func() { _, addErr = st.Streams.Append(ctx, "s", 1, client.AppendOptions{}) }); sent != 1 {
+			t.Fatalf("XADD sent %d times, want 1", sent)
+		}
+		wantOutcomeUnknown(t, "stream.append", addErr)
+		if n, err := pc.raw.XLen(ctx, "igniter:store:api:streams:s").Result(); err != nil || n != 1 {
+			t.Fatalf("stream length = %d %v, want 1", n, err)
+		}
+	})
+
+	t.Run("PUBLISH", func(t *testing.T) {
+		box := newInbox()
+		if _, err := st.Events.Subscribe(ctx, "ping", box.handler); err != nil {
+			t.Fatal(err)
+		}
+		var pubErr error
+		if sent := pc.dropNext(t, "publish", func() { pubErr = st.Events.Publish(ctx, "ping", 1) }); sent != 1 {
+			t.Fatalf("PUBLISH sent %d times, want 1", sent)
+		}
+		wantOutcomeUnknown(t, "events.publish", pubErr)
+		if err := st.Events.Publish(ctx, "ping", 2); err != nil {
+			t.Fatal(err)
+		}
+		// Delivery on one connection is in publish order: 1 once, then the marker 2.
+		if m := box.next(t); string(m.Data) != "1" {
+			t.Fatalf("first delivery %s, want 1", m.Data)
+		}
+		if m := box.next(t); string(m.Data) != "2" {
+			t.Fatalf("second delivery %s, want the marker 2: the lost PUBLISH was delivered twice", m.Data)
+		}
+	})
+
+	t.Run("LeaseAcquire", func(t *testing.T) {
+		// A first lease loads the script on the node (EVALSHA then answers without NOSCRIPT).
+		l, err := st.Claim.Acquire(ctx, "job", 10e9, client.AcquireOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fence := client.LeaseFenceKey(claimKey("job"))
+		var acqErr error
+		if sent := pc.dropNext(t, "evalsha", func() { _, acqErr = st.Claim.Acquire(ctx, "job", 10e9, client.AcquireOptions{}) }); sent != 1 {
+			t.Fatalf("EVALSHA sent %d times, want 1", sent)
+		}
+		wantOutcomeUnknown(t, "lease.acquire", acqErr)
+		if v, err := pc.raw.Get(ctx, fence).Result(); err != nil || v != strconv.Itoa(2) {
+			t.Fatalf("fence = %s %v, want 2: the ambiguous acquisition ran exactly once", v, err)
+		}
+	})
+}
