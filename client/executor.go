@@ -74,6 +74,9 @@ func (e *executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 		n, err := rdb.Publish(ctx, op.Key, op.Value).Result()
 		return ops.Result{Int: n}, err
 	case ops.DevScan:
+		if c, ok := rdb.(*redis.ClusterClient); ok {
+			return clusterScan(ctx, c, op) // cluster_scan.go
+		}
 		keys, cursor, err := rdb.Scan(ctx, op.Cursor, op.Key, op.N).Result()
 		return ops.Result{Strings: keys, Cursor: cursor}, err
 	case ops.StreamAppend:
@@ -113,6 +116,9 @@ func expire(ctx context.Context, rdb redis.UniversalClient, key string, ttl time
 }
 
 func (e *executor) mget(ctx context.Context, keys []string) (ops.Result, error) {
+	if c, ok := e.rdb.(*redis.ClusterClient); ok {
+		return clusterMGet(ctx, c, keys) // cluster_batch.go
+	}
 	vals, err := e.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
 		return ops.Result{}, err
@@ -129,6 +135,9 @@ func (e *executor) mget(ctx context.Context, keys []string) (ops.Result, error) 
 // mset writes a batch atomically on one node: MULTI, one MSET of the entries without a TTL, one
 // SET … EX|PX per entry with a TTL (the original's commands, in its order), EXEC.
 func (e *executor) mset(ctx context.Context, op ops.Op) error {
+	if c, ok := e.rdb.(*redis.ClusterClient); ok {
+		return clusterMSet(ctx, c, op) // cluster_batch.go
+	}
 	b := op.Batch
 	_, err := e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		var plain []any
