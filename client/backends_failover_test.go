@@ -90,40 +90,42 @@ func (l *failoverLoad) record(started, killed time.Time, err error) {
 // function that kills the primary holding key.
 type failoverTopology struct {
 	name  string
-	start func(t *testing.T) (rdb redis.UniversalClient, kill func(t *testing.T, key string))
+	start func(t *testing.T) (rdb redis.UniversalClient, kill func(t *testing.T, key string) (replicas []string))
 }
 
 var failoverTopologies = []failoverTopology{
-	{"Cluster", func(t *testing.T) (redis.UniversalClient, func(*testing.T, string)) {
+	{"Cluster", func(t *testing.T) (redis.UniversalClient, func(*testing.T, string) []string) {
 		c := redistest.StartClusterWith(t, redistest.ClusterOptions{ReplicasPerPrimary: 1, NodeTimeout: time.Second})
 		rdb := c.Client(t)
-		return rdb, func(t *testing.T, key string) {
+		return rdb, func(t *testing.T, key string) []string {
 			addr, err := rdb.MasterForKey(context.Background(), key)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, n := range c.Nodes {
 				if n.Addr == addr.Options().Addr {
-					waitReplicated(t, n.Addr)
+					replicas := waitReplicated(t, n.Addr)
 					n.Kill()
-					return
+					return replicas
 				}
 			}
 			t.Fatalf("no node at %s", addr.Options().Addr)
+			return nil
 		}
 	}},
-	{"Sentinel", func(t *testing.T) (redis.UniversalClient, func(*testing.T, string)) {
+	{"Sentinel", func(t *testing.T) (redis.UniversalClient, func(*testing.T, string) []string) {
 		s := redistest.StartSentinel(t, redistest.SentinelOptions{DownAfter: time.Second})
-		return s.Client(t), func(t *testing.T, _ string) {
+		return s.Client(t), func(t *testing.T, _ string) []string {
 			addr := s.PrimaryAddr(t)
 			for _, n := range append([]*redistest.Server{s.Primary}, s.Replicas...) {
 				if n.Addr == addr {
-					waitReplicated(t, n.Addr)
+					replicas := waitReplicated(t, n.Addr)
 					n.Kill()
-					return
+					return replicas
 				}
 			}
 			t.Fatalf("no data node at %s", addr)
+			return nil
 		}
 	}},
 }
@@ -151,10 +153,11 @@ func TestBackendsFailover(t *testing.T) {
 			for l.acked.Load() < 200 { // load is running
 				time.Sleep(10 * time.Millisecond)
 			}
-			kill(t, key) // returns once the process has exited
+			replicas := kill(t, key) // returns once the process has exited
 			l.mu.Lock()
 			l.killedAt = time.Now()
 			l.mu.Unlock()
+			promoted := watchPromotion(ctx, replicas)
 			select {
 			case <-l.enough:
 			case <-time.After(45 * time.Second): // a guard, not synchronisation
@@ -166,6 +169,10 @@ func TestBackendsFailover(t *testing.T) {
 			wg.Wait()
 			l.mu.Lock()
 			recovery := l.recovered.Sub(l.killedAt)
+			var promotion time.Duration
+			if at := <-promoted; !at.IsZero() {
+				promotion = at.Sub(l.killedAt)
+			}
 			l.mu.Unlock()
 			var stored int64
 			deadline := time.Now().Add(10 * time.Second)
@@ -180,8 +187,8 @@ func TestBackendsFailover(t *testing.T) {
 				t.Fatal(err)
 			}
 			acked, amb := l.acked.Load(), l.ambiguous.Load()
-			t.Logf("%s failover: recovered %v after the primary was killed; counter %d, acknowledged %d, ambiguous %d, refused by the open breaker %d, failures after the kill %d",
-				topo.name, recovery.Round(time.Millisecond), stored, acked, amb, l.never.Load(), l.failed.Load())
+			t.Logf("%s failover: replica promoted %v and the store's calls recovered %v after the primary was killed; counter %d, acknowledged %d, ambiguous %d, refused by the open breaker %d, failures after the kill %d",
+				topo.name, promotion.Round(time.Millisecond), recovery.Round(time.Millisecond), stored, acked, amb, l.never.Load(), l.failed.Load())
 			if stored < acked || stored > acked+amb {
 				t.Fatalf("counter %d outside [acknowledged %d, acknowledged+ambiguous %d]: an acknowledged INCR was lost or one was applied twice", stored, acked, acked+amb)
 			}
@@ -212,7 +219,7 @@ func waitPoolRedialers(t *testing.T) {
 // taken (WAIT 1): a replica still in its first sync would be promoted without the data, which
 // is Redis losing writes, not the store. Writes after it are replicated on the fly; the
 // invariant then checks that none was lost or doubled.
-func waitReplicated(t *testing.T, addr string) {
+func waitReplicated(t *testing.T, addr string) (replicas []string) {
 	t.Helper()
 	direct := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer direct.Close()
@@ -220,10 +227,57 @@ func waitReplicated(t *testing.T, addr string) {
 	for {
 		n, err := direct.Do(context.Background(), "WAIT", 1, 1000).Int64()
 		if err == nil && n >= 1 {
-			return
+			info := direct.Info(context.Background(), "replication").Val()
+			for _, line := range strings.Split(info, "\n") {
+				// slave0:ip=127.0.0.1,port=6380,state=online,offset=…
+				if strings.HasPrefix(line, "slave") && strings.Contains(line, "ip=") {
+					var ip, port string
+					for _, f := range strings.Split(strings.SplitN(line, ":", 2)[1], ",") {
+						k, v, _ := strings.Cut(f, "=")
+						switch k {
+						case "ip":
+							ip = v
+						case "port":
+							port = v
+						}
+					}
+					replicas = append(replicas, ip+":"+port)
+				}
+			}
+			return replicas
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no replica of %s acknowledged the writes within 15s: %d %v", addr, n, err)
 		}
 	}
+}
+
+// watchPromotion polls the replicas' ROLE every 5ms until one is a primary, and sends the time
+// it saw that (zero if ctx ends first). Polling is the only signal a test has of a promotion.
+func watchPromotion(ctx context.Context, replicas []string) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	go func() {
+		clients := make([]*redis.Client, len(replicas))
+		for i, a := range replicas {
+			clients[i] = redis.NewClient(&redis.Options{Addr: a, MaxRetries: -1})
+			defer clients[i].Close()
+		}
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, c := range clients {
+				if v, err := c.Do(ctx, "ROLE").Slice(); err == nil && len(v) > 0 && v[0] == "master" {
+					out <- time.Now()
+					return
+				}
+			}
+			select {
+			case <-ctx.Done():
+				out <- time.Time{}
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return out
 }
