@@ -24,6 +24,10 @@ import (
 //     "{order:42}:lines"): one slot, one transaction.
 //
 // Keys are the single-node keys, byte for byte; only the grouping differs.
+//
+// Re-sends: go-redis re-sends a slot's transaction only when writing it failed (a MULTI without
+// its EXEC is discarded by Redis, so nothing ran); a failure while reading the EXEC reply is
+// returned, not retried. MGET pages are reads.
 
 // slotGroups returns the indexes of keys grouped by hash slot, groups in first-appearance order.
 func slotGroups(keys []string) [][]int {
