@@ -19,7 +19,7 @@ import (
 type proxiedCluster struct {
 	c       *redistest.Cluster
 	proxies []*faultproxy.Proxy
-	rdb     *redis.ClusterClient // the store's client, through the proxies
+	via     map[string]string    // node address → its proxy's address
 	raw     *redis.ClusterClient // direct, for checks
 }
 
@@ -33,19 +33,25 @@ func startProxiedCluster(t *testing.T) *proxiedCluster {
 		pc.proxies = append(pc.proxies, p)
 		via[addr] = p.Addr
 	}
+	pc.via = via
+	return pc
+}
+
+// client returns a new cluster client whose every connection goes through the proxies.
+func (pc *proxiedCluster) client(t *testing.T) *redis.ClusterClient {
 	var d net.Dialer
-	pc.rdb = redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs: c.Addrs, MaxRetries: -1,
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: pc.c.Addrs, MaxRetries: -1,
 		// CLUSTER SLOTS names the real nodes: every dial goes to the node's proxy instead.
 		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if p, ok := via[addr]; ok {
+			if p, ok := pc.via[addr]; ok {
 				addr = p
 			}
 			return d.DialContext(ctx, network, addr)
 		},
 	})
-	t.Cleanup(func() { _ = pc.rdb.Close() })
-	return pc
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
 }
 
 // dropNext arms every proxy to drop the reply to the next command named name, runs f, then
@@ -78,14 +84,31 @@ func wantOutcomeUnknown(t *testing.T, what string, err error) {
 // back. go-redis's cluster loop would send each again (EOF is retryable there whatever
 // MaxRetries says); the store's node hook stops that: each ran exactly once, and the caller gets
 // STORE_OUTCOME_UNKNOWN.
+//
+// The store hooks the node clients as go-redis creates them; on a client that was used before
+// the store was built, it hooks the nodes that exist already: both cases run.
 func TestBackendsClusterLostReplyIsNotResent(t *testing.T) {
 	pc := startProxiedCluster(t)
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(pc.rdb)).WithoutRetry().Build()
+	t.Run("FreshClient", func(t *testing.T) { testLostReplies(t, pc, "fresh", pc.client(t)) })
+	t.Run("UsedClient", func(t *testing.T) {
+		rdb := pc.client(t)
+		if err := rdb.ForEachShard(context.Background(), func(ctx context.Context, n *redis.Client) error {
+			return n.Ping(ctx).Err()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		testLostReplies(t, pc, "used", rdb)
+	})
+}
+
+func testLostReplies(t *testing.T, pc *proxiedCluster, service string, rdb *redis.ClusterClient) {
+	st, err := client.New().WithService(service).WithAdapter(client.Redis(rdb)).WithoutRetry().Build()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	ctx := context.Background()
+	prefix := "igniter:store:" + service + ":"
 
 	t.Run("INCR", func(t *testing.T) {
 		if _, err := st.Counter.Increment(ctx, "n"); err != nil { // connections and slot map ready
@@ -96,7 +119,7 @@ func TestBackendsClusterLostReplyIsNotResent(t *testing.T) {
 			t.Fatalf("INCR sent %d times, want 1", sent)
 		}
 		wantOutcomeUnknown(t, "counter.increment", incErr)
-		if n, err := pc.raw.Get(ctx, "igniter:store:api:counter:n").Int64(); err != nil || n != 2 {
+		if n, err := pc.raw.Get(ctx, prefix+"counter:n").Int64(); err != nil || n != 2 {
 			t.Fatalf("counter = %d %v, want 2: the ambiguous INCR ran exactly once", n, err)
 		}
 	})
@@ -107,7 +130,7 @@ func TestBackendsClusterLostReplyIsNotResent(t *testing.T) {
 			t.Fatalf("XADD sent %d times, want 1", sent)
 		}
 		wantOutcomeUnknown(t, "stream.append", addErr)
-		if n, err := pc.raw.XLen(ctx, "igniter:store:api:streams:s").Result(); err != nil || n != 1 {
+		if n, err := pc.raw.XLen(ctx, prefix+"streams:s").Result(); err != nil || n != 1 {
 			t.Fatalf("stream length = %d %v, want 1", n, err)
 		}
 	})
@@ -143,7 +166,7 @@ func TestBackendsClusterLostReplyIsNotResent(t *testing.T) {
 		if err := l.Release(ctx); err != nil {
 			t.Fatal(err)
 		}
-		fence := client.LeaseFenceKey(claimKey("job"))
+		fence := client.LeaseFenceKey(prefix + "claim:job")
 		var acqErr error
 		if sent := pc.dropNext(t, "evalsha", func() { _, acqErr = st.Claim.Acquire(ctx, "job", 10e9, client.AcquireOptions{}) }); sent != 1 {
 			t.Fatalf("EVALSHA sent %d times, want 1", sent)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -69,7 +70,8 @@ func lostReplyOf(op ops.Op, err error) error {
 // guardCluster installs the lost-reply hook on every node client of a cluster client, present
 // and future. It does nothing for other clients. Nodes exist only once the client has been used:
 // for a fresh client the OnNewNode callback covers them all; for a used one the nodes of the
-// current slot map are hooked too (one CLUSTER SLOTS round trip at most).
+// current slot map are hooked too (one CLUSTER SLOTS round trip at most, bounded by
+// guardLoadTimeout; nodes it cannot reach then are hooked if go-redis recreates them).
 func guardCluster(rdb redis.UniversalClient) {
 	c, ok := rdb.(*redis.ClusterClient)
 	if !ok {
@@ -78,12 +80,17 @@ func guardCluster(rdb redis.UniversalClient) {
 	g := &nodeGuard{cluster: c, hooked: map[*redis.Client]bool{}}
 	c.OnNewNode(g.add)
 	if c.PoolStats().TotalConns > 0 {
-		_ = c.ForEachShard(context.Background(), func(_ context.Context, n *redis.Client) error {
+		ctx, cancel := context.WithTimeout(context.Background(), guardLoadTimeout)
+		defer cancel()
+		_ = c.ForEachShard(ctx, func(_ context.Context, n *redis.Client) error {
 			g.add(n)
 			return nil
 		})
 	}
 }
+
+// guardLoadTimeout bounds the slot-map load of guardCluster on a client already in use.
+const guardLoadTimeout = 2 * time.Second
 
 // nodeGuard adds the hook to each node client once.
 type nodeGuard struct {
