@@ -81,15 +81,21 @@ func StartClusterWith(t testing.TB, o ClusterOptions) *Cluster {
 		}
 	}
 	for range masters * (1 + replicas) {
-		port, bus := port(), port()
-		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, t: t, bin: bin}
-		s.args = []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--daemonize", "no", "--loglevel", "notice", "--dir", t.TempDir(),
-			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", strconv.Itoa(bus),
-			"--cluster-node-timeout", strconv.FormatInt(timeout.Milliseconds(), 10),
-			// A replica may always take over, however long its primary has been gone.
-			"--cluster-replica-validity-factor", "0"}
+		s := &Server{t: t, bin: bin}
+		dir := t.TempDir()
+		s.repick = func() {
+			port, bus := port(), port()
+			s.Addr, s.Port = "127.0.0.1:"+strconv.Itoa(port), port
+			s.args = []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+				"--daemonize", "no", "--loglevel", "notice", "--dir", dir,
+				"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", strconv.Itoa(bus),
+				"--cluster-node-timeout", strconv.FormatInt(timeout.Milliseconds(), 10),
+				// A replica may always take over, however long its primary has been gone.
+				"--cluster-replica-validity-factor", "0"}
+		}
+		s.repick()
 		s.start()
+		s.repick = nil // the cluster is formed on these ports
 		t.Cleanup(s.Kill)
 		c.Nodes = append(c.Nodes, s)
 		c.Addrs = append(c.Addrs, s.Addr)

@@ -60,21 +60,25 @@ func StartSentinel(t testing.TB, o SentinelOptions) *Sentinel {
 	}
 	quorum := o.Sentinels/2 + 1
 	for range o.Sentinels {
-		port := freePort(t)
 		dir := t.TempDir()
-		conf := filepath.Join(dir, "sentinel.conf") // sentinels rewrite their config: a file of their own
-		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
-			"sentinel monitor %s 127.0.0.1 %d %d\n"+
-			"sentinel down-after-milliseconds %[3]s %[6]d\n"+
-			"sentinel failover-timeout %[3]s %[7]d\n"+
-			"sentinel parallel-syncs %[3]s 1\n",
-			port, dir, SentinelMaster, s.Primary.Port, quorum, o.DownAfter.Milliseconds(), 4*o.DownAfter.Milliseconds())
-		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-			t.Fatalf("redistest: %v", err)
+		srv := &Server{t: t, bin: Binary(), ready: "+monitor master"}
+		srv.repick = func() {
+			port := freePort(t)
+			conf := filepath.Join(dir, "sentinel.conf") // sentinels rewrite their config: a file of their own
+			text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
+				"sentinel monitor %s 127.0.0.1 %d %d\n"+
+				"sentinel down-after-milliseconds %[3]s %[6]d\n"+
+				"sentinel failover-timeout %[3]s %[7]d\n"+
+				"sentinel parallel-syncs %[3]s 1\n",
+				port, dir, SentinelMaster, s.Primary.Port, quorum, o.DownAfter.Milliseconds(), 4*o.DownAfter.Milliseconds())
+			if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+				t.Fatalf("redistest: %v", err)
+			}
+			srv.Addr, srv.Port, srv.args = "127.0.0.1:"+strconv.Itoa(port), port, []string{conf, "--sentinel"}
 		}
-		srv := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, t: t, bin: Binary(),
-			args: []string{conf, "--sentinel"}, ready: "+monitor master"}
+		srv.repick()
 		srv.start()
+		srv.repick = nil
 		t.Cleanup(srv.Kill)
 		s.Sentinels = append(s.Sentinels, srv)
 		s.SentinelAddrs = append(s.SentinelAddrs, srv.Addr)
