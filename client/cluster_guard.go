@@ -68,7 +68,8 @@ func lostReplyOf(op ops.Op, err error) error {
 }
 
 // guardCluster installs the lost-reply hook on every node client of a cluster client, present
-// and future. It does nothing for other clients. Nodes exist only once the client has been used:
+// and future. It does nothing for other clients. Each adapter made on the same client adds its
+// own hook; they compose (an outer hook passes a lost reply on unchanged). Nodes exist only once the client has been used:
 // for a fresh client the OnNewNode callback covers them all; for a used one the nodes of the
 // current slot map are hooked too (one CLUSTER SLOTS round trip at most, bounded by
 // guardLoadTimeout; nodes it cannot reach then are hooked if go-redis recreates them).
