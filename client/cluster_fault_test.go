@@ -54,28 +54,38 @@ func (pc *proxiedCluster) client(t *testing.T) *redis.ClusterClient {
 	return rdb
 }
 
+// lostEnv is a store's client whose data connections go through fault proxies, a direct client
+// for checks, and the code a caller must see for a lost reply.
+type lostEnv struct {
+	service string
+	rdb     redis.UniversalClient
+	raw     redis.UniversalClient
+	proxies []*faultproxy.Proxy
+	code    ops.Code
+}
+
 // dropNext arms every proxy to drop the reply to the next command named name, runs f, then
 // disarms them and returns how many commands named name the proxies forwarded during f.
-func (pc *proxiedCluster) dropNext(t *testing.T, name string, f func()) (sent int) {
+func (e lostEnv) dropNext(t *testing.T, name string, f func()) (sent int) {
 	t.Helper()
 	before := 0
-	for _, p := range pc.proxies {
+	for _, p := range e.proxies {
 		before += p.Count(name)
 		p.DropReplyTo(name)
 	}
 	f()
 	after := 0
-	for _, p := range pc.proxies {
+	for _, p := range e.proxies {
 		p.Disarm()
 		after += p.Count(name)
 	}
 	return after - before
 }
 
-func wantOutcomeUnknown(t *testing.T, what string, err error) {
+func (e lostEnv) wantLost(t *testing.T, what string, err error) {
 	t.Helper()
-	if ops.CodeOf(err) != ops.CodeOutcomeUnknown || !errors.Is(err, ops.ErrUnavailable) {
-		t.Fatalf("%s with its reply lost: err = %v, want %s (unavailable)", what, err, ops.CodeOutcomeUnknown)
+	if ops.CodeOf(err) != e.code || !errors.Is(err, ops.ErrUnavailable) {
+		t.Fatalf("%s with its reply lost: err = %v, want %s (unavailable)", what, err, e.code)
 	}
 }
 
@@ -89,7 +99,10 @@ func wantOutcomeUnknown(t *testing.T, what string, err error) {
 // the store was built, it hooks the nodes that exist already: both cases run.
 func TestBackendsClusterLostReplyIsNotResent(t *testing.T) {
 	pc := startProxiedCluster(t)
-	t.Run("FreshClient", func(t *testing.T) { testLostReplies(t, pc, "fresh", pc.client(t)) })
+	env := func(service string, rdb redis.UniversalClient) lostEnv {
+		return lostEnv{service: service, rdb: rdb, raw: pc.raw, proxies: pc.proxies, code: ops.CodeOutcomeUnknown}
+	}
+	t.Run("FreshClient", func(t *testing.T) { testLostReplies(t, env("fresh", pc.client(t))) })
 	t.Run("UsedClient", func(t *testing.T) {
 		rdb := pc.client(t)
 		if err := rdb.ForEachShard(context.Background(), func(ctx context.Context, n *redis.Client) error {
@@ -97,40 +110,43 @@ func TestBackendsClusterLostReplyIsNotResent(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		testLostReplies(t, pc, "used", rdb)
+		testLostReplies(t, env("used", rdb))
 	})
 }
 
-func testLostReplies(t *testing.T, pc *proxiedCluster, service string, rdb *redis.ClusterClient) {
-	st, err := client.New().WithService(service).WithAdapter(client.Redis(rdb)).WithoutRetry().Build()
+// testLostReplies drops the reply of an INCR, an XADD, a PUBLISH and a lease acquisition
+// after each reached Redis: each must have been sent once and applied once, and the caller must
+// see e.code.
+func testLostReplies(t *testing.T, e lostEnv) {
+	st, err := client.New().WithService(e.service).WithAdapter(client.Redis(e.rdb)).WithoutRetry().Build()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	ctx := context.Background()
-	prefix := "igniter:store:" + service + ":"
+	prefix := "igniter:store:" + e.service + ":"
 
 	t.Run("INCR", func(t *testing.T) {
 		if _, err := st.Counter.Increment(ctx, "n"); err != nil { // connections and slot map ready
 			t.Fatal(err)
 		}
 		var incErr error
-		if sent := pc.dropNext(t, "incr", func() { _, incErr = st.Counter.Increment(ctx, "n") }); sent != 1 {
+		if sent := e.dropNext(t, "incr", func() { _, incErr = st.Counter.Increment(ctx, "n") }); sent != 1 {
 			t.Fatalf("INCR sent %d times, want 1", sent)
 		}
-		wantOutcomeUnknown(t, "counter.increment", incErr)
-		if n, err := pc.raw.Get(ctx, prefix+"counter:n").Int64(); err != nil || n != 2 {
+		e.wantLost(t, "counter.increment", incErr)
+		if n, err := e.raw.Get(ctx, prefix+"counter:n").Int64(); err != nil || n != 2 {
 			t.Fatalf("counter = %d %v, want 2: the ambiguous INCR ran exactly once", n, err)
 		}
 	})
 
 	t.Run("XADD", func(t *testing.T) {
 		var addErr error
-		if sent := pc.dropNext(t, "xadd", func() { _, addErr = st.Streams.Append(ctx, "s", 1, client.AppendOptions{}) }); sent != 1 {
+		if sent := e.dropNext(t, "xadd", func() { _, addErr = st.Streams.Append(ctx, "s", 1, client.AppendOptions{}) }); sent != 1 {
 			t.Fatalf("XADD sent %d times, want 1", sent)
 		}
-		wantOutcomeUnknown(t, "stream.append", addErr)
-		if n, err := pc.raw.XLen(ctx, prefix+"streams:s").Result(); err != nil || n != 1 {
+		e.wantLost(t, "stream.append", addErr)
+		if n, err := e.raw.XLen(ctx, prefix+"streams:s").Result(); err != nil || n != 1 {
 			t.Fatalf("stream length = %d %v, want 1", n, err)
 		}
 	})
@@ -141,10 +157,10 @@ func testLostReplies(t *testing.T, pc *proxiedCluster, service string, rdb *redi
 			t.Fatal(err)
 		}
 		var pubErr error
-		if sent := pc.dropNext(t, "publish", func() { pubErr = st.Events.Publish(ctx, "ping", 1) }); sent != 1 {
+		if sent := e.dropNext(t, "publish", func() { pubErr = st.Events.Publish(ctx, "ping", 1) }); sent != 1 {
 			t.Fatalf("PUBLISH sent %d times, want 1", sent)
 		}
-		wantOutcomeUnknown(t, "events.publish", pubErr)
+		e.wantLost(t, "events.publish", pubErr)
 		// A cluster client sends each PUBLISH to a random node, so deliveries need not come in
 		// publish order: wait for the lost one and a marker, then a second marker, and fail on
 		// any repeat. That PUBLISH reached Redis exactly once is the proxies' count above.
@@ -173,11 +189,11 @@ func testLostReplies(t *testing.T, pc *proxiedCluster, service string, rdb *redi
 		}
 		fence := client.LeaseFenceKey(prefix + "claim:job")
 		var acqErr error
-		if sent := pc.dropNext(t, "evalsha", func() { _, acqErr = st.Claim.Acquire(ctx, "job", 10e9, client.AcquireOptions{}) }); sent != 1 {
+		if sent := e.dropNext(t, "evalsha", func() { _, acqErr = st.Claim.Acquire(ctx, "job", 10e9, client.AcquireOptions{}) }); sent != 1 {
 			t.Fatalf("EVALSHA sent %d times, want 1", sent)
 		}
-		wantOutcomeUnknown(t, "lease.acquire", acqErr)
-		if v, err := pc.raw.Get(ctx, fence).Result(); err != nil || v != strconv.Itoa(2) {
+		e.wantLost(t, "lease.acquire", acqErr)
+		if v, err := e.raw.Get(ctx, fence).Result(); err != nil || v != strconv.Itoa(2) {
 			t.Fatalf("fence = %s %v, want 2: the ambiguous acquisition ran exactly once", v, err)
 		}
 	})
