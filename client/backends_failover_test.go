@@ -17,15 +17,16 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// failoverLoad is paced INCR load on one counter, recording every outcome, and the time of the
-// first success of a call started after the kill.
+// failoverLoad is paced load of INCRs on one counter and XADDs on one stream (both keys hash to
+// one slot: one primary holds both), recording every outcome, and the time of the first success
+// of a call started after the kill.
 type failoverLoad struct {
-	st        *client.Store
-	acked     atomic.Int64 // INCRs whose reply arrived: applied exactly once
-	ambiguous atomic.Int64 // INCRs that failed and may have reached Redis: applied at most once
-	never     atomic.Int64 // INCRs refused before reaching Redis (open breaker)
-	failed    atomic.Int64 // all failures after the kill
-	unexpect  atomic.Value
+	st       *client.Store
+	incr     writeTally
+	xadd     writeTally
+	never    atomic.Int64 // calls refused before reaching Redis (open breaker)
+	failed   atomic.Int64 // all failures after the kill
+	unexpect atomic.Value
 
 	mu        sync.Mutex
 	killedAt  time.Time
@@ -34,12 +35,27 @@ type failoverLoad struct {
 	enough    chan struct{}
 }
 
+// writeTally counts the outcomes of one kind of write.
+type writeTally struct {
+	acked     atomic.Int64 // replies arrived: applied exactly once
+	ambiguous atomic.Int64 // failed and may have reached Redis: applied at most once
+}
+
+// check fails t unless acknowledged <= stored <= acknowledged + ambiguous.
+func (w *writeTally) check(t *testing.T, what string, stored int64) {
+	t.Helper()
+	acked, amb := w.acked.Load(), w.ambiguous.Load()
+	if stored < acked || stored > acked+amb {
+		t.Errorf("%s: stored %d outside [acknowledged %d, acknowledged+ambiguous %d]: a write was lost or applied twice", what, stored, acked, acked+amb)
+	}
+}
+
 func (l *failoverLoad) run(ctx context.Context, workers int, wg *sync.WaitGroup) {
-	for range workers {
+	for w := range workers {
 		wg.Go(func() {
 			tick := time.NewTicker(2 * time.Millisecond)
 			defer tick.Stop()
-			for {
+			for i := w; ; i++ {
 				select {
 				case <-ctx.Done():
 					return
@@ -49,18 +65,28 @@ func (l *failoverLoad) run(ctx context.Context, workers int, wg *sync.WaitGroup)
 				started, killed := time.Now(), l.killedAt
 				l.mu.Unlock()
 				cctx, cancel := context.WithTimeout(ctx, time.Second)
-				_, err := l.st.Counter.Increment(cctx, "load")
+				tally := &l.incr
+				var err error
+				if i%2 == 0 {
+					_, err = l.st.Counter.Increment(cctx, loadKey)
+				} else {
+					tally = &l.xadd
+					_, err = l.st.Streams.Append(cctx, loadKey, i, client.AppendOptions{})
+				}
 				cancel()
-				l.record(started, killed, err)
+				l.record(tally, started, killed, err)
 			}
 		})
 	}
 }
 
-func (l *failoverLoad) record(started, killed time.Time, err error) {
+// loadKey is the counter and stream name of the load; its hash tag puts both in one slot.
+const loadKey = "{load}"
+
+func (l *failoverLoad) record(tally *writeTally, started, killed time.Time, err error) {
 	switch {
 	case err == nil:
-		l.acked.Add(1)
+		tally.acked.Add(1)
 		if killed.IsZero() || started.Before(killed) {
 			return
 		}
@@ -76,9 +102,9 @@ func (l *failoverLoad) record(started, killed time.Time, err error) {
 	case errors.Is(err, ops.ErrRejected): // open breaker: never sent
 		l.never.Add(1)
 	case errors.Is(err, ops.ErrUnavailable), errors.Is(err, ops.ErrCanceled):
-		l.ambiguous.Add(1) // a refused dial is counted too: an upper bound is what the check needs
+		tally.ambiguous.Add(1) // a refused dial is counted too: an upper bound is what the check needs
 	default:
-		l.ambiguous.Add(1)
+		tally.ambiguous.Add(1)
 		l.unexpect.Store(err.Error())
 	}
 	if !killed.IsZero() {
@@ -132,8 +158,8 @@ var failoverTopologies = []failoverTopology{
 
 // TestBackendsFailover kills the primary under INCR load, per topology, with the store's default
 // resilience and no action by the caller: calls recover once a replica is promoted (the time from
-// the kill to the first success of a call started after it is logged), and the counter holds at
-// least every acknowledged increment and at most those plus the ambiguous ones.
+// the kill to the first success of a call started after it is logged), and the counter and the
+// stream each hold at least every acknowledged write and at most those plus the ambiguous ones.
 func TestBackendsFailover(t *testing.T) {
 	for _, topo := range failoverTopologies {
 		t.Run(topo.name, func(t *testing.T) {
@@ -145,12 +171,12 @@ func TestBackendsFailover(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = st.Close() })
-			const key = "igniter:store:api:counter:load"
+			const key, stream = "igniter:store:api:counter:" + loadKey, "igniter:store:api:streams:" + loadKey
 			l := &failoverLoad{st: st, enough: make(chan struct{})}
 			ctx, stop := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			l.run(ctx, 4, &wg)
-			for l.acked.Load() < 200 { // load is running
+			for l.incr.acked.Load() < 100 || l.xadd.acked.Load() < 100 { // load is running
 				time.Sleep(10 * time.Millisecond)
 			}
 			replicas := kill(t, key) // returns once the process has exited
@@ -174,24 +200,21 @@ func TestBackendsFailover(t *testing.T) {
 				promotion = at.Sub(l.killedAt)
 			}
 			l.mu.Unlock()
-			var stored int64
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				stored, err = rdb.Get(context.Background(), key).Int64()
-				if err == nil || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			counter, err := rdb.Get(context.Background(), key).Int64()
 			if err != nil {
 				t.Fatal(err)
 			}
-			acked, amb := l.acked.Load(), l.ambiguous.Load()
-			t.Logf("%s failover: replica promoted %v and the store's calls recovered %v after the primary was killed; counter %d, acknowledged %d, ambiguous %d, refused by the open breaker %d, failures after the kill %d",
-				topo.name, promotion.Round(time.Millisecond), recovery.Round(time.Millisecond), stored, acked, amb, l.never.Load(), l.failed.Load())
-			if stored < acked || stored > acked+amb {
-				t.Fatalf("counter %d outside [acknowledged %d, acknowledged+ambiguous %d]: an acknowledged INCR was lost or one was applied twice", stored, acked, acked+amb)
+			entries, err := rdb.XLen(context.Background(), stream).Result()
+			if err != nil {
+				t.Fatal(err)
 			}
+			t.Logf("%s failover: replica promoted %v and the store's calls recovered %v after the primary was killed; "+
+				"counter %d (acknowledged %d, ambiguous %d), stream %d entries (acknowledged %d, ambiguous %d); refused by the open breaker %d, failures after the kill %d",
+				topo.name, promotion.Round(time.Millisecond), recovery.Round(time.Millisecond),
+				counter, l.incr.acked.Load(), l.incr.ambiguous.Load(), entries, l.xadd.acked.Load(), l.xadd.ambiguous.Load(),
+				l.never.Load(), l.failed.Load())
+			l.incr.check(t, "INCR", counter)
+			l.xadd.check(t, "XADD", entries)
 			if u := l.unexpect.Load(); u != nil {
 				t.Logf("a failure outside unavailable/canceled/rejected: %v", u)
 			}
