@@ -206,6 +206,7 @@ func (b *Builder) Build() (*Store, error) {
 	if err := b.extra.build(c); err != nil {
 		return nil, err
 	}
+	b.prepareInstruments() // zero series before the first event: builder_telemetry.go
 	return newStore(c, keyspace.New(b.service)), nil
 }
 

@@ -12,8 +12,8 @@ import (
 )
 
 // Register the metrics on your own registry and put the middleware outermost.
-func ExampleNewMetrics() {
-	m := opsprom.NewMetrics()
+func ExampleNew() {
+	m := opsprom.New()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 

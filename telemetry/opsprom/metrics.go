@@ -12,7 +12,7 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// Option configures [NewMetrics].
+// Option configures [New].
 type Option func(*config)
 
 type config struct {
@@ -53,10 +53,12 @@ type Metrics struct {
 	lag        *prometheus.GaugeVec
 	pending    *prometheus.GaugeVec
 
-	// byKind[k] holds the resolved series of kind k, one entry per service seen. It is
-	// copy-on-write: readers load it without locking; mu serialises writers.
+	// byKind[k] holds the resolved series of kind k, one entry per (service, scope key) seen.
+	// It is copy-on-write: readers load it without locking; mu serialises writers.
 	byKind []atomic.Pointer[[]*series]
 	mu     sync.Mutex
+	// prepared holds the (service, breaker) pairs Prepare has seen, under mu.
+	prepared map[[2]string]bool
 }
 
 var (
@@ -64,16 +66,17 @@ var (
 	_ ops.Observer         = (*Metrics)(nil)
 )
 
-// series are the resolved metrics of one (kind, service).
+// series are the resolved metrics of one (kind, service, scope key).
 type series struct {
 	service  string
+	scopeKey string
 	outcome  [len(outcomes)]prometheus.Counter
 	duration prometheus.Observer
 	inFlight prometheus.Gauge
 }
 
-// NewMetrics returns the store's metrics, registered nowhere.
-func NewMetrics(opts ...Option) *Metrics {
+// New returns the store's metrics, registered nowhere.
+func New(opts ...Option) *Metrics {
 	c := config{buckets: DefaultBuckets, native: true}
 	for _, o := range opts {
 		o(&c)
@@ -91,10 +94,10 @@ func NewMetrics(opts ...Option) *Metrics {
 		hopts.NativeHistogramMaxBucketNumber = 160
 		hopts.NativeHistogramMinResetDuration = time.Hour
 	}
-	op := []string{LabelService, LabelNamespace, LabelOperation}
+	op := []string{LabelService, LabelScopeKey, LabelNamespace, LabelOperation}
 	stream := []string{LabelService, LabelStream, LabelGroup}
 	return &Metrics{
-		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelNamespace, LabelOperation, LabelOutcome),
+		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelOutcome),
 		duration:   prometheus.NewHistogramVec(hopts, op),
 		inFlight:   gauge(MetricInFlight, "Store operations running now.", op...),
 		retries:    counter(MetricRetries, "Attempts that failed and were retried.", LabelService, LabelOperation),
@@ -113,6 +116,7 @@ func NewMetrics(opts ...Option) *Metrics {
 		lag:        gauge(MetricStreamConsumerLag, "Entries of the stream not yet delivered to the group.", stream...),
 		pending:    gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged.", stream...),
 		byKind:     make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
+		prepared:   map[[2]string]bool{},
 	}
 }
 
@@ -141,7 +145,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) Middleware() ops.Middleware {
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
-			s := m.seriesOf(op.Kind, op.Service)
+			s := m.seriesOf(op.Kind, op.Service, op.ScopeKey)
 			s.inFlight.Inc()
 			start := time.Now()
 			res, err := next(ctx, op)
@@ -157,14 +161,14 @@ func (m *Metrics) Middleware() ops.Middleware {
 	}
 }
 
-// seriesOf returns the cached series of (k, service), resolving them on first use.
-func (m *Metrics) seriesOf(k ops.Kind, service string) *series {
+// seriesOf returns the cached series of (k, service, scopeKey), resolving them on first use.
+func (m *Metrics) seriesOf(k ops.Kind, service, scopeKey string) *series {
 	if int(k) >= len(m.byKind) {
 		k = ops.KindUnknown
 	}
 	if list := m.byKind[k].Load(); list != nil {
 		for _, s := range *list {
-			if s.service == service {
+			if s.service == service && s.scopeKey == scopeKey {
 				return s
 			}
 		}
@@ -174,18 +178,18 @@ func (m *Metrics) seriesOf(k ops.Kind, service string) *series {
 	var list []*series
 	if p := m.byKind[k].Load(); p != nil {
 		for _, s := range *p {
-			if s.service == service {
+			if s.service == service && s.scopeKey == scopeKey {
 				return s
 			}
 		}
 		list = slices.Clone(*p)
 	}
 	ns, name := k.Group(), k.Operation()
-	s := &series{service: service,
-		duration: m.duration.WithLabelValues(service, ns, name),
-		inFlight: m.inFlight.WithLabelValues(service, ns, name)}
+	s := &series{service: service, scopeKey: scopeKey,
+		duration: m.duration.WithLabelValues(service, scopeKey, ns, name),
+		inFlight: m.inFlight.WithLabelValues(service, scopeKey, ns, name)}
 	for i, o := range outcomes {
-		s.outcome[i] = m.ops.WithLabelValues(service, ns, name, o)
+		s.outcome[i] = m.ops.WithLabelValues(service, scopeKey, ns, name, o)
 	}
 	list = append(list, s)
 	m.byKind[k].Store(&list)
@@ -220,6 +224,11 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 	case ops.SignalConsumerLag:
 		m.lag.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.N))
 		m.pending.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.M))
+		// The group's counters exist from its first lag report, so increase() sees its first
+		// dead letter rather than a series that starts at 1.
+		for _, c := range []*prometheus.CounterVec{m.consumed, m.redeliv, m.reclaimed, m.dead} {
+			c.WithLabelValues(s.Service, s.Name, s.Group)
+		}
 	case ops.SignalRetry:
 		m.retries.WithLabelValues(s.Service, s.Op.Operation()).Inc()
 	case ops.SignalRetryBudget:
@@ -238,7 +247,7 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 
 func source(s ops.Signal) string {
 	if s.Group != "" {
-		return "stream"
+		return SourceStream
 	}
-	return "events"
+	return SourceEvents
 }
