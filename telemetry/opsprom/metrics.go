@@ -2,6 +2,7 @@ package opsprom
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,8 @@ func WithoutNativeHistogram() Option { return func(c *config) { c.native = false
 // [Metrics.Middleware] and the Metrics itself (an ops.Observer) to the store.
 type Metrics struct {
 	ops        *prometheus.CounterVec
+	errs       *prometheus.CounterVec
+	handler    *prometheus.HistogramVec
 	duration   *prometheus.HistogramVec
 	inFlight   *prometheus.GaugeVec
 	retries    *prometheus.CounterVec
@@ -73,6 +76,9 @@ type series struct {
 	outcome  [len(outcomes)]prometheus.Counter
 	duration prometheus.Observer
 	inFlight prometheus.Gauge
+	// codes holds the error-code counters seen so far, copy-on-write under Metrics.mu.
+	codes  atomic.Pointer[map[ops.Code]prometheus.Counter]
+	labels [4]string // service, scope key, namespace, operation
 }
 
 // New returns the store's metrics, registered nowhere.
@@ -95,9 +101,15 @@ func New(opts ...Option) *Metrics {
 		hopts.NativeHistogramMinResetDuration = time.Hour
 	}
 	op := []string{LabelService, LabelScopeKey, LabelNamespace, LabelOperation}
+	hh := prometheus.HistogramOpts{Name: MetricHandlerDuration, Help: "How long event and stream handlers ran, in seconds.",
+		Buckets: c.buckets, ConstLabels: c.constLabels}
+	hh.NativeHistogramBucketFactor, hh.NativeHistogramMaxBucketNumber, hh.NativeHistogramMinResetDuration =
+		hopts.NativeHistogramBucketFactor, hopts.NativeHistogramMaxBucketNumber, hopts.NativeHistogramMinResetDuration
 	stream := []string{LabelService, LabelStream, LabelGroup}
 	return &Metrics{
 		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelOutcome),
+		errs:       counter(MetricErrors, "Failed store operations by error code.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelCode),
+		handler:    prometheus.NewHistogramVec(hh, []string{LabelService, LabelSource}),
 		duration:   prometheus.NewHistogramVec(hopts, op),
 		inFlight:   gauge(MetricInFlight, "Store operations running now.", op...),
 		retries:    counter(MetricRetries, "Attempts that failed and were retried.", LabelService, LabelOperation),
@@ -121,7 +133,7 @@ func New(opts ...Option) *Metrics {
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.ops, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
+	return []prometheus.Collector{m.ops, m.errs, m.handler, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
 		m.delivered, m.dropped, m.reconnects, m.failures, m.invalid,
 		m.consumed, m.redeliv, m.reclaimed, m.dead, m.lag, m.pending}
 }
@@ -154,6 +166,9 @@ func (m *Metrics) Middleware() ops.Middleware {
 			i := 0
 			if err != nil {
 				i = outcomeIndex(ops.Outcome(err))
+				if i != 0 {
+					m.codeCounter(s, ops.CodeOf(err)).Inc()
+				}
 			}
 			s.outcome[i].Inc()
 			return res, err
@@ -185,7 +200,7 @@ func (m *Metrics) seriesOf(k ops.Kind, service, scopeKey string) *series {
 		list = slices.Clone(*p)
 	}
 	ns, name := k.Group(), k.Operation()
-	s := &series{service: service, scopeKey: scopeKey,
+	s := &series{service: service, scopeKey: scopeKey, labels: [4]string{service, scopeKey, ns, name},
 		duration: m.duration.WithLabelValues(service, scopeKey, ns, name),
 		inFlight: m.inFlight.WithLabelValues(service, scopeKey, ns, name)}
 	for i, o := range outcomes {
@@ -196,11 +211,34 @@ func (m *Metrics) seriesOf(k ops.Kind, service, scopeKey string) *series {
 	return s
 }
 
+// codeCounter returns the error counter of code for s, creating it on first use.
+func (m *Metrics) codeCounter(s *series, code ops.Code) prometheus.Counter {
+	if p := s.codes.Load(); p != nil {
+		if c, ok := (*p)[code]; ok {
+			return c
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	codes := map[ops.Code]prometheus.Counter{}
+	if p := s.codes.Load(); p != nil {
+		if c, ok := (*p)[code]; ok {
+			return c
+		}
+		codes = maps.Clone(*p)
+	}
+	c := m.errs.WithLabelValues(s.labels[0], s.labels[1], s.labels[2], s.labels[3], string(code))
+	codes[code] = c
+	s.codes.Store(&codes)
+	return c
+}
+
 // Observe counts a signal. It implements ops.Observer.
 func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 	switch s.Kind {
 	case ops.SignalDelivered:
 		m.delivered.WithLabelValues(s.Service).Inc()
+		m.handler.WithLabelValues(s.Service, SourceEvents).Observe(s.Duration.Seconds())
 	case ops.SignalDropped:
 		n := s.N
 		if n <= 0 {
@@ -211,10 +249,12 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 		m.reconnects.WithLabelValues(s.Service).Inc()
 	case ops.SignalHandlerFailed:
 		m.failures.WithLabelValues(s.Service, source(s)).Inc()
+		m.handler.WithLabelValues(s.Service, source(s)).Observe(s.Duration.Seconds())
 	case ops.SignalMessageInvalid:
 		m.invalid.WithLabelValues(s.Service, source(s)).Inc()
 	case ops.SignalConsumed:
 		m.consumed.WithLabelValues(s.Service, s.Name, s.Group).Inc()
+		m.handler.WithLabelValues(s.Service, SourceStream).Observe(s.Duration.Seconds())
 	case ops.SignalRedelivered:
 		m.redeliv.WithLabelValues(s.Service, s.Name, s.Group).Inc()
 	case ops.SignalReclaimed:

@@ -48,7 +48,7 @@ func TestScrapeHasEveryExportedName(t *testing.T) {
 	reg.MustRegister(m)
 	drive(m)
 	exported := []string{
-		opsprom.MetricOperations, opsprom.MetricOperationDuration, opsprom.MetricInFlight,
+		opsprom.MetricOperations, opsprom.MetricErrors, opsprom.MetricHandlerDuration, opsprom.MetricOperationDuration, opsprom.MetricInFlight,
 		opsprom.MetricRetries, opsprom.MetricRetryBudgetExhausted,
 		opsprom.MetricBreakerState, opsprom.MetricBreakerTransitions,
 		opsprom.MetricPubSubDelivered, opsprom.MetricPubSubDropped, opsprom.MetricPubSubReconnects,

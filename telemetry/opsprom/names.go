@@ -7,6 +7,10 @@ const (
 	// MetricOperations counts finished operations: labels service, scope_key, namespace,
 	// operation, outcome.
 	MetricOperations = "igniter_store_operations_total"
+	// MetricErrors counts failed operations (every outcome but ok) by their STORE_* code: labels
+	// service, scope_key, namespace, operation, code. A series appears with its code's first
+	// failure.
+	MetricErrors = "igniter_store_errors_total"
 	// MetricOperationDuration is the latency of operations in seconds (classic buckets and a
 	// native histogram): labels service, scope_key, namespace, operation. A Prometheus that
 	// scrapes it classic stores the series MetricOperationDurationBucket (with the label le),
@@ -45,6 +49,17 @@ const (
 	// MetricMessagesInvalid counts inbound messages and entries that could not be decoded:
 	// labels service, source.
 	MetricMessagesInvalid = "igniter_store_messages_invalid_total"
+	// MetricHandlerDuration is how long event and stream handlers ran, in seconds (classic
+	// buckets and a native histogram; failed runs included): labels service, source. Classic
+	// series: MetricHandlerDurationBucket (with le), MetricHandlerDurationCount,
+	// MetricHandlerDurationSum.
+	MetricHandlerDuration = "igniter_store_handler_duration_seconds"
+	// MetricHandlerDurationBucket is the handler histogram's cumulative bucket counter.
+	MetricHandlerDurationBucket = MetricHandlerDuration + "_bucket"
+	// MetricHandlerDurationCount is the handler histogram's count of observations.
+	MetricHandlerDurationCount = MetricHandlerDuration + "_count"
+	// MetricHandlerDurationSum is the handler histogram's sum of observations, in seconds.
+	MetricHandlerDurationSum = MetricHandlerDuration + "_sum"
 	// MetricStreamConsumed counts stream entries handled and acknowledged: labels service,
 	// stream, group.
 	MetricStreamConsumed = "igniter_store_stream_consumed_total"
@@ -75,13 +90,15 @@ const (
 	LabelNamespace = "namespace"
 	LabelOperation = "operation"
 	LabelOutcome   = "outcome"
-	LabelBreaker   = "breaker"
-	LabelState     = "state"
-	LabelFrom      = "from"
-	LabelTo        = "to"
-	LabelSource    = "source"
-	LabelStream    = "stream"
-	LabelGroup     = "group"
+	// LabelCode is the STORE_* error code of a failed operation (ops.Code).
+	LabelCode    = "code"
+	LabelBreaker = "breaker"
+	LabelState   = "state"
+	LabelFrom    = "from"
+	LabelTo      = "to"
+	LabelSource  = "source"
+	LabelStream  = "stream"
+	LabelGroup   = "group"
 	// LabelLE is the upper bound of a classic histogram bucket (MetricOperationDurationBucket).
 	LabelLE = "le"
 )
@@ -121,7 +138,9 @@ func Labels() map[string][]string {
 	stream := []string{LabelService, LabelStream, LabelGroup}
 	return map[string][]string{
 		MetricOperations: append(op[:len(op):len(op)], LabelOutcome), MetricOperationDuration: op, MetricInFlight: op,
-		MetricRetries: retry, MetricRetryBudgetExhausted: retry,
+		MetricErrors:          append(op[:len(op):len(op)], LabelCode),
+		MetricHandlerDuration: src,
+		MetricRetries:         retry, MetricRetryBudgetExhausted: retry,
 		MetricBreakerState:       {LabelService, LabelBreaker, LabelState},
 		MetricBreakerTransitions: {LabelService, LabelBreaker, LabelFrom, LabelTo},
 		MetricPubSubDelivered:    svc, MetricPubSubDropped: svc, MetricPubSubReconnects: svc,
@@ -137,11 +156,11 @@ func Outcomes() []string { return slices.Clone(outcomes[:]) }
 // Names returns every metric name of this package.
 func Names() []string {
 	return []string{
-		MetricOperations, MetricOperationDuration, MetricInFlight,
+		MetricOperations, MetricErrors, MetricOperationDuration, MetricInFlight,
 		MetricRetries, MetricRetryBudgetExhausted,
 		MetricBreakerState, MetricBreakerTransitions,
 		MetricPubSubDelivered, MetricPubSubDropped, MetricPubSubReconnects,
-		MetricHandlerFailures, MetricMessagesInvalid,
+		MetricHandlerFailures, MetricHandlerDuration, MetricMessagesInvalid,
 		MetricStreamConsumed, MetricStreamRedelivered, MetricStreamReclaimed, MetricStreamDeadLettered,
 		MetricStreamConsumerLag, MetricStreamPending,
 	}

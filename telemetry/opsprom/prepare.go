@@ -10,8 +10,8 @@ import (
 //   - operations: a zero count of every outcome, an empty latency histogram and a zero
 //     in-flight gauge for every operation kind, unscoped and for each of scopeKeys (the series
 //     the first operation of each would create); zero retries and retry-budget refusals;
-//   - signals: zero pub/sub deliveries, drops and reconnects, handler failures and invalid
-//     messages of both sources;
+//   - signals: zero pub/sub deliveries, drops and reconnects, handler failures, invalid
+//     messages and an empty handler-latency histogram for both sources;
 //   - the breaker (when breaker is not ""): state closed, and zero counts of its four
 //     transitions. A (service, breaker) pair is set only by its first Prepare, so a second store
 //     of the same service cannot overwrite a breaker that is open.
@@ -33,6 +33,7 @@ func (m *Metrics) Prepare(service string, scopeKeys []string, breaker string) {
 	for _, src := range []string{SourceEvents, SourceStream} {
 		m.failures.WithLabelValues(service, src)
 		m.invalid.WithLabelValues(service, src)
+		m.handler.WithLabelValues(service, src)
 	}
 	if breaker == "" {
 		return

@@ -32,6 +32,8 @@ func TestPrepareBeforeTheFirstEvent(t *testing.T) {
 		opsprom.MetricPubSubReconnects:     1,
 		opsprom.MetricHandlerFailures:      2,
 		opsprom.MetricMessagesInvalid:      2,
+		opsprom.MetricHandlerDuration:      2,
+		opsprom.MetricErrors:               0, // appears with a code's first failure
 		opsprom.MetricBreakerState:         3,
 		opsprom.MetricBreakerTransitions:   4,
 		opsprom.MetricOperationDuration:    kinds * 2, // empty histograms
@@ -143,5 +145,27 @@ func TestLabelsAreWhatIsScraped(t *testing.T) {
 	}
 	if seen != len(labels) {
 		t.Errorf("%d of %d metrics scraped", seen, len(labels))
+	}
+}
+
+// A failed operation counts under its STORE_* code; a success or a miss does not.
+func TestErrorsByCode(t *testing.T) {
+	m := opsprom.New()
+	h := func(err error) ops.Handler {
+		return m.Middleware()(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, err })
+	}
+	op := ops.Op{Kind: ops.KVSet, Service: "shop"}
+	down := ops.Failure(ops.KVSet, ops.ErrUnavailable, context.DeadlineExceeded)
+	for _, err := range []error{down, down, nil, ops.Invalid(ops.CodeTTLInvalid, "kv.set", "bad ttl", nil)} {
+		_, _ = h(err)(context.Background(), op)
+	}
+	want := `
+# HELP igniter_store_errors_total Failed store operations by error code.
+# TYPE igniter_store_errors_total counter
+igniter_store_errors_total{code="` + string(ops.CodeOf(down)) + `",namespace="kv",operation="kv.set",scope_key="",service="shop"} 2
+igniter_store_errors_total{code="STORE_TTL_INVALID",namespace="kv",operation="kv.set",scope_key="",service="shop"} 1
+`
+	if err := testutil.CollectAndCompare(m, strings.NewReader(want), opsprom.MetricErrors); err != nil {
+		t.Fatal(err)
 	}
 }
