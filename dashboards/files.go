@@ -26,6 +26,11 @@ func Files() (map[string][]byte, error) {
 		return nil, err
 	}
 	files[RulesFile] = rules
+	tests, err := RuleTestsYAML()
+	if err != nil {
+		return nil, err
+	}
+	files[RuleTestsFile] = tests
 	return files, nil
 }
 

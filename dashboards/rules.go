@@ -124,10 +124,10 @@ func Rules() []RuleGroup {
 			"The group's lag is over "+consumerLagAlertMinimum+" entries and has kept growing for 10 minutes."),
 		alert(AlertDeadLetters, sumBy(increase(sel(opsprom.MetricStreamDeadLettered), "10m"), group...)+" > 0", "", severityTk,
 			"Stream {{ $labels.stream }} dead-lettered entries for group {{ $labels.group }}",
-			"{{ $value }} entries went to the dead-letter stream in the last 10 minutes after failing MaxDeliveries times."),
+			"Entries went to the dead-letter stream (<stream>:dead) in the last 10 minutes after failing MaxDeliveries times."),
 		alert(AlertSubscriberDrops, sumBy(increase(sel(opsprom.MetricPubSubDropped), "10m"), opsprom.LabelService)+" > 0", "", severityTk,
 			"{{ $labels.service }} dropped pub/sub messages",
-			"{{ $value }} messages were dropped in the last 10 minutes because a subscription's buffer was full."),
+			"Messages were dropped in the last 10 minutes because a subscription's buffer was full: a handler is slower than the publish rate."),
 	}
 	return []RuleGroup{
 		{Name: "igniter-store.recording", Rules: rec},
