@@ -116,6 +116,8 @@ scrape_configs:
 		expr := substitute(q.expr, strings.Join(services, "|"), ".*", "5s")
 		if res := api.rangeQuery(t, expr, quietStart, end); len(res) == 0 {
 			t.Errorf("%s / %s returns no data:\n\t%s", q.dashboard, q.panel, expr)
+		} else if !hasNumber(res) {
+			t.Errorf("%s / %s returns only NaN:\n\t%s", q.dashboard, q.panel, expr)
 		}
 	}
 	records := 0
@@ -127,6 +129,8 @@ scrape_configs:
 			records++
 			if res := api.rangeQuery(t, r.Record, quietStart, end); len(res) == 0 {
 				t.Errorf("recording rule %s has no data", r.Record)
+			} else if !hasNumber(res) {
+				t.Errorf("recording rule %s is only NaN", r.Record)
 			}
 		}
 	}
@@ -258,6 +262,19 @@ func firstSample(ss []series) time.Time {
 		}
 	}
 	return time.UnixMilli(int64(first * 1000))
+}
+
+// hasNumber reports whether a sample of ss is a number (Prometheus sends NaN for 0/0 and for
+// quantiles of empty histograms).
+func hasNumber(ss []series) bool {
+	for _, s := range ss {
+		for _, v := range s.Values {
+			if str, ok := v[1].(string); ok && str != "NaN" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func labelsOf(ss []series) []map[string]string {

@@ -103,9 +103,12 @@ func Rules() []RuleGroup {
 	}
 	alerts := []Rule{
 		alert(AlertBreakerOpen,
-			maxBy("max_over_time("+sel(opsprom.MetricBreakerState, eq(opsprom.LabelState, opsprom.BreakerOpen))+"[1m])", opsprom.LabelService, opsprom.LabelBreaker)+" > 0",
+			// The gauge catches a breaker that stays open without traffic; the transition counter
+			// catches an open state shorter than a scrape interval (open lasts 1s by default).
+			maxBy("max_over_time("+sel(opsprom.MetricBreakerState, eq(opsprom.LabelState, opsprom.BreakerOpen))+"[1m])", opsprom.LabelService, opsprom.LabelBreaker)+" > 0 or "+
+				sumBy(increase(sel(opsprom.MetricBreakerTransitions, eq(opsprom.LabelTo, opsprom.BreakerOpen)), "1m"), opsprom.LabelService, opsprom.LabelBreaker)+" > 0",
 			"", severityPage, "Circuit breaker {{ $labels.breaker }} of {{ $labels.service }} is open",
-			"The breaker opened in the last minute: Redis failed 5 calls in a row and the store fails calls at once with STORE_CIRCUIT_OPEN."),
+			"The breaker was open in the last minute: Redis failed 5 calls in a row and the store failed calls at once with STORE_CIRCUIT_OPEN."),
 		alert(AlertErrorBudgetFast, burn(recordFailurePrefix, errBudget, "1h", "5m", "14.4"), "2m", severityPage,
 			"{{ $labels.service }} burns its availability error budget 14.4× too fast",
 			"More than 1.44% of operations failed over the last hour and the last 5 minutes (objective: 99.9% succeed)."),

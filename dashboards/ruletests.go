@@ -15,13 +15,15 @@ import (
 // RuleTestsFile is the promtool unit-test file of the rules (promtool test rules).
 const RuleTestsFile = "prometheus/rules_test.yml"
 
-// ruleTest is one promtool test: input series at a 1m interval, and for one alert the alerts
+// ruleTest is one promtool test: input series (at a 1m interval unless set), and for one alert the alerts
 // expected at one time. Expected annotations are rendered from the rule's own templates.
 type ruleTest struct {
 	alert  string
 	series map[string]string // series → promtool values notation
 	at     string
 	firing []map[string]string // labels of each firing alert, severity excluded
+	// interval is the input series' interval; default 1m.
+	interval string
 }
 
 // sample series labels of the tests.
@@ -46,6 +48,7 @@ func ruleTests() []ruleTest {
 	count := s(opsprom.MetricOperationDurationCount, opsprom.LabelService, "shop", opsprom.LabelNamespace, "kv", opsprom.LabelOperation, "kv.get")
 	open := s(opsprom.MetricBreakerState, opsprom.LabelService, "shop", opsprom.LabelBreaker, "redis", opsprom.LabelState, opsprom.BreakerOpen)
 	closed := s(opsprom.MetricBreakerState, opsprom.LabelService, "shop", opsprom.LabelBreaker, "redis", opsprom.LabelState, opsprom.BreakerClosed)
+	toOpen := s(opsprom.MetricBreakerTransitions, opsprom.LabelService, "shop", opsprom.LabelBreaker, "redis", opsprom.LabelFrom, opsprom.BreakerClosed, opsprom.LabelTo, opsprom.BreakerOpen)
 	lag := s(opsprom.MetricStreamConsumerLag, opsprom.LabelService, "shop", opsprom.LabelStream, "orders", opsprom.LabelGroup, "billing")
 	dead := s(opsprom.MetricStreamDeadLettered, opsprom.LabelService, "shop", opsprom.LabelStream, "orders", opsprom.LabelGroup, "billing")
 	dropped := s(opsprom.MetricPubSubDropped, opsprom.LabelService, "shop")
@@ -55,24 +58,27 @@ func ruleTests() []ruleTest {
 	fast := map[string]string{count: "0+100x80", bucket: "0+100x80"} // none
 	none := []map[string]string{}
 	return []ruleTest{
-		{AlertBreakerOpen, map[string]string{open: "0 0 1 0 0 0", closed: "1 1 0 1 1 1"}, "2m", []map[string]string{brk}},
-		{AlertBreakerOpen, map[string]string{open: "0 0 1 0 0 0", closed: "1 1 0 1 1 1"}, "1m", none},
-		{AlertBreakerOpen, map[string]string{open: "0 0 1 0 0 0", closed: "1 1 0 1 1 1"}, "5m", none},
-		{AlertErrorBudgetFast, failing, "70m", []map[string]string{svc}},
-		{AlertErrorBudgetFast, healthy, "70m", none},
-		{AlertErrorBudgetSlow, failing, "70m", []map[string]string{svc}},
-		{AlertErrorBudgetSlow, healthy, "70m", none},
-		{AlertLatencyBudgetFast, slow, "70m", []map[string]string{svc}},
-		{AlertLatencyBudgetFast, fast, "70m", none},
-		{AlertLatencyBudgetSlow, slow, "70m", []map[string]string{svc}},
-		{AlertLatencyBudgetSlow, fast, "70m", none},
-		{AlertConsumerLagGrowing, map[string]string{lag: "0+20x40"}, "25m", []map[string]string{grp}},
-		{AlertConsumerLagGrowing, map[string]string{lag: "500x40"}, "25m", none}, // high but flat
-		{AlertConsumerLagGrowing, map[string]string{lag: "0+20x40"}, "8m", none}, // growing, not for 10m yet
-		{AlertDeadLetters, map[string]string{dead: "0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"}, "5m", []map[string]string{grp}},
-		{AlertDeadLetters, map[string]string{dead: "0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"}, "18m", none}, // 10m after the last one
-		{AlertSubscriberDrops, map[string]string{dropped: "0 0 0 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3"}, "5m", []map[string]string{svc}},
-		{AlertSubscriberDrops, map[string]string{dropped: "0x20"}, "5m", none},
+		{AlertBreakerOpen, map[string]string{open: "0 0 1 0 0 0", closed: "1 1 0 1 1 1"}, "2m", []map[string]string{brk}, ""},
+		{AlertBreakerOpen, map[string]string{open: "0 0 1 0 0 0", closed: "1 1 0 1 1 1"}, "1m", none, ""},
+		{AlertBreakerOpen, map[string]string{open: "0 0 1 0 0 0", closed: "1 1 0 1 1 1"}, "5m", none, ""},
+		// Open and closed again between two scrapes (15s apart): only the transition counter saw it.
+		{AlertBreakerOpen, map[string]string{open: "0x32", toOpen: "0x14 1x20"}, "4m", []map[string]string{brk}, "15s"},
+		{AlertBreakerOpen, map[string]string{open: "0x32", toOpen: "0x14 1x20"}, "5m", none, "15s"},
+		{AlertErrorBudgetFast, failing, "70m", []map[string]string{svc}, ""},
+		{AlertErrorBudgetFast, healthy, "70m", none, ""},
+		{AlertErrorBudgetSlow, failing, "70m", []map[string]string{svc}, ""},
+		{AlertErrorBudgetSlow, healthy, "70m", none, ""},
+		{AlertLatencyBudgetFast, slow, "70m", []map[string]string{svc}, ""},
+		{AlertLatencyBudgetFast, fast, "70m", none, ""},
+		{AlertLatencyBudgetSlow, slow, "70m", []map[string]string{svc}, ""},
+		{AlertLatencyBudgetSlow, fast, "70m", none, ""},
+		{AlertConsumerLagGrowing, map[string]string{lag: "0+20x40"}, "25m", []map[string]string{grp}, ""},
+		{AlertConsumerLagGrowing, map[string]string{lag: "500x40"}, "25m", none, ""}, // high but flat
+		{AlertConsumerLagGrowing, map[string]string{lag: "0+20x40"}, "8m", none, ""}, // growing, not for 10m yet
+		{AlertDeadLetters, map[string]string{dead: "0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"}, "5m", []map[string]string{grp}, ""},
+		{AlertDeadLetters, map[string]string{dead: "0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"}, "18m", none, ""}, // 10m after the last one
+		{AlertSubscriberDrops, map[string]string{dropped: "0 0 0 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3"}, "5m", []map[string]string{svc}, ""},
+		{AlertSubscriberDrops, map[string]string{dropped: "0x20"}, "5m", none, ""},
 	}
 }
 
@@ -129,7 +135,11 @@ func RuleTestsYAML() ([]byte, error) {
 			}
 			at.ExpAlerts = append(at.ExpAlerts, expAlert{ExpLabels: labels, ExpAnnotations: ann})
 		}
-		t := test{Name: fmt.Sprintf("%s at %s: %d firing", rt.alert, rt.at, len(rt.firing)), Interval: "1m",
+		interval := rt.interval
+		if interval == "" {
+			interval = "1m"
+		}
+		t := test{Name: fmt.Sprintf("%s at %s: %d firing", rt.alert, rt.at, len(rt.firing)), Interval: interval,
 			AlertRuleTests: []alertTest{at}}
 		for _, name := range slices.Sorted(maps.Keys(rt.series)) {
 			t.InputSeries = append(t.InputSeries, series{Series: name, Values: rt.series[name]})
