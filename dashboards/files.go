@@ -11,7 +11,9 @@ const (
 	RulesFile    = "prometheus/rules.yml"
 )
 
-// Files returns every generated file by its path relative to the dashboards directory.
+// Files returns every generated file by its path relative to the dashboards directory (which
+// must be the working directory): the dashboards, the rules, their unit tests, and the README
+// with its panel descriptions regenerated.
 func Files() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, d := range Dashboards() {
@@ -31,6 +33,13 @@ func Files() (map[string][]byte, error) {
 		return nil, err
 	}
 	files[RuleTestsFile] = tests
+	readme, err := os.ReadFile(ReadmeFile)
+	if err != nil {
+		return nil, err
+	}
+	if files[ReadmeFile], err = readmeWithPanels(readme); err != nil {
+		return nil, err
+	}
 	return files, nil
 }
 

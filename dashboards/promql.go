@@ -2,8 +2,10 @@ package dashboards
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
@@ -75,6 +77,22 @@ func ratio(num, den string, by []string, extra ...string) string {
 		return n + " / " + d
 	}
 	return n + " / ignoring (" + strings.Join(extra, ", ") + ") group_left () " + d
+}
+
+// failures is the rate of failed operations by labels: outcome unavailable, rejected or error,
+// plus operations that ran out of time (code STORE_TIMEOUT, whose outcome is canceled like a
+// caller's cancellation). A term with no series counts 0, so one kind of failure is enough.
+func failures(matchers []string, by []string, window ...string) string {
+	failed := sel(opsprom.MetricOperations, append(slices.Clone(matchers), re(opsprom.LabelOutcome, failedOutcomes))...)
+	timeouts := sel(opsprom.MetricErrors, append(slices.Clone(matchers), eq(opsprom.LabelCode, string(ops.CodeTimeout)))...)
+	all := sel(opsprom.MetricOperations, matchers...)
+	zero := " or 0 * " + sumBy(rate(all, window...), by...) + ")"
+	return "(" + sumBy(rate(failed, window...), by...) + zero + " + (" + sumBy(rate(timeouts, window...), by...) + zero
+}
+
+// failureRatio is failures / all operations, by labels.
+func failureRatio(matchers []string, by []string, window ...string) string {
+	return "(" + failures(matchers, by, window...) + ") / " + sumBy(rate(sel(opsprom.MetricOperations, matchers...), window...), by...)
 }
 
 // histogram names one latency histogram: its native series and its classic bucket series.

@@ -13,7 +13,7 @@ import (
 // The service level objectives the burn-rate alerts defend.
 const (
 	// AvailabilityObjective: 99.9% of operations do not fail (outcome unavailable, rejected or
-	// error), so the error budget is 0.1%.
+	// error, or code STORE_TIMEOUT), so the error budget is 0.1%.
 	AvailabilityObjective = 0.999
 	// LatencyObjective: 99% of operations finish within LatencyThreshold, i.e. p99 ≤ 25ms.
 	LatencyObjective = 0.99
@@ -72,14 +72,13 @@ func Rules() []RuleGroup {
 	svc := []string{opsprom.LabelService}
 	group := []string{opsprom.LabelService, opsprom.LabelStream, opsprom.LabelGroup}
 	ops := sel(opsprom.MetricOperations)
-	failed := sel(opsprom.MetricOperations, re(opsprom.LabelOutcome, failedOutcomes))
 	fast := sel(opsprom.MetricOperationDurationBucket, eq(opsprom.LabelLE, strconv.FormatFloat(LatencyThreshold, 'g', -1, 64)))
 	count := sel(opsprom.MetricOperationDurationCount)
 
 	rec := []Rule{{Record: RecordOperationsRate,
 		Expr: sumBy(rate(ops, "5m"), opsprom.LabelService, opsprom.LabelNamespace, opsprom.LabelOperation, opsprom.LabelOutcome)}}
 	for _, w := range burnWindows {
-		rec = append(rec, Rule{Record: recordFailurePrefix + w, Expr: ratio(rate(failed, w), rate(ops, w), svc)})
+		rec = append(rec, Rule{Record: recordFailurePrefix + w, Expr: failureRatio(nil, svc, w)})
 	}
 	for _, w := range burnWindows {
 		rec = append(rec, Rule{Record: recordSlowPrefix + w, Expr: "1 - (" + ratio(rate(fast, w), rate(count, w), svc) + ")"})

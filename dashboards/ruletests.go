@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
@@ -52,10 +53,14 @@ func ruleTests() []ruleTest {
 	lag := s(opsprom.MetricStreamConsumerLag, opsprom.LabelService, "shop", opsprom.LabelStream, "orders", opsprom.LabelGroup, "billing")
 	dead := s(opsprom.MetricStreamDeadLettered, opsprom.LabelService, "shop", opsprom.LabelStream, "orders", opsprom.LabelGroup, "billing")
 	dropped := s(opsprom.MetricPubSubDropped, opsprom.LabelService, "shop")
-	failing := map[string]string{ok: "0+100x80", down: "0+10x80"}    // 9% of operations fail
-	healthy := map[string]string{ok: "0+100x80", miss: "0+50x80"}    // misses are not failures
-	slow := map[string]string{count: "0+100x80", bucket: "0+50x80"}  // half the operations over 25ms
-	fast := map[string]string{count: "0+100x80", bucket: "0+100x80"} // none
+	canceled := s(opsprom.MetricOperations, opsprom.LabelService, "shop", opsprom.LabelNamespace, "kv", opsprom.LabelOperation, "kv.get", opsprom.LabelOutcome, opsprom.OutcomeCanceled)
+	timeout := s(opsprom.MetricErrors, opsprom.LabelService, "shop", opsprom.LabelNamespace, "kv", opsprom.LabelOperation, "kv.get", opsprom.LabelCode, string(ops.CodeTimeout))
+	timingOut := map[string]string{ok: "0+100x80", canceled: "0+10x80", timeout: "0+10x80"} // canceled by the store's deadline
+	callerGaveUp := map[string]string{ok: "0+100x80", canceled: "0+10x80"}                  // canceled by callers: not failures
+	failing := map[string]string{ok: "0+100x80", down: "0+10x80"}                           // 9% of operations fail
+	healthy := map[string]string{ok: "0+100x80", miss: "0+50x80"}                           // misses are not failures
+	slow := map[string]string{count: "0+100x80", bucket: "0+50x80"}                         // half the operations over 25ms
+	fast := map[string]string{count: "0+100x80", bucket: "0+100x80"}                        // none
 	none := []map[string]string{}
 	return []ruleTest{
 		{AlertBreakerOpen, map[string]string{open: "0 0 1 0 0 0", closed: "1 1 0 1 1 1"}, "2m", []map[string]string{brk}, ""},
@@ -66,6 +71,8 @@ func ruleTests() []ruleTest {
 		{AlertBreakerOpen, map[string]string{open: "0x32", toOpen: "0x14 1x20"}, "5m", none, "15s"},
 		{AlertErrorBudgetFast, failing, "70m", []map[string]string{svc}, ""},
 		{AlertErrorBudgetFast, healthy, "70m", none, ""},
+		{AlertErrorBudgetFast, timingOut, "70m", []map[string]string{svc}, ""},
+		{AlertErrorBudgetFast, callerGaveUp, "70m", none, ""},
 		{AlertErrorBudgetSlow, failing, "70m", []map[string]string{svc}, ""},
 		{AlertErrorBudgetSlow, healthy, "70m", none, ""},
 		{AlertLatencyBudgetFast, slow, "70m", []map[string]string{svc}, ""},

@@ -7,7 +7,6 @@ import (
 func tenancy() Dashboard {
 	m := []string{serviceMatch, namespaceMatch}
 	ops := sel(opsprom.MetricOperations, m...)
-	failed := sel(opsprom.MetricOperations, serviceMatch, namespaceMatch, re(opsprom.LabelOutcome, failedOutcomes))
 	by := []string{opsprom.LabelScopeKey}
 	return Dashboard{UID: "igniter-store-tenancy", File: "tenancy.json", Title: "Igniter Store / Tenancy",
 		Description: "The overview by scope key (organization, tenant…): which kind of tenant drives load, errors and latency. Scope ids are never labels, so this is per scope key, not per tenant.",
@@ -16,8 +15,8 @@ func tenancy() Dashboard {
 				Description: "Finished operations per second of stores scoped by each scope key (the innermost scope); (unscoped) is the root store.",
 				Targets:     []Target{target(unscoped(sumBy(rate(ops), by...)), legend(by...))}},
 			{Title: "Failure ratio by scope key", Unit: "percentunit",
-				Description: "Share of each scope key's operations that failed (outcome unavailable, rejected or error).",
-				Targets:     []Target{target(unscoped(ratio(rate(failed), rate(ops), by)), legend(by...))}},
+				Description: "Share of each scope key's operations that failed: outcome unavailable, rejected or error, or a timeout (STORE_TIMEOUT).",
+				Targets:     []Target{target(unscoped(failureRatio(m, by)), legend(by...))}},
 			{Title: "p99 latency by scope key", Unit: "s",
 				Description: "The 99th percentile latency of each scope key's operations.",
 				Targets:     []Target{target(unscoped(opLatency.quantile("0.99", m, by)), legend(by...))}},
