@@ -69,7 +69,8 @@ scrape_configs:
 		_ = prom.Process.Signal(os.Interrupt)
 		_ = prom.Wait()
 	})
-	api := &promAPI{base: "http://" + promAddr}
+	api := &promAPI{base: "http://" + promAddr, client: &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}}
+	t.Cleanup(api.client.CloseIdleConnections)
 	api.waitReady(t, 60*time.Second)
 
 	run := func(args ...string) (start, end time.Time) {
@@ -160,7 +161,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // promAPI is the part of Prometheus's HTTP API the test uses.
-type promAPI struct{ base string }
+type promAPI struct {
+	base   string
+	client *http.Client
+}
 
 type series struct {
 	Metric map[string]string `json:"metric"`
@@ -168,7 +172,7 @@ type series struct {
 }
 
 func (a *promAPI) get(path string, params url.Values, v any) error {
-	resp, err := http.Get(a.base + path + "?" + params.Encode())
+	resp, err := a.client.Get(a.base + path + "?" + params.Encode())
 	if err != nil {
 		return err
 	}
@@ -190,7 +194,7 @@ func (a *promAPI) waitReady(t *testing.T, limit time.Duration) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for range tick.C {
-		resp, err := http.Get(a.base + "/-/ready")
+		resp, err := a.client.Get(a.base + "/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
