@@ -57,7 +57,7 @@ func eventsAndStreams() Dashboard {
 					target(sumBy(rate(svc(opsprom.MetricStreamReclaimed)), group...), "claimed "+legend(group...)),
 				}},
 			{Title: "Dead-lettered", Unit: "short",
-				Description: "Entries moved to the dead-letter stream (<stream>:dead) after MaxDeliveries failed attempts, in each interval. Any non-zero value needs a look.",
+				Description: "Entries moved to the dead-letter stream (`<stream>:dead`) after MaxDeliveries failed attempts, in each interval. Any non-zero value needs a look.",
 				Targets:     []Target{target(sumBy(increase(svc(opsprom.MetricStreamDeadLettered)), group...), legend(group...))}},
 		}}
 }

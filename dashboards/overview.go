@@ -23,7 +23,7 @@ func overview() Dashboard {
 				Description: "Finished operations per second (every outcome), one line per operation (kv.get, counter.increment…).",
 				Targets:     []Target{target(sumBy(rate(ops), opsprom.LabelOperation), legend(opsprom.LabelOperation))}},
 			{Title: "Error ratio by outcome", Unit: "percentunit",
-				Description: "Share of operations that did not end ok, one line per outcome: unavailable, rejected (breaker open) and error are failures; not_found, conflict, invalid and canceled are answers the caller handles.",
+				Description: "Share of operations that did not end ok, one line per outcome: unavailable, rejected (breaker open) and error are failures; not_found, conflict, invalid and canceled are answers the caller handles, except timeouts, which are canceled with code STORE_TIMEOUT (see Error ratio by code).",
 				Targets:     []Target{target(ratio(rate(failed), rate(ops), nil, opsprom.LabelOutcome), legend(opsprom.LabelOutcome))}},
 			{Title: "Error ratio by code", Unit: "percentunit",
 				Description: "Share of operations that failed, one line per STORE_* code (STORE_CIRCUIT_OPEN, STORE_CONNECTION_FAILED…).",
