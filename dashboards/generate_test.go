@@ -2,11 +2,16 @@ package dashboards_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	sdkdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	sdkprometheus "github.com/grafana/grafana-foundation-sdk/go/prometheus"
 
 	"github.com/igniter-go/store/dashboards"
 )
@@ -85,5 +90,37 @@ func TestReadmeDescribesEveryPanelAndAlert(t *testing.T) {
 		dashboards.AlertDeadLetters, dashboards.AlertSubscriberDrops}
 	if !slices.Equal(slices.Sorted(slices.Values(alerts)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("alerts %v, want %v", alerts, want)
+	}
+}
+
+// TestDashboardsRoundTripThroughTheSDK: the committed JSON unmarshals into the SDK's dashboard
+// model (Grafana's schema, with the Prometheus query and time-series panel plugins) and keeps
+// its panels and queries.
+func TestDashboardsRoundTripThroughTheSDK(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	for _, d := range dashboards.Dashboards() {
+		raw, err := os.ReadFile(filepath.Join(dashboards.DashboardDir, d.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got sdkdashboard.Dashboard
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%s: %v", d.File, err)
+		}
+		if got.Uid == nil || *got.Uid != d.UID || len(got.Panels) != len(d.Panels) {
+			t.Fatalf("%s: uid %v, %d panels", d.File, got.Uid, len(got.Panels))
+		}
+		for i, p := range got.Panels {
+			if p.Panel == nil || p.Panel.Type != "timeseries" || len(p.Panel.Targets) != len(d.Panels[i].Targets) {
+				t.Errorf("%s panel %d: %+v", d.File, i, p.Panel)
+				continue
+			}
+			for j, tg := range p.Panel.Targets {
+				q, ok := tg.(*sdkprometheus.Dataquery)
+				if !ok || q.Expr != d.Panels[i].Targets[j].Expr {
+					t.Errorf("%s panel %d target %d: %T %+v", d.File, i, j, tg, tg)
+				}
+			}
+		}
 	}
 }
