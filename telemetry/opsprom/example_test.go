@@ -25,3 +25,16 @@ func ExampleNew() {
 	fmt.Println(n, "outcome series for counter.increment")
 	// Output: 8 outcome series for counter.increment
 }
+
+// Prepare (client.Builder.Build calls it) publishes a store's series before its first event:
+// the breaker reads closed and every operation has a zero count.
+func ExampleMetrics_Prepare() {
+	m := opsprom.New()
+	m.Prepare("api", []string{"tenant"}, "redis")
+
+	fmt.Println(testutil.CollectAndCount(m, opsprom.MetricBreakerState), "breaker state series")
+	fmt.Println(testutil.CollectAndCount(m, opsprom.MetricOperations) == 2*len(ops.Kinds())*len(opsprom.Outcomes()))
+	// Output:
+	// 3 breaker state series
+	// true
+}
