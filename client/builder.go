@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/igniter-go/store/internal/blockconn"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 )
@@ -28,7 +30,9 @@ type Builder struct {
 	telemetry  telemetryConfig    // builder_telemetry.go, applied at Build
 	carrier    TraceCarrier
 	err        error
-	extra      builderExtra
+	events     eventsConfig  // events.go
+	streams    streamsConfig // builder_streams.go
+	health     time.Duration // subscriber health check; 0 = DefaultHealthCheck
 }
 
 // The fixed positions of the chain, outermost first; user middleware (Use) comes after the
@@ -70,7 +74,6 @@ func (b *Builder) clone() *Builder {
 	c.user = slices.Clone(b.user)
 	c.observers = slices.Clone(b.observers)
 	c.resilience = slices.Clone(b.resilience)
-	c.extra = b.extra.clone()
 	return &c
 }
 
@@ -82,7 +85,7 @@ func (b *Builder) fail(err error) *Builder {
 	return c
 }
 
-// WithAdapter sets what runs the operations: [Redis] or [Executor]. Required.
+// WithAdapter sets what runs the operations: [Redis] or [HandlerAdapter]. Required.
 func (b *Builder) WithAdapter(a Adapter) *Builder {
 	c := b.clone()
 	c.adapter = a
@@ -193,19 +196,26 @@ func (b *Builder) Build() (*Store, error) {
 	mws = append(mws, b.user...)
 	chain := ops.Chain(mws...)
 	c := &core{
-		adapter:   b.adapter,
-		service:   b.service,
-		scopes:    slices.Clone(b.scopes),
-		logger:    logger,
-		observers: slices.Clone(b.observers),
-		carrier:   b.carrier,
-		chain:     chain,
-		observe:   ops.Chain(b.slots[slotTelemetry]),
-		handler:   chain(b.adapter.handler()),
+		adapter:     b.adapter,
+		service:     b.service,
+		scopes:      slices.Clone(b.scopes),
+		logger:      logger,
+		observers:   slices.Clone(b.observers),
+		carrier:     b.carrier,
+		chain:       chain,
+		observe:     ops.Chain(b.slots[slotTelemetry]),
+		handler:     chain(b.adapter.handler()),
+		events:      &eventsState{cfg: b.events},
+		blocking:    blockconn.New(b.adapter.universal(), b.streams.conns),
+		healthCheck: b.health,
 	}
-	if err := b.extra.build(c); err != nil {
-		return nil, err
+	if c.healthCheck == 0 {
+		c.healthCheck = DefaultHealthCheck
 	}
+	// Close runs closers in reverse: consume loops and their connections first, then the
+	// subscriber, then the adapter.
+	c.onClose(c.events.close)
+	c.onClose(c.blocking.Close)
 	b.prepareInstruments() // zero series before the first event: builder_telemetry.go
 	return newStore(c, keyspace.New(b.service)), nil
 }

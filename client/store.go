@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/igniter-go/store/internal/blockconn"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // Store is a built, immutable store, bound to a scope chain (none for the Store that Build
@@ -30,7 +33,7 @@ type Store struct {
 	// Events publishes and subscribes typed pub/sub events.
 	Events Events
 	// Streams appends to and reads Redis streams, with consumer groups and a consume loop.
-	Streams Streams
+	Streams streams.Streams
 
 	core     *core
 	prefix   keyspace.Prefix
@@ -49,6 +52,10 @@ type core struct {
 	chain     ops.Middleware // the composed middleware, without the executor
 	observe   ops.Middleware // the telemetry slot alone: what a rejected op passes through
 	handler   ops.Handler    // chain(executor), composed once
+
+	events      *eventsState    // events config and the subscriber, opened at the first Subscribe
+	blocking    *blockconn.Pool // connections of blocking stream reads; consume loops
+	healthCheck time.Duration   // how often an idle subscriber connection is checked
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -69,7 +76,7 @@ func newStore(c *core, p keyspace.Prefix) *Store {
 	s.Batch = Batch{s}
 	s.Dev = Dev{s}
 	s.Events = newEvents(s)
-	s.Streams = Streams{s}
+	s.Streams = streams.New(backend{s})
 	return s
 }
 
@@ -153,6 +160,20 @@ func (s *Store) Prefix() string { return s.prefix.Base() }
 // Logger returns the store's logger.
 func (s *Store) Logger() *slog.Logger { return s.core.logger }
 
+// Ping checks that Redis answers (PING), through the middleware chain like every operation, so
+// it is timed out, retried, counted by the breaker and observed: a readiness probe. It needs no
+// scope (the root store of a service with Required scopes can ping); a closed store fails it
+// with STORE_CLOSED. Build never dials, so call Ping to find out whether the server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	op := s.op(ops.StorePing)
+	if s.core.closed.Load() {
+		_, err := s.reject(ctx, op, errClosed(op.Kind))
+		return err
+	}
+	_, err := s.core.handler(ctx, op)
+	return err
+}
+
 // Close ends every subscription and consumer of this store and of every store scoped from it,
 // releases the connections the store opened, and closes the go-redis client if the adapter owns
 // it ([OwnClient]). Operations after Close fail with STORE_CLOSED. Close is idempotent and
@@ -223,6 +244,4 @@ func (s *Store) reject(ctx context.Context, op ops.Op, err error) (ops.Result, e
 	return s.core.observe(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, err })(ctx, op)
 }
 
-func errClosed(kind ops.Kind) error {
-	return ops.NewError(ops.CodeClosed, kind.Operation(), "the store is closed", nil)
-}
+func errClosed(kind ops.Kind) error { return ops.Closed(kind) }

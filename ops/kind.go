@@ -43,6 +43,8 @@ const (
 
 	DevScan // SCAN
 
+	StorePing // PING: Store.Ping, a readiness check
+
 	kindCount
 )
 
@@ -90,6 +92,8 @@ var kinds = [kindCount]kindInfo{
 	StreamPending: {"stream", "pending", "stream.pending", "XPENDING", "streams", true},
 
 	DevScan: {"dev", "scan", "dev.scan", "SCAN", "kv", true},
+
+	StorePing: {"store", "ping", "store.ping", "PING", "", true},
 }
 
 func (k Kind) info() *kindInfo {

@@ -19,7 +19,7 @@ import (
 func TestBuildPreparesTheMetrics(t *testing.T) {
 	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil }
 	m := opsprom.New()
-	st, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).AddScope("tenant").
+	st, err := client.New().WithService("shop").WithAdapter(client.HandlerAdapter(exec)).AddScope("tenant").
 		WithBreaker(breaker.Settings{Name: "primary"}).WithMetrics(m).Build()
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ igniter_store_breaker_state{breaker="primary",service="shop",state="open"} 0
 	}
 
 	m2 := opsprom.New()
-	st2, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).WithoutBreaker().WithMetrics(m2).Build()
+	st2, err := client.New().WithService("shop").WithAdapter(client.HandlerAdapter(exec)).WithoutBreaker().WithMetrics(m2).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
