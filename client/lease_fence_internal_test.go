@@ -3,12 +3,14 @@ package client
 import (
 	"strings"
 	"testing"
+
+	"github.com/igniter-go/store/internal/keyspace"
 )
 
 // Exported to the client_test package, whose cluster test checks them against CLUSTER KEYSLOT.
 var (
 	LeaseFenceKey       = fenceKey
-	LeaseKeySlot        = keySlot
+	LeaseKeySlot        = keyspace.Slot
 	LeaseFenceKeyShapes = fenceKeyShapes
 )
 
@@ -47,13 +49,13 @@ func TestLeaseFenceKeyLayout(t *testing.T) {
 			t.Errorf("claim keys %q and %q share fence key %q", k, other, f)
 		}
 		seen[f] = k
-		if keySlot(f) != keySlot(k) {
-			t.Errorf("fence key %q is in slot %d, its claim key in %d", f, keySlot(f), keySlot(k))
+		if keyspace.Slot(f) != keyspace.Slot(k) {
+			t.Errorf("fence key %q is in slot %d, its claim key in %d", f, keyspace.Slot(f), keyspace.Slot(k))
 		}
 	}
-	for slot := range hashSlots {
-		if tag := slotTag(slot); keySlot(tag) != slot || strings.ContainsAny(tag, "{}") {
-			t.Fatalf("slotTag(%d) = %q hashes to %d", slot, tag, keySlot(tag))
+	for slot := range keyspace.HashSlots {
+		if tag := keyspace.SlotTag(slot); keyspace.Slot(tag) != slot || strings.ContainsAny(tag, "{}") {
+			t.Fatalf("keyspace.SlotTag(%d) = %q hashes to %d", slot, tag, keyspace.Slot(tag))
 		}
 	}
 }
@@ -67,8 +69,8 @@ func FuzzLeaseFenceKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, user string) {
 		k := "igniter:store:api:claim:" + user
 		fk := fenceKey(k)
-		if keySlot(fk) != keySlot(k) || !strings.HasPrefix(fk, "{") {
-			t.Fatalf("fenceKey(%q) = %q: slot %d vs %d", k, fk, keySlot(fk), keySlot(k))
+		if keyspace.Slot(fk) != keyspace.Slot(k) || !strings.HasPrefix(fk, "{") {
+			t.Fatalf("fenceKey(%q) = %q: slot %d vs %d", k, fk, keyspace.Slot(fk), keyspace.Slot(k))
 		}
 	})
 }
