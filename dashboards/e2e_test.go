@@ -88,7 +88,7 @@ scrape_configs:
 		return start, end
 	}
 	quietStart, quietEnd := run("-start-redis")
-	chaosStart, chaosEnd := run("-chaos")
+	chaosStart, chaosEnd := run("-start-redis", "-chaos")
 	// One more scrape and rule evaluation after the last sample.
 	end := chaosEnd.Add(3 * time.Second)
 	api.waitUntil(t, end)
