@@ -18,7 +18,7 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	if requireTools() {
 		t.Fatalf(format, args...)
 	}
-	t.Skipf("SKIPPED: "+format, args...)
+	t.Skipf("SKIPPING: "+format, args...)
 }
 
 // loadtestBinary builds the repository's load test (or takes IGNITER_LOADTEST_BIN) and returns
