@@ -38,7 +38,7 @@ func run(ctx context.Context, c config, out io.Writer, progressOut *os.File) (*r
 
 	var metrics *opsprom.Metrics
 	if c.metricsAddr != "" {
-		metrics = opsprom.NewMetrics()
+		metrics = opsprom.New()
 		ms, err := serveMetrics(c.metricsAddr, metrics)
 		if err != nil {
 			return nil, fmt.Errorf("-metrics-addr: %w", err)
