@@ -17,7 +17,7 @@ func overview() Dashboard {
 		latency = append(latency, target(opLatency.quantile(q, m, nil), "p"+q[2:]))
 	}
 	return Dashboard{UID: "igniter-store-overview", File: "overview.json", Title: "Igniter Store / Overview",
-		Description: "Operations, errors, latency, in-flight, circuit breaker and retries of Igniter Store services.",
+		Description: "Operations, errors, latency, in-flight, circuit breaker, retries and near cache of Igniter Store services.",
 		Panels: []Panel{
 			{Title: "Operations per second by operation", Unit: "ops",
 				Description: "Finished operations per second (every outcome), one line per operation (kv.get, counter.increment…).",
@@ -49,5 +49,27 @@ func overview() Dashboard {
 					target(sumBy(rate(sel(opsprom.MetricRetries, serviceMatch)), opsprom.LabelOperation), "retry "+legend(opsprom.LabelOperation)),
 					target(sumBy(rate(sel(opsprom.MetricRetryBudgetExhausted, serviceMatch)), opsprom.LabelOperation), "budget spent "+legend(opsprom.LabelOperation)),
 				}},
+			nearHitRatio(), nearInvalidations(),
+		}}
+}
+
+// nearHitRatio is the share of near-cache reads (package nearcache) answered from memory.
+func nearHitRatio() Panel {
+	hits := sumBy(rate(sel(opsprom.MetricNearCacheHits, serviceMatch)), opsprom.LabelService)
+	misses := sumBy(rate(sel(opsprom.MetricNearCacheMisses, serviceMatch)), opsprom.LabelService)
+	return Panel{Title: "Near-cache hit ratio", Unit: "percentunit",
+		Description: "Share of near-cache reads answered from process memory, by service. Near-cache reads are not store operations (a hit never reaches Redis), so they count here, not in the operation panels; no line means no near-cache reads in the interval. A falling ratio with rising invalidations means the cached keys are written often.",
+		Targets:     []Target{target(hits+" / ("+hits+" + "+misses+")", legend(opsprom.LabelService))}}
+}
+
+// nearInvalidations shows what removes near-cache entries behind the readers' backs.
+func nearInvalidations() Panel {
+	svc := func(metric string) string { return sel(metric, serviceMatch) }
+	return Panel{Title: "Near-cache invalidations and connection losses", Unit: "ops",
+		Description: "Invalidation messages from Redis applied per second (any client's write to a cached key), near-cache connections lost per second, and the entries evicted with them: a lost connection's entries are dropped, never served stale.",
+		Targets: []Target{
+			target(sumBy(rate(svc(opsprom.MetricNearCacheInvalidations)), opsprom.LabelService), "invalidations "+legend(opsprom.LabelService)),
+			target(sumBy(rate(svc(opsprom.MetricNearCacheConnectionLosses)), opsprom.LabelService), "connections lost "+legend(opsprom.LabelService)),
+			target(sumBy(rate(svc(opsprom.MetricNearCacheEvicted)), opsprom.LabelService), "entries evicted "+legend(opsprom.LabelService)),
 		}}
 }

@@ -2,15 +2,22 @@ package nearcache_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/nearcache"
+	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/storetest"
+	"github.com/igniter-go/store/telemetry"
+	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
 // The hit path of the near cache against the alternatives, on one real redis-server:
@@ -19,6 +26,11 @@ import (
 //   - GoRedisCSCGet: go-redis's own client-side cache (ClientSideCacheConfig, its built-in
 //     *LocalCache with the copy-free hit path), rdb.Get(...).Bytes(): what the near cache's
 //     counting wrapper and key building cost on top;
+//   - NearGetRawUnobserved / NearGetRawObserved: NearGetRaw on a store and near cache built for
+//     the sub-benchmark and closed after it, without observers / with opsprom metrics and a slog
+//     telemetry sink at Info (each hit signals the observers: opsprom counts it, the sink skips
+//     the Debug event). Built alike, so their ratio is the observers' cost per hit, and
+//     NearGet/NearGetRaw run beside the same clients as before the signals existed;
 //   - StoreKVGet: the store's KV.Get of the same key — a network round trip per read.
 func BenchmarkHitPath(b *testing.B) {
 	srv := redistest.Start(b)
@@ -61,6 +73,13 @@ func BenchmarkHitPath(b *testing.B) {
 			}
 		}
 	})
+	b.Run("NearGetRawUnobserved", func(b *testing.B) { ownStoreHits(b, srv, client.New()) })
+	b.Run("NearGetRawObserved", func(b *testing.B) {
+		metrics := opsprom.New()
+		prometheus.NewRegistry().MustRegister(metrics)
+		logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		ownStoreHits(b, srv, client.New().WithMetrics(metrics).WithTelemetry(telemetry.NewSlogSink(logger)))
+	})
 	b.Run("GoRedisCSCGet", func(b *testing.B) {
 		_ = csc.Get(ctx, fullKey).Err()
 		b.ReportAllocs()
@@ -83,6 +102,60 @@ func BenchmarkHitPath(b *testing.B) {
 	})
 	if s := nc.Stats(); s.Misses > 2 {
 		b.Fatalf("the near cache missed %d times: the benchmark did not measure hits", s.Misses)
+	}
+}
+
+// ownStoreHits measures NearGetRaw hits on a store built from bld and a near cache of its own,
+// both closed when it returns.
+func ownStoreHits(b *testing.B, srv *redistest.Server, bld *client.Builder) {
+	ctx := context.Background()
+	st, err := bld.WithService("api").WithAdapter(client.Redis(srv.Client(b))).Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	nc, err := nearcache.New(st.MustScope("organization", "org_1"), nearcache.Options{Redis: &redis.Options{Addr: srv.Addr}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	_, _, _ = nc.GetRaw(ctx, "price:sku_1")
+	b.ReportAllocs()
+	defer cpuPerOp(b)()
+	for b.Loop() {
+		if _, _, err := nc.GetRaw(ctx, "price:sku_1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if s := nc.Stats(); s.Misses > 2 {
+		b.Fatalf("the near cache missed %d times: the benchmark did not measure hits", s.Misses)
+	}
+}
+
+// The signal one near-cache hit raises, alone (no Redis): on a store without observers, and on
+// one with opsprom metrics and a slog sink at Info, as in NearGetRawObserved.
+func BenchmarkHitSignal(b *testing.B) {
+	metrics := opsprom.New()
+	prometheus.NewRegistry().MustRegister(metrics)
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	for name, bld := range map[string]*client.Builder{
+		"Unobserved": client.New(),
+		"Observed":   client.New().WithMetrics(metrics).WithTelemetry(telemetry.NewSlogSink(logger)),
+	} {
+		b.Run(name, func(b *testing.B) {
+			st, err := storetest.Open(storetest.WithBuilder(func(*client.Builder) *client.Builder { return bld.WithService("api") }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			tenant := st.MustScope("organization", "org_1")
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				tenant.Signal(ctx, ops.Signal{Kind: ops.SignalNearHit})
+			}
+		})
 	}
 }
 

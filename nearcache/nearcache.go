@@ -101,7 +101,7 @@ func New(store *client.Store, opts Options) (*Near, error) {
 	n.cache = &observed{LocalCache: redis.NewLocalCache(redis.CacheConfig{
 		MaxEntries: opts.MaxEntries, MaxMemoryBytes: opts.MaxMemoryBytes,
 		MaxStaleness: opts.MaxStaleness, DrainInterval: opts.DrainInterval,
-	}), onEvent: opts.OnEvent}
+	}), store: store, onEvent: opts.OnEvent}
 	ro := *opts.Redis
 	ro.Protocol = 3
 	ro.MaxRetries = -1
@@ -176,18 +176,33 @@ func (n *Near) Close() error {
 	return nil
 }
 
-// observed is go-redis's LocalCache with counters and the event hook on the paths that remove
-// entries behind the reader's back.
+// observed is go-redis's LocalCache with counters, the store's signals and the event hook on
+// the lookup path and on the paths that remove entries behind the reader's back.
 type observed struct {
 	*redis.LocalCache
+	// store receives the signals: its observers (telemetry, opsprom) see what Stats counts.
+	store                          *client.Store
 	onEvent                        func(Event)
 	invalidations, losses, evicted atomic.Uint64
+}
+
+// Get is go-redis's cache lookup, once per read (a read that waits for another reader's fetch
+// looks up twice: a miss, then a hit). LocalCache counts it for Stats; the store's observers
+// get a hit or miss signal on the reader's goroutine and context, without allocating.
+func (o *observed) Get(ctx context.Context, cacheKey string) ([]byte, bool) {
+	v, ok := o.LocalCache.Get(ctx, cacheKey)
+	kind := ops.SignalNearMiss
+	if ok {
+		kind = ops.SignalNearHit
+	}
+	o.store.Signal(ctx, ops.Signal{Kind: kind})
+	return v, ok
 }
 
 func (o *observed) DeleteByRedisKey(key string) int {
 	n := o.LocalCache.DeleteByRedisKey(key)
 	o.invalidations.Add(1)
-	o.emit(Invalidated, n)
+	o.emit(Invalidated, ops.SignalNearInvalidated, n)
 	return n
 }
 
@@ -196,18 +211,22 @@ func (o *observed) EvictByConn(connID uint64) int {
 	if n > 0 { // a connection's first init also evicts (nothing)
 		o.losses.Add(1)
 		o.evicted.Add(uint64(n))
-		o.emit(ConnectionLost, n)
+		o.emit(ConnectionLost, ops.SignalNearConnectionLost, n)
 	}
 	return n
 }
 
 func (o *observed) Flush() int {
 	n := o.LocalCache.Flush()
-	o.emit(Flushed, n)
+	o.emit(Flushed, ops.SignalNearFlushed, n)
 	return n
 }
 
-func (o *observed) emit(k EventKind, n int) {
+// emit signals the store's observers first, then calls the hook: a test or program that waits
+// on the hook finds the metrics already moved. These run on go-redis's connection reader,
+// outside any caller's context.
+func (o *observed) emit(k EventKind, sk ops.SignalKind, n int) {
+	o.store.Signal(context.Background(), ops.Signal{Kind: sk, N: int64(n)})
 	if o.onEvent != nil {
 		o.onEvent(Event{Kind: k, Removed: n})
 	}

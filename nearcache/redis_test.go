@@ -134,6 +134,28 @@ func TestKilledInvalidationConnectionLeavesNothingStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	warm(t, nc, 1)
+	if killTracking(t, plain) == 0 {
+		t.Fatal("no tracking connection in CLIENT LIST")
+	}
+	if err := plain.Set(ctx, fullKey, `{"sku":"sku_1","cents":9}`, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	await(t, events, nearcache.ConnectionLost)
+	if got := read(t, nc); got != 9 {
+		t.Fatalf("after CLIENT KILL and a write: cents %d, want 9 (the old value was served)", got)
+	}
+	if s := nc.Stats(); s.ConnectionLosses == 0 || s.Evicted == 0 {
+		t.Fatalf("stats %+v: want a connection loss with evictions", s)
+	}
+	// Caching resumes on a new tracked connection.
+	warm(t, nc, 9)
+}
+
+// killTracking kills every connection with CLIENT TRACKING on (the near cache's) and returns
+// how many it killed.
+func killTracking(t *testing.T, plain *redis.Client) int {
+	t.Helper()
+	ctx := context.Background()
 	list, err := plain.ClientList(ctx).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -159,19 +181,5 @@ func TestKilledInvalidationConnectionLeavesNothingStale(t *testing.T) {
 			killed++
 		}
 	}
-	if killed == 0 {
-		t.Fatalf("no tracking connection in CLIENT LIST:\n%s", list)
-	}
-	if err := plain.Set(ctx, fullKey, `{"sku":"sku_1","cents":9}`, 0).Err(); err != nil {
-		t.Fatal(err)
-	}
-	await(t, events, nearcache.ConnectionLost)
-	if got := read(t, nc); got != 9 {
-		t.Fatalf("after CLIENT KILL and a write: cents %d, want 9 (the old value was served)", got)
-	}
-	if s := nc.Stats(); s.ConnectionLosses == 0 || s.Evicted == 0 {
-		t.Fatalf("stats %+v: want a connection loss with evictions", s)
-	}
-	// Caching resumes on a new tracked connection.
-	warm(t, nc, 9)
+	return killed
 }

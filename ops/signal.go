@@ -7,31 +7,37 @@ import (
 
 // SignalKind names something that happens outside one Op's call and that telemetry reports:
 // deliveries, drops and reconnects of subscriptions, the consume loop's progress, retries and
-// breaker transitions.
+// breaker transitions, the near cache's hits, misses and invalidations.
 type SignalKind uint8
 
 // The signals. Each comment says which fields are set.
 const (
-	SignalUnknown        SignalKind = iota
-	SignalDelivered                 // a pub/sub message reached a handler; Name = event string
-	SignalDropped                   // a subscription buffer was full; Name, N = messages dropped
-	SignalReconnected               // a subscriber connection came back and resubscribed; N = channels + patterns
-	SignalHandlerFailed             // a handler returned an error or panicked; Name, Err
-	SignalMessageInvalid            // an inbound message or entry could not be decoded; Name, Err
-	SignalConsumed                  // a stream entry was handled and acked; Name = stream, Group
-	SignalRedelivered               // a failed entry was left pending for redelivery; Name, Group, Err
-	SignalReclaimed                 // idle pending entries were claimed from a dead consumer; Name, Group, N
-	SignalDeadLettered              // an entry went to the dead-letter stream; Name, Group, N = deliveries
-	SignalConsumerLag               // a consumer group's lag and pending count; Name, Group, N = lag, M = pending
-	SignalRetry                     // an attempt failed and will be retried; Op, N = attempt that failed, Err
-	SignalRetryBudget               // a retry was due but the budget was spent; Op, Err
-	SignalBreakerState              // the breaker changed state; Name = breaker, From, To
+	SignalUnknown            SignalKind = iota
+	SignalDelivered                     // a pub/sub message reached a handler; Name = event string
+	SignalDropped                       // a subscription buffer was full; Name, N = messages dropped
+	SignalReconnected                   // a subscriber connection came back and resubscribed; N = channels + patterns
+	SignalHandlerFailed                 // a handler returned an error or panicked; Name, Err
+	SignalMessageInvalid                // an inbound message or entry could not be decoded; Name, Err
+	SignalConsumed                      // a stream entry was handled and acked; Name = stream, Group
+	SignalRedelivered                   // a failed entry was left pending for redelivery; Name, Group, Err
+	SignalReclaimed                     // idle pending entries were claimed from a dead consumer; Name, Group, N
+	SignalDeadLettered                  // an entry went to the dead-letter stream; Name, Group, N = deliveries
+	SignalConsumerLag                   // a consumer group's lag and pending count; Name, Group, N = lag, M = pending
+	SignalRetry                         // an attempt failed and will be retried; Op, N = attempt that failed, Err
+	SignalRetryBudget                   // a retry was due but the budget was spent; Op, Err
+	SignalBreakerState                  // the breaker changed state; Name = breaker, From, To
+	SignalNearHit                       // a near-cache read was answered from memory
+	SignalNearMiss                      // a near-cache read was not in memory and went to Redis
+	SignalNearInvalidated               // Redis invalidated a near-cached key; N = entries removed
+	SignalNearConnectionLost            // a near-cache connection closed; N = entries it fetched, evicted
+	SignalNearFlushed                   // the near cache dropped every entry; N = entries removed
 	signalCount
 )
 
 var signalNames = [signalCount]string{
 	"unknown", "delivered", "dropped", "reconnected", "handler_failed", "message_invalid", "consumed",
 	"redelivered", "reclaimed", "dead_lettered", "consumer_lag", "retry", "retry_budget_exhausted", "breaker_state",
+	"near_hit", "near_miss", "near_invalidated", "near_connection_lost", "near_flushed",
 }
 
 // String returns the signal's snake_case name, used in telemetry names.

@@ -39,6 +39,7 @@ const (
 	AttrBreakerName         = "ctx.breaker.name"
 	AttrBreakerFrom         = "ctx.breaker.from"
 	AttrBreakerTo           = "ctx.breaker.to"
+	AttrNearCacheRemoved    = "ctx.nearcache.removed" // entries an invalidation, connection loss or flush removed
 	AttrDurationMS          = "ctx.duration_ms"
 
 	AttrErrorOperation = "ctx.error.operation"

@@ -6,7 +6,7 @@
 //
 // [Catalog] lists every name: the original's 63 first, in its order, then the names this
 // edition adds in the same style (claim release, leases, stream claim and pending, and the
-// signals of subscriptions, consumers, retries and the breaker). [Name] gives the name of one
+// signals of subscriptions, consumers, retries, the breaker and the near cache). [Name] gives the name of one
 // operation phase without allocating.
 //
 // # Sinks
@@ -21,7 +21,7 @@
 // [New] returns the middleware that emits the operation events; it belongs in the outermost
 // chain position, so it sees every outcome of a logical operation, retries included. [NewObserver] turns the store's
 // signals (deliveries, drops, reconnects, handler failures, consume progress, lag, retries,
-// breaker transitions) into events. client.Builder.WithTelemetry wires both.
+// breaker transitions, near-cache hits, misses, invalidations and connection losses) into events. client.Builder.WithTelemetry wires both.
 //
 // # What never leaves the store
 //

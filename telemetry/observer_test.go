@@ -58,6 +58,14 @@ func TestObserverTurnsEverySignalIntoItsEvent(t *testing.T) {
 				"ctx.error.operation=kv.get", "ctx.error.code=STORE_CONNECTION_FAILED", "ctx.error.message=kv.get failed"})},
 		{ops.Signal{Kind: ops.SignalBreakerState, Name: "redis", From: "closed", To: "open"},
 			"igniter.store.breaker.state_changed", slog.LevelWarn, cat(b("breaker"), []string{"ctx.breaker.name=redis", "ctx.breaker.from=closed", "ctx.breaker.to=open"})},
+		{ops.Signal{Kind: ops.SignalNearHit}, "igniter.store.nearcache.hit", slog.LevelDebug, b("nearcache")},
+		{ops.Signal{Kind: ops.SignalNearMiss}, "igniter.store.nearcache.miss", slog.LevelDebug, b("nearcache")},
+		{ops.Signal{Kind: ops.SignalNearInvalidated, N: 1},
+			"igniter.store.nearcache.invalidated", slog.LevelDebug, cat(b("nearcache"), []string{"ctx.nearcache.removed=1"})},
+		{ops.Signal{Kind: ops.SignalNearConnectionLost, N: 3},
+			"igniter.store.nearcache.connection_lost", slog.LevelWarn, cat(b("nearcache"), []string{"ctx.nearcache.removed=3"})},
+		{ops.Signal{Kind: ops.SignalNearFlushed, N: 7},
+			"igniter.store.nearcache.flushed", slog.LevelInfo, cat(b("nearcache"), []string{"ctx.nearcache.removed=7"})},
 	}
 	covered := map[ops.SignalKind]bool{}
 	for _, c := range cases {

@@ -33,6 +33,12 @@ var signals = map[ops.SignalKind]signalSpec{
 	ops.SignalRetry:          sig("retry", "attempt", slog.LevelWarn, AttrRetryOperation, AttrRetryAttempt, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
 	ops.SignalRetryBudget:    sig("retry", "budget_exhausted", slog.LevelError, AttrRetryOperation, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
 	ops.SignalBreakerState:   sig("breaker", "state_changed", slog.LevelWarn, AttrBreakerName, AttrBreakerFrom, AttrBreakerTo),
+	// The near cache's reads are served in memory, outside the chain: these are its only events.
+	ops.SignalNearHit:            sig("nearcache", "hit", slog.LevelDebug),
+	ops.SignalNearMiss:           sig("nearcache", "miss", slog.LevelDebug),
+	ops.SignalNearInvalidated:    sig("nearcache", "invalidated", slog.LevelDebug, AttrNearCacheRemoved),
+	ops.SignalNearConnectionLost: sig("nearcache", "connection_lost", slog.LevelWarn, AttrNearCacheRemoved),
+	ops.SignalNearFlushed:        sig("nearcache", "flushed", slog.LevelInfo, AttrNearCacheRemoved),
 }
 
 func signalDef(k ops.SignalKind) signalSpec {
@@ -117,6 +123,8 @@ func (o *Observer) Observe(ctx context.Context, s ops.Signal) {
 		errOp = s.Op.Operation()
 	case ops.SignalBreakerState:
 		a = append(a, slog.String(AttrBreakerName, s.Name), slog.String(AttrBreakerFrom, s.From), slog.String(AttrBreakerTo, s.To))
+	case ops.SignalNearInvalidated, ops.SignalNearConnectionLost, ops.SignalNearFlushed:
+		a = append(a, slog.Int64(AttrNearCacheRemoved, s.N))
 	}
 	if errOp != "" {
 		a = appendError(a, errOp, s.Err)

@@ -5,7 +5,8 @@
 // registry of its choice; nothing is registered on the global registry. Its
 // [Metrics.Middleware] counts and times every operation, and [Metrics.Observe] (an ops.Observer)
 // counts the signals: retries, breaker transitions, pub/sub deliveries, drops and reconnects,
-// and stream consumer progress, lag and dead letters. client.Builder.WithMetrics wires both.
+// stream consumer progress, lag and dead letters, and the near cache's hits, misses,
+// invalidations and connection losses. client.Builder.WithMetrics wires both.
 //
 // # Names and labels
 //

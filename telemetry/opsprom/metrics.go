@@ -55,11 +55,14 @@ type Metrics struct {
 	dead       *prometheus.CounterVec
 	lag        *prometheus.GaugeVec
 	pending    *prometheus.GaugeVec
+	near       nearMetrics
 
 	// byKind[k] holds the resolved series of kind k, one entry per (service, scope key) seen.
 	// It is copy-on-write: readers load it without locking; mu serialises writers.
 	byKind []atomic.Pointer[[]*series]
-	mu     sync.Mutex
+	// nearList holds the near-cache counters of each service seen, copy-on-write like byKind.
+	nearList atomic.Pointer[[]*nearSeries]
+	mu       sync.Mutex
 	// prepared holds the (service, breaker) pairs Prepare has seen, under mu.
 	prepared map[[2]string]bool
 }
@@ -127,6 +130,7 @@ func New(opts ...Option) *Metrics {
 		dead:       counter(MetricStreamDeadLettered, "Stream entries moved to the dead-letter stream.", stream...),
 		lag:        gauge(MetricStreamConsumerLag, "Entries of the stream not yet delivered to the group.", stream...),
 		pending:    gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged.", stream...),
+		near:       newNearMetrics(counter),
 		byKind:     make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
 		prepared:   map[[2]string]bool{},
 	}
@@ -135,7 +139,8 @@ func New(opts ...Option) *Metrics {
 func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.ops, m.errs, m.handler, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
 		m.delivered, m.dropped, m.reconnects, m.failures, m.invalid,
-		m.consumed, m.redeliv, m.reclaimed, m.dead, m.lag, m.pending}
+		m.consumed, m.redeliv, m.reclaimed, m.dead, m.lag, m.pending,
+		m.near.hits, m.near.misses, m.near.invalidations, m.near.losses, m.near.evicted}
 }
 
 // Describe implements prometheus.Collector.
@@ -235,6 +240,9 @@ func (m *Metrics) codeCounter(s *series, code ops.Code) prometheus.Counter {
 
 // Observe counts a signal. It implements ops.Observer.
 func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
+	if m.observeNear(s) { // first: a near-cache hit is the hottest signal
+		return
+	}
 	switch s.Kind {
 	case ops.SignalDelivered:
 		m.delivered.WithLabelValues(s.Service).Inc()

@@ -40,6 +40,12 @@ func drive(m *opsprom.Metrics) {
 	sig(ops.Signal{Kind: ops.SignalRetry, Op: ops.KVGet, N: 1})
 	sig(ops.Signal{Kind: ops.SignalRetryBudget, Op: ops.KVGet})
 	sig(ops.Signal{Kind: ops.SignalBreakerState, Name: "redis", From: "closed", To: "open"})
+	sig(ops.Signal{Kind: ops.SignalNearHit})
+	sig(ops.Signal{Kind: ops.SignalNearHit})
+	sig(ops.Signal{Kind: ops.SignalNearMiss})
+	sig(ops.Signal{Kind: ops.SignalNearInvalidated, N: 1})
+	sig(ops.Signal{Kind: ops.SignalNearConnectionLost, N: 3})
+	sig(ops.Signal{Kind: ops.SignalNearFlushed, N: 9})
 }
 
 func TestScrapeHasEveryExportedName(t *testing.T) {
@@ -55,6 +61,8 @@ func TestScrapeHasEveryExportedName(t *testing.T) {
 		opsprom.MetricHandlerFailures, opsprom.MetricMessagesInvalid,
 		opsprom.MetricStreamConsumed, opsprom.MetricStreamRedelivered, opsprom.MetricStreamReclaimed,
 		opsprom.MetricStreamDeadLettered, opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending,
+		opsprom.MetricNearCacheHits, opsprom.MetricNearCacheMisses, opsprom.MetricNearCacheInvalidations,
+		opsprom.MetricNearCacheConnectionLosses, opsprom.MetricNearCacheEvicted,
 	}
 	if !slices.Equal(slices.Sorted(slices.Values(exported)), slices.Sorted(slices.Values(opsprom.Names()))) {
 		t.Fatalf("Names() = %v, the constants are %v", opsprom.Names(), exported)
@@ -109,10 +117,27 @@ igniter_store_stream_pending{group="billing",service="shop",stream="orders"} 2
 # HELP igniter_store_handler_failures_total Handler errors and panics.
 # TYPE igniter_store_handler_failures_total counter
 igniter_store_handler_failures_total{service="shop",source="stream"} 1
+# HELP igniter_store_nearcache_hits_total Near-cache reads answered from process memory.
+# TYPE igniter_store_nearcache_hits_total counter
+igniter_store_nearcache_hits_total{service="shop"} 2
+# HELP igniter_store_nearcache_misses_total Near-cache reads that were not in memory and went to Redis.
+# TYPE igniter_store_nearcache_misses_total counter
+igniter_store_nearcache_misses_total{service="shop"} 1
+# HELP igniter_store_nearcache_invalidations_total Invalidation messages from Redis applied to the near cache.
+# TYPE igniter_store_nearcache_invalidations_total counter
+igniter_store_nearcache_invalidations_total{service="shop"} 1
+# HELP igniter_store_nearcache_connection_losses_total Near-cache connections lost with cached entries on them.
+# TYPE igniter_store_nearcache_connection_losses_total counter
+igniter_store_nearcache_connection_losses_total{service="shop"} 1
+# HELP igniter_store_nearcache_evicted_total Near-cache entries evicted because the connection that fetched them was lost.
+# TYPE igniter_store_nearcache_evicted_total counter
+igniter_store_nearcache_evicted_total{service="shop"} 3
 `
 	err := testutil.GatherAndCompare(reg, strings.NewReader(want),
 		opsprom.MetricOperations, opsprom.MetricInFlight, opsprom.MetricBreakerState, opsprom.MetricPubSubDropped,
-		opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending, opsprom.MetricHandlerFailures)
+		opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending, opsprom.MetricHandlerFailures,
+		opsprom.MetricNearCacheHits, opsprom.MetricNearCacheMisses, opsprom.MetricNearCacheInvalidations,
+		opsprom.MetricNearCacheConnectionLosses, opsprom.MetricNearCacheEvicted)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,4 +225,26 @@ func TestInFlightAndHistogramShape(t *testing.T) {
 		return
 	}
 	t.Fatal("no duration histogram")
+}
+
+// A near-cache hit is counted on the read's hot path: once the service's counters exist,
+// counting one allocates nothing.
+func TestNearHitAllocatesNothing(t *testing.T) {
+	m := opsprom.New()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m)
+	m.Prepare("shop", nil, "")
+	ctx := context.Background()
+	hit := ops.Signal{Kind: ops.SignalNearHit, Service: "shop"}
+	if n := testing.AllocsPerRun(100, func() { m.Observe(ctx, hit) }); n != 0 {
+		t.Fatalf("%v allocations per near-cache hit", n)
+	}
+	want := `
+# HELP igniter_store_nearcache_hits_total Near-cache reads answered from process memory.
+# TYPE igniter_store_nearcache_hits_total counter
+igniter_store_nearcache_hits_total{service="shop"} 101
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), opsprom.MetricNearCacheHits); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -78,6 +78,21 @@ const (
 	// MetricStreamPending is a consumer group's pending entries (delivered, not acknowledged):
 	// labels service, stream, group.
 	MetricStreamPending = "igniter_store_stream_pending"
+	// MetricNearCacheHits counts near-cache reads answered from process memory (package
+	// nearcache): label service.
+	MetricNearCacheHits = "igniter_store_nearcache_hits_total"
+	// MetricNearCacheMisses counts near-cache reads that were not in memory and went to Redis
+	// (a read that waits for another reader's fetch counts a miss, then a hit): label service.
+	MetricNearCacheMisses = "igniter_store_nearcache_misses_total"
+	// MetricNearCacheInvalidations counts invalidation messages from Redis applied to the near
+	// cache (one per key, whether or not it was cached): label service.
+	MetricNearCacheInvalidations = "igniter_store_nearcache_invalidations_total"
+	// MetricNearCacheConnectionLosses counts near-cache connections lost with cached entries on
+	// them: label service.
+	MetricNearCacheConnectionLosses = "igniter_store_nearcache_connection_losses_total"
+	// MetricNearCacheEvicted counts near-cache entries evicted because the connection that
+	// fetched them was lost: label service.
+	MetricNearCacheEvicted = "igniter_store_nearcache_evicted_total"
 )
 
 // The label names.
@@ -147,6 +162,8 @@ func Labels() map[string][]string {
 		MetricHandlerFailures: src, MetricMessagesInvalid: src,
 		MetricStreamConsumed: stream, MetricStreamRedelivered: stream, MetricStreamReclaimed: stream,
 		MetricStreamDeadLettered: stream, MetricStreamConsumerLag: stream, MetricStreamPending: stream,
+		MetricNearCacheHits: svc, MetricNearCacheMisses: svc, MetricNearCacheInvalidations: svc,
+		MetricNearCacheConnectionLosses: svc, MetricNearCacheEvicted: svc,
 	}
 }
 
@@ -163,6 +180,8 @@ func Names() []string {
 		MetricHandlerFailures, MetricHandlerDuration, MetricMessagesInvalid,
 		MetricStreamConsumed, MetricStreamRedelivered, MetricStreamReclaimed, MetricStreamDeadLettered,
 		MetricStreamConsumerLag, MetricStreamPending,
+		MetricNearCacheHits, MetricNearCacheMisses, MetricNearCacheInvalidations,
+		MetricNearCacheConnectionLosses, MetricNearCacheEvicted,
 	}
 }
 

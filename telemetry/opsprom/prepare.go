@@ -11,7 +11,8 @@ import (
 //     in-flight gauge for every operation kind, unscoped and for each of scopeKeys (the series
 //     the first operation of each would create); zero retries and retry-budget refusals;
 //   - signals: zero pub/sub deliveries, drops and reconnects, handler failures, invalid
-//     messages and an empty handler-latency histogram for both sources;
+//     messages and an empty handler-latency histogram for both sources; zero near-cache hits,
+//     misses, invalidations, connection losses and evictions;
 //   - the breaker (when breaker is not ""): state closed, and zero counts of its four
 //     transitions. A (service, breaker) pair is set only by its first Prepare, so a second store
 //     of the same service cannot overwrite a breaker that is open.
@@ -35,6 +36,7 @@ func (m *Metrics) Prepare(service string, scopeKeys []string, breaker string) {
 		m.invalid.WithLabelValues(service, src)
 		m.handler.WithLabelValues(service, src)
 	}
+	m.nearOf(service)
 	if breaker == "" {
 		return
 	}

@@ -23,21 +23,26 @@ func TestPrepareBeforeTheFirstEvent(t *testing.T) {
 
 	kinds := len(ops.Kinds())
 	for name, want := range map[string]int{
-		opsprom.MetricOperations:           kinds * 2 * len(opsprom.Outcomes()), // unscoped + tenant
-		opsprom.MetricInFlight:             kinds * 2,
-		opsprom.MetricRetries:              kinds,
-		opsprom.MetricRetryBudgetExhausted: kinds,
-		opsprom.MetricPubSubDelivered:      1,
-		opsprom.MetricPubSubDropped:        1,
-		opsprom.MetricPubSubReconnects:     1,
-		opsprom.MetricHandlerFailures:      2,
-		opsprom.MetricMessagesInvalid:      2,
-		opsprom.MetricHandlerDuration:      2,
-		opsprom.MetricErrors:               0, // appears with a code's first failure
-		opsprom.MetricBreakerState:         3,
-		opsprom.MetricBreakerTransitions:   4,
-		opsprom.MetricOperationDuration:    kinds * 2, // empty histograms
-		opsprom.MetricStreamDeadLettered:   0,         // appears with the group's first lag report
+		opsprom.MetricOperations:                kinds * 2 * len(opsprom.Outcomes()), // unscoped + tenant
+		opsprom.MetricInFlight:                  kinds * 2,
+		opsprom.MetricRetries:                   kinds,
+		opsprom.MetricRetryBudgetExhausted:      kinds,
+		opsprom.MetricPubSubDelivered:           1,
+		opsprom.MetricPubSubDropped:             1,
+		opsprom.MetricPubSubReconnects:          1,
+		opsprom.MetricHandlerFailures:           2,
+		opsprom.MetricMessagesInvalid:           2,
+		opsprom.MetricHandlerDuration:           2,
+		opsprom.MetricErrors:                    0, // appears with a code's first failure
+		opsprom.MetricBreakerState:              3,
+		opsprom.MetricBreakerTransitions:        4,
+		opsprom.MetricOperationDuration:         kinds * 2, // empty histograms
+		opsprom.MetricStreamDeadLettered:        0,         // appears with the group's first lag report
+		opsprom.MetricNearCacheHits:             1,
+		opsprom.MetricNearCacheMisses:           1,
+		opsprom.MetricNearCacheInvalidations:    1,
+		opsprom.MetricNearCacheConnectionLosses: 1,
+		opsprom.MetricNearCacheEvicted:          1,
 	} {
 		n, err := testutil.GatherAndCount(reg, name)
 		if err != nil {
