@@ -6,13 +6,15 @@ package client
 type builderExtra struct {
 	events  eventsConfig  // events.go
 	streams streamsConfig // streams.go
+	limits  limitsConfig  // builder_limits.go
 }
 
 func (x builderExtra) clone() builderExtra {
-	return builderExtra{events: x.events.clone(), streams: x.streams.clone()}
+	return builderExtra{events: x.events.clone(), streams: x.streams.clone(), limits: x.limits}
 }
 
 func (x builderExtra) build(c *core) error {
+	x.limits.build(c)
 	if err := x.events.build(c); err != nil {
 		return err
 	}

@@ -40,15 +40,16 @@ type Store struct {
 
 // core is what every store derived from one Build shares.
 type core struct {
-	adapter   Adapter
-	service   string
-	scopes    []scopeDef
-	logger    *slog.Logger
-	observers []ops.Observer
-	carrier   TraceCarrier   // nil: no trace context in envelopes and entries
-	chain     ops.Middleware // the composed middleware, without the executor
-	observe   ops.Middleware // the telemetry slot alone: what a rejected op passes through
-	handler   ops.Handler    // chain(executor), composed once
+	adapter    Adapter
+	service    string
+	scopes     []scopeDef
+	logger     *slog.Logger
+	observers  []ops.Observer
+	carrier    TraceCarrier   // nil: no trace context in envelopes and entries
+	chain      ops.Middleware // the composed middleware, without the executor
+	observe    ops.Middleware // the telemetry slot alone: what a rejected op passes through
+	handler    ops.Handler    // chain(executor), composed once
+	maxPayload int            // largest inbound payload decoded (builder_limits.go)
 
 	closed    atomic.Bool
 	closeOnce sync.Once

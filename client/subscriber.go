@@ -59,7 +59,6 @@ type subscriber struct {
 	cfg  eventsConfig
 	stop chan struct{}
 	loop chan struct{} // closed when the receive loop returns
-	wg   sync.WaitGroup
 
 	ctl sync.Mutex // serialises subscribe, unsubscribe and connection replacement
 
@@ -68,12 +67,13 @@ type subscriber struct {
 	closed  bool
 	topics  map[topicKey]*topic
 	waiters map[topicKey]chan struct{} // confirmations awaited by add
+	live    map[*worker]struct{}       // subscription goroutines that have not returned
 }
 
 func newSubscriber(c *core, cfg eventsConfig) *subscriber {
 	sb := &subscriber{c: c, cfg: cfg, ps: c.adapter.universal().Subscribe(context.Background()),
 		stop: make(chan struct{}), loop: make(chan struct{}),
-		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan struct{}{}}
+		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan struct{}{}, live: map[*worker]struct{}{}}
 	go sb.receive()
 	return sb
 }
@@ -91,7 +91,7 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	}
 	if t := sb.topics[key]; t != nil {
 		t.subs = append(slices.Clip(t.subs), sub)
-		sub.start(&sb.wg)
+		sub.start(sb)
 		sb.mu.Unlock()
 		return nil
 	}
@@ -99,7 +99,7 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	confirmed := make(chan struct{})
 	sb.topics[key] = t
 	sb.waiters[key] = confirmed
-	sub.start(&sb.wg)
+	sub.start(sb)
 	sb.mu.Unlock()
 
 	var err error
@@ -321,16 +321,26 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	if len(subs) == 0 {
 		return
 	}
+	// The channel decides the event: the sender's "type" is checked against it, never used to
+	// pick a schema, and never repeated in an error or a log line.
 	event := strings.TrimPrefix(msg.Channel, t.base)
+	if n := len(msg.Payload); n > sb.c.maxPayload {
+		reportAll(ctx, subs, inboundError(event, events.ErrPayloadTooLarge, map[string]any{"event": event, "size": n, "limit": sb.c.maxPayload}))
+		return
+	}
 	m, err := events.DecodeMessage([]byte(msg.Payload), t.event, event, time.Now())
 	if err != nil {
 		reportAll(ctx, subs, err)
 		return
 	}
+	if !m.Legacy && m.Type != event {
+		reportAll(ctx, subs, inboundError(event, events.ErrTypeMismatch, map[string]any{"event": event}))
+		return
+	}
 	if v := sb.cfg.validation; v.Subscribe {
-		if s, ok := sb.cfg.registry.Lookup(m.Type); ok {
+		if s, ok := sb.cfg.registry.Lookup(event); ok {
 			if issues := s.Validate(m.Data); len(issues) > 0 {
-				reportAll(ctx, subs, schema.Failed("events.subscribe", m.Type, issues))
+				reportAll(ctx, subs, schema.Failed("events.subscribe", event, issues))
 				if !v.Lenient {
 					return
 				}
@@ -342,17 +352,25 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	}
 }
 
+// inboundError is the STORE_MESSAGE_INVALID of a message dropped before its data is decoded.
+func inboundError(event string, cause error, details map[string]any) error {
+	e := ops.NewError(ops.CodeMessageInvalid, "events.subscribe", "inbound message dropped: "+cause.Error(), cause)
+	e.Details = details
+	return e
+}
+
 // reportAll reports a message that reaches no handler: one signal and one log line for the
-// message, and every subscription's error callback.
+// message, and every subscription's error callback (queued to each subscription's goroutine:
+// the receive goroutine never runs user code).
 func reportAll(ctx context.Context, subs []*subscription, err error) {
-	subs[0].report(ctx, ops.SignalMessageInvalid, err)
-	for _, sub := range subs[1:] {
-		sub.callback(ctx, err)
+	subs[0].record(ctx, ops.SignalMessageInvalid, err)
+	for _, sub := range subs {
+		sub.notify(err)
 	}
 }
 
 // close ends the loop and every subscription, then waits (up to closeGrace) for running
-// handlers.
+// handlers, except the one calling close, if any.
 func (sb *subscriber) close(ctx context.Context) error {
 	sb.mu.Lock()
 	if sb.closed {
@@ -376,15 +394,28 @@ func (sb *subscriber) close(ctx context.Context) error {
 	for _, sub := range subs {
 		sub.shutdown()
 	}
-	done := make(chan struct{})
-	go func() { sb.wg.Wait(); close(done) }()
+	// Wait for every subscription goroutine but the caller's own: a handler or OnError may call
+	// Store.Close, and that call cannot wait for itself.
+	self := goroutineID()
+	var running []chan struct{}
+	sb.mu.Lock()
+	for w := range sb.live {
+		if w.gid.Load() != self {
+			running = append(running, w.exited)
+		}
+	}
+	sb.mu.Unlock()
 	t := time.NewTimer(closeGrace)
 	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		sb.c.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription handlers still running after Close; they ignore their ctx",
-			slog.Duration("waited", closeGrace))
+	for _, exited := range running {
+		select {
+		case <-exited:
+			continue
+		case <-t.C:
+			sb.c.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription handlers still running after Close; they ignore their ctx",
+				slog.Duration("waited", closeGrace))
+		}
+		break
 	}
 	if err != nil {
 		return mapError(ops.EventsUnsubscribe, err)
