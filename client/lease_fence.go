@@ -6,23 +6,62 @@ import (
 	"sync"
 )
 
-// The fencing counter of a lease lives in its own key, next to the lease's claim key
-// (igniter:store:…:claim:<key>, the original's layout, which must not change). The acquire
-// script touches both, so on Redis Cluster both must hash to one slot, and the fence key must
-// never be a key the store (or a user's claim) could use. The layout:
+// fenceSegment names the fence keys' place under a store prefix. It holds a '.', which no scope
+// key may (scope keys follow the original's namespace rules) and no namespace has, so
+// "<prefix>:claim.fence:" starts no other key of the store, of its scopes or of its parents'.
+const fenceSegment = "claim.fence"
+
+// The fencing counter of a lease lives in its own key under the store's prefix, next to the
+// lease's claim key <prefix>:claim:<key> (the original's layout, which must not change). Being
+// under the prefix, it is covered by the ACL rule that confines a tenant to "<prefix>:*"
+// ([Store.ACLRule]). The acquire script touches both keys, so on Redis Cluster both must hash to
+// one slot. The layout, for a claim key <prefix>:claim:<key>:
+//
+//	<prefix>:claim.fence:{<n>}:<key>   the prefix holds no '{': <n> is the smallest decimal
+//	                                   number that hashes to the claim key's slot
+//	<prefix>:claim.fence:<key>         the prefix holds a hash tag ({…} with text inside): both
+//	                                   keys hash by that tag
+//	<prefix>:claim.fence:<n>:<key>     the prefix holds a '{' that opens no tag (a scope id like
+//	                                   "{a" or "{}"): <n> is the smallest decimal number that puts
+//	                                   the fence key in the claim key's slot
+//
+// Which line applies depends on the prefix alone, and within a line <n> is a function of the
+// slot, so the mapping is injective: the rest of the fence key is <key> itself. Fence keys never
+// expire: a counter that expired would restart at 1 and hand out a token that is not larger than
+// one already issued.
+//
+// Earlier versions kept the counter at {<claim key>}:fence (see [legacyFenceKey]), outside the
+// prefix. The acquire script seeds a missing counter from that legacy key once, so tokens keep
+// growing across the upgrade; it only reads it.
+func fenceKey(prefix, claimKey string) string {
+	pre := prefix + ":" + fenceSegment + ":"
+	key := claimKey[len(prefix)+len(":claim:"):]
+	open := strings.IndexByte(pre, '{')
+	if open < 0 {
+		return pre + "{" + slotTag(keySlot(claimKey)) + "}:" + key
+	}
+	if end := strings.IndexByte(pre[open+1:], '}'); end > 0 {
+		return pre + key
+	}
+	slot := keySlot(claimKey)
+	for n := 0; ; n++ { // n < 16384·k for a small k: the hashed text changes with n
+		if f := pre + strconv.Itoa(n) + ":" + key; keySlot(f) == slot {
+			return f
+		}
+	}
+}
+
+// legacyFenceKey is where versions before the fence keys moved under the prefix kept a lease's
+// fencing counter:
 //
 //	{<claim key>}:fence          when the claim key has no hash tag and no '}':
 //	                             the braces make Redis hash exactly the claim key
-//	{<tag>}:fence:<claim key>    when the claim key has a hash tag <tag> (a scope id or key
-//	                             like "{tenant}"): Redis hashes both keys by <tag>
-//	{<n>}:fence:<claim key>      otherwise (a '}' but no valid tag, e.g. "a}b"): <n> is the
-//	                             smallest decimal number that hashes to the claim key's slot
+//	{<tag>}:fence:<claim key>    when the claim key has a hash tag <tag>
+//	{<n>}:fence:<claim key>      otherwise: <n> is the smallest decimal number that hashes to
+//	                             the claim key's slot
 //
-// Every fence key starts with '{' and no store key does, so none can collide with a store key;
-// and the mapping is injective (the text up to the first '}' is the tag, the rest is fixed or
-// the claim key itself). Fence keys never expire: a counter that expired would restart at 1 and
-// hand out a token that is not larger than one already issued.
-func fenceKey(claimKey string) string {
+// Each is in its claim key's slot, so the acquire script can read it.
+func legacyFenceKey(claimKey string) string {
 	tag := hashTag(claimKey)
 	switch {
 	case tag == claimKey && !strings.Contains(claimKey, "}"):
@@ -73,8 +112,7 @@ var (
 )
 
 // slotTag returns the smallest decimal number whose text hashes to slot. The table is built on
-// first use (about 170,000 CRCs, a few milliseconds); only keys holding a '}' but no hash tag
-// need it.
+// first use (about 170,000 CRCs, a few milliseconds).
 func slotTag(slot int) string {
 	slotTagsOnce.Do(func() {
 		tags := make([]string, hashSlots)

@@ -66,14 +66,14 @@ type subscriber struct {
 	ps      *redis.PubSub // replaced when its connection stops answering
 	closed  bool
 	topics  map[topicKey]*topic
-	waiters map[topicKey]chan struct{} // confirmations awaited by add
-	live    map[*worker]struct{}       // subscription goroutines that have not returned
+	waiters map[topicKey]chan error // confirmations (nil) or refusals awaited by add
+	live    map[*worker]struct{}    // subscription goroutines that have not returned
 }
 
 func newSubscriber(c *core, cfg eventsConfig) *subscriber {
 	sb := &subscriber{c: c, cfg: cfg, ps: c.adapter.universal().Subscribe(context.Background()),
 		stop: make(chan struct{}), loop: make(chan struct{}),
-		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan struct{}{}, live: map[*worker]struct{}{}}
+		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan error{}, live: map[*worker]struct{}{}}
 	go sb.receive()
 	return sb
 }
@@ -96,7 +96,7 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 		return nil
 	}
 	t := &topic{key: key, event: sub.event, base: base, subs: []*subscription{sub}}
-	confirmed := make(chan struct{})
+	confirmed := make(chan error, 1)
 	sb.topics[key] = t
 	sb.waiters[key] = confirmed
 	sub.start(sb)
@@ -110,7 +110,7 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	}
 	if err == nil {
 		select {
-		case <-confirmed:
+		case err = <-confirmed:
 		case <-ctx.Done():
 			err = ctx.Err()
 		case <-sb.stop:
@@ -236,6 +236,13 @@ func (sb *subscriber) receive() {
 			continue
 		}
 		pinged = false
+		if err != nil && categoryOf(err) == ops.ErrFailed {
+			// An error reply, not a broken connection: Redis refused a (P)SUBSCRIBE (NOPERM
+			// from an ACL). RESP does not say which; add sends one at a time, so it is the
+			// one awaited.
+			sb.refuse(err)
+			continue
+		}
 		if err != nil {
 			if lost.IsZero() {
 				lost = time.Now()
@@ -286,10 +293,20 @@ func (sb *subscriber) confirm(m *redis.Subscription) {
 	key := topicKey{pattern: m.Kind == "psubscribe", name: m.Channel}
 	sb.mu.Lock()
 	if ch := sb.waiters[key]; ch != nil {
-		close(ch)
+		ch <- nil
 		delete(sb.waiters, key)
 	}
 	sb.mu.Unlock()
+}
+
+// refuse fails the subscriptions awaiting confirmation with err, a reply error.
+func (sb *subscriber) refuse(err error) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	for key, ch := range sb.waiters {
+		ch <- err
+		delete(sb.waiters, key)
+	}
 }
 
 func (sb *subscriber) reconnected(ctx context.Context, outage time.Duration) {
