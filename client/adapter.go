@@ -5,15 +5,16 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/ops"
 )
 
 // Adapter connects a Store to what runs its operations. Make one with [Redis] (a go-redis
-// client: single node, Cluster, Sentinel or Ring) or [Executor] (any [ops.Handler], for tests and
+// client: single node, Cluster, Sentinel or Ring) or [HandlerAdapter] (any [ops.Handler], for tests and
 // benchmarks that need no Redis).
 type Adapter interface {
 	handler() ops.Handler
-	// universal returns the go-redis client, or nil for an Executor adapter.
+	// universal returns the go-redis client, or nil for an HandlerAdapter adapter.
 	universal() redis.UniversalClient
 	check() error
 	close() error
@@ -35,17 +36,17 @@ func Redis(rdb redis.UniversalClient, opts ...RedisOption) Adapter {
 	for _, o := range opts {
 		o(a)
 	}
-	a.exec = newExecutor(rdb)
+	a.exec = executor.New(rdb)
 	return a
 }
 
 type redisAdapter struct {
 	rdb   redis.UniversalClient
-	exec  *executor
+	exec  *executor.Executor
 	owned bool
 }
 
-func (a *redisAdapter) handler() ops.Handler             { return a.exec.handle }
+func (a *redisAdapter) handler() ops.Handler             { return a.exec.Handle }
 func (a *redisAdapter) universal() redis.UniversalClient { return a.rdb }
 
 func (a *redisAdapter) check() error {
@@ -62,9 +63,9 @@ func (a *redisAdapter) check() error {
 		retries = c.Options().MaxRetries
 	}
 	if retries > 0 {
-		return &ops.Error{Code: ops.CodeConfigurationInvalid, Operation: "build", Status: 500, Category: ops.ErrInvalid,
-			Message: "The go-redis client retries failed commands itself (MaxRetries > 0), which can apply an INCR twice. Create it with MaxRetries: -1; the store's retry middleware retries only idempotent operations.",
-			Details: map[string]any{"maxRetries": retries}}
+		return ops.Invalid(ops.CodeConfigurationInvalid, "build",
+			"The go-redis client retries failed commands itself (MaxRetries > 0), which can apply an INCR twice. Create it with MaxRetries: -1; the store's retry middleware retries only idempotent operations.",
+			map[string]any{"maxRetries": retries})
 	}
 	return nil
 }
@@ -79,10 +80,10 @@ func (a *redisAdapter) close() error {
 	return nil
 }
 
-// Executor returns an adapter that runs every Op with h and has no Redis connection: for unit
+// HandlerAdapter returns an adapter that runs every Op with h and has no Redis connection: for unit
 // tests, examples and benchmarks of the chain. Subscriptions and blocking stream reads, which need
 // connections of their own, fail with STORE_NOT_CONNECTED.
-func Executor(h ops.Handler) Adapter { return handlerAdapter{h} }
+func HandlerAdapter(h ops.Handler) Adapter { return handlerAdapter{h} }
 
 type handlerAdapter struct{ h ops.Handler }
 
@@ -97,6 +98,5 @@ func (a handlerAdapter) check() error {
 }
 
 func errAdapterRequired() error {
-	return &ops.Error{Code: ops.CodeAdapterRequired, Operation: "build", Status: 500, Category: ops.ErrInvalid,
-		Message: "Store adapter is required. Call withAdapter() before build()."}
+	return ops.NewError(ops.CodeAdapterRequired, "build", "Store adapter is required. Call withAdapter() before build().", nil)
 }

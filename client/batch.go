@@ -18,8 +18,8 @@ type Item[T any] struct {
 	Found bool
 }
 
-// Entry is one key of a batch set.
-type Entry struct {
+// BatchEntry is one key of a batch set.
+type BatchEntry struct {
 	Key   string
 	Value any
 	// TTL is the entry's expiry; 0 means none.
@@ -29,12 +29,12 @@ type Entry struct {
 // Get reads keys with one MGET and returns one Item per key, in input order (duplicates kept),
 // each decoded as [KV.Get] decodes into an any. No keys returns nil without a call to Redis.
 func (b Batch) Get(ctx context.Context, keys ...string) ([]Item[any], error) {
-	return BatchGet[any](ctx, b, keys...)
+	return BatchGetAs[any](ctx, b, keys...)
 }
 
-// BatchGet is [Batch.Get] decoding every value into a T. A value that does not decode fails the
+// BatchGetAs is [Batch.Get] decoding every value into a T. A value that does not decode fails the
 // whole call with STORE_DESERIALIZATION_FAILED.
-func BatchGet[T any](ctx context.Context, b Batch, keys ...string) ([]Item[T], error) {
+func BatchGetAs[T any](ctx context.Context, b Batch, keys ...string) ([]Item[T], error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -72,7 +72,7 @@ func BatchGet[T any](ctx context.Context, b Batch, keys ...string) ([]Item[T], e
 // and an invalid one fails the call (STORE_KEY_REQUIRED, STORE_TTL_INVALID,
 // STORE_SERIALIZATION_FAILED) with nothing written. The writes then run in one MULTI/EXEC: an MSET
 // of the entries without a TTL and a SET … EX|PX for each entry with one. No entries is a no-op.
-func (b Batch) Set(ctx context.Context, entries ...Entry) error {
+func (b Batch) Set(ctx context.Context, entries ...BatchEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}

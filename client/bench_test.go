@@ -35,7 +35,7 @@ func BenchmarkExecutorAlone(b *testing.B) {
 
 // bareStore is a store with the resilience middleware off: what the store itself costs.
 func bareStore(b *testing.B) *client.Store {
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(benchExecutor)).
+	st, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(benchExecutor)).
 		WithoutRetry().WithoutBreaker().WithTimeout(0).Build()
 	if err != nil {
 		b.Fatal(err)
@@ -51,7 +51,7 @@ func BenchmarkKVGetThroughStore(b *testing.B) {
 
 // BenchmarkKVGetThroughDefaultStore is the same with the default timeout, retry and breaker.
 func BenchmarkKVGetThroughDefaultStore(b *testing.B) {
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(benchExecutor)).Build()
+	st, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(benchExecutor)).Build()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func benchKVGet(b *testing.B, st *client.Store) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		u, found, err := client.Get[benchUser](ctx, org.KV, "user:1")
+		u, found, err := client.GetAs[benchUser](ctx, org.KV, "user:1")
 		if err != nil || !found || u.Age != 41 {
 			b.Fatal(err)
 		}

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/igniter-go/store/internal/blockconn"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 )
@@ -28,7 +30,10 @@ type Builder struct {
 	telemetry  telemetryConfig    // builder_telemetry.go, applied at Build
 	carrier    TraceCarrier
 	err        error
-	extra      builderExtra
+	events     eventsConfig  // events.go
+	streams    streamsConfig // builder_streams.go
+	health     time.Duration // subscriber health check; 0 = DefaultHealthCheck
+	limits     limitsConfig  // builder_limits.go
 }
 
 // The fixed positions of the chain, outermost first; user middleware (Use) comes after the
@@ -70,7 +75,6 @@ func (b *Builder) clone() *Builder {
 	c.user = slices.Clone(b.user)
 	c.observers = slices.Clone(b.observers)
 	c.resilience = slices.Clone(b.resilience)
-	c.extra = b.extra.clone()
 	return &c
 }
 
@@ -82,7 +86,7 @@ func (b *Builder) fail(err error) *Builder {
 	return c
 }
 
-// WithAdapter sets what runs the operations: [Redis] or [Executor]. Required.
+// WithAdapter sets what runs the operations: [Redis] or [HandlerAdapter]. Required.
 func (b *Builder) WithAdapter(a Adapter) *Builder {
 	c := b.clone()
 	c.adapter = a
@@ -193,19 +197,27 @@ func (b *Builder) Build() (*Store, error) {
 	mws = append(mws, b.user...)
 	chain := ops.Chain(mws...)
 	c := &core{
-		adapter:   b.adapter,
-		service:   b.service,
-		scopes:    slices.Clone(b.scopes),
-		logger:    logger,
-		observers: slices.Clone(b.observers),
-		carrier:   b.carrier,
-		chain:     chain,
-		observe:   ops.Chain(b.slots[slotTelemetry]),
-		handler:   chain(b.adapter.handler()),
+		adapter:     b.adapter,
+		service:     b.service,
+		scopes:      slices.Clone(b.scopes),
+		logger:      logger,
+		observers:   slices.Clone(b.observers),
+		carrier:     b.carrier,
+		chain:       chain,
+		observe:     ops.Chain(b.slots[slotTelemetry]),
+		handler:     chain(b.adapter.handler()),
+		events:      &eventsState{cfg: b.events},
+		blocking:    blockconn.New(b.adapter.universal(), b.streams.conns),
+		healthCheck: b.health,
+		maxPayload:  b.limits.payload(),
 	}
-	if err := b.extra.build(c); err != nil {
-		return nil, err
+	if c.healthCheck == 0 {
+		c.healthCheck = DefaultHealthCheck
 	}
+	// Close runs closers in reverse: consume loops and their connections first, then the
+	// subscriber, then the adapter.
+	c.onClose(c.events.close)
+	c.onClose(c.blocking.Close)
 	return newStore(c, keyspace.New(b.service)), nil
 }
 

@@ -10,11 +10,12 @@ type limitsConfig struct {
 	maxPayload int // 0: DefaultMaxPayload
 }
 
-func (l limitsConfig) build(c *core) {
-	c.maxPayload = l.maxPayload
-	if c.maxPayload == 0 {
-		c.maxPayload = DefaultMaxPayload
+// payload returns the maximum inbound payload, the default applied.
+func (l limitsConfig) payload() int {
+	if l.maxPayload == 0 {
+		return DefaultMaxPayload
 	}
+	return l.maxPayload
 }
 
 // WithMaxPayload sets the largest inbound payload, in bytes, the store decodes: a pub/sub message
@@ -28,6 +29,6 @@ func (b *Builder) WithMaxPayload(n int) *Builder {
 		return b.fail(ops.Invalid(ops.CodeConfigurationInvalid, "build", "WithMaxPayload needs a positive size (0: the default)", nil))
 	}
 	c := b.clone()
-	c.extra.limits.maxPayload = n
+	c.limits.maxPayload = n
 	return c
 }

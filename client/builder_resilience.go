@@ -10,22 +10,8 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// Resilience defaults. A Store built without WithRetry, WithBreaker or WithTimeout runs with:
-//
-//   - retry: [retry.DefaultPolicy] — 3 attempts (the first included) for idempotent operations
-//     only, on ErrUnavailable only, full-jitter backoff from 10ms to 250ms, and a retry budget of
-//     10% of requests (burst 10), fresh for each Build. Idempotent: kv.get, kv.exists, batch.get,
-//     stream.range, stream.pending, dev.scan (ops.Kind.ReadOnly). Writes are retried only when
-//     the call's ctx is marked with [retry.Idempotent]. Counter increments never should be.
-//   - breaker: [breaker.Settings] zero value — opens after 5 consecutive ErrUnavailable
-//     failures, stays open 1s, then lets 1 probe through; open calls fail at once with
-//     STORE_CIRCUIT_OPEN (errors.Is(err, breaker.ErrOpen)). One breaker per Build, shared by the
-//     stores scoped from it.
-//   - timeout: [timeout.Default] (5s) for operations whose ctx has no deadline.
-//
-// The chain order is telemetry → timeout → schema → retry → breaker → Use(…) → executor: one
-// span per logical operation, a deadline that bounds every attempt and backoff, and retries that
-// stop at an open breaker.
+// The resilience defaults are documented in the package doc's "Defaults" section (doc.go), so
+// go doc shows them; each option below names its own.
 
 // resilienceConfig is what the resilience options set.
 type resilienceConfig struct {
@@ -46,34 +32,40 @@ func (b *Builder) withResilience(o resilienceOption) *Builder {
 	return c
 }
 
-// WithRetry sets the retry policy, used as given (a nil Budget means no budget; start from
-// [retry.DefaultPolicy] to keep the defaults you do not change). The policy's OnRetry and
-// OnBudgetExhausted still run, and the store's observers get SignalRetry and
-// SignalRetryBudget. A Budget in p is shared by every Store built from this builder. Default:
-// retry.DefaultPolicy().
+// WithRetry sets the retry policy. Zero fields of p mean their defaults, so
+// retry.Policy{MaxAttempts: 5} keeps the default backoff and budget; turn parts off with
+// retry.NoBackoff, NoBudget: true or MaxAttempts: 1. The policy's OnRetry and OnBudgetExhausted
+// still run, and the store's observers get SignalRetry and SignalRetryBudget. A Budget set in p
+// is shared by every Store built from this builder; the default one is fresh for each Build.
+// Default: retry.Policy{} — 3 attempts for idempotent operations on ErrUnavailable, full-jitter
+// backoff 10ms–250ms, a budget of 10% of requests (burst 10).
 func (b *Builder) WithRetry(p retry.Policy) *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.retry, c.retryOff = p, false })
 }
 
-// WithoutRetry turns retries off: every operation runs once.
+// WithoutRetry turns retries off: every operation runs once. Default: retries on (see
+// [Builder.WithRetry]).
 func (b *Builder) WithoutRetry() *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.retryOff = true })
 }
 
-// WithBreaker sets the circuit breaker's settings. Each Build makes its own breaker. The
-// settings' OnStateChange still runs, and the store's observers get SignalBreakerState
-// (Name, From, To). Default: breaker.Settings{} (5 failures, open 1s, 1 probe).
+// WithBreaker sets the circuit breaker's settings; zero fields mean their defaults. Each Build
+// makes its own breaker. The settings' OnStateChange still runs, and the store's observers get
+// SignalBreakerState (Name, From, To). Default: breaker.Settings{} — opens after 5 consecutive
+// ErrUnavailable failures, stays open 1s, then lets 1 probe through.
 func (b *Builder) WithBreaker(s breaker.Settings) *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.breaker, c.breakerOff = s, false })
 }
 
-// WithoutBreaker turns the circuit breaker off: calls go to Redis whatever its state.
+// WithoutBreaker turns the circuit breaker off: calls go to Redis whatever its state. Default:
+// a breaker on (see [Builder.WithBreaker]).
 func (b *Builder) WithoutBreaker() *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.breakerOff = true })
 }
 
 // WithTimeout sets the deadline of operations whose ctx has none (a blocking stream read gets
-// its block time on top). d ≤ 0 turns it off. Default: timeout.Default (5s).
+// its block time on top); a caller's own deadline always wins. d ≤ 0 turns it off. Default:
+// timeout.Default (5s).
 func (b *Builder) WithTimeout(d time.Duration) *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.timeout = d })
 }
@@ -82,7 +74,7 @@ func (b *Builder) WithTimeout(d time.Duration) *Builder {
 // middleware, wired to the observers. Build calls it first, so every Build gets its own breaker
 // and budget.
 func (b *Builder) applyResilience() *Builder {
-	cfg := resilienceConfig{retry: retry.DefaultPolicy(), timeout: timeout.Default}
+	cfg := resilienceConfig{timeout: timeout.Default} // a zero retry.Policy and breaker.Settings are the defaults
 	for _, opt := range b.resilience {
 		opt(&cfg)
 	}
@@ -95,7 +87,7 @@ func (b *Builder) applyResilience() *Builder {
 	}
 	c.slots[slotTimeout] = timeout.New(cfg.timeout)
 	c.slots[slotRetry] = nil
-	if !cfg.retryOff && cfg.retry.MaxAttempts > 1 {
+	if !cfg.retryOff && cfg.retry.Enabled() {
 		c.slots[slotRetry] = retry.New(retrySignals(cfg.retry, emit))
 	}
 	c.slots[slotBreaker] = nil

@@ -5,11 +5,11 @@ import (
 	"github.com/igniter-go/store/telemetry"
 )
 
-// Telemetry is opt-in: a Store built without these options emits nothing. All three share the
-// outermost chain position, so they see every outcome of a logical operation (validation
-// failures, rejections, the last error after retries), in this order: tracing outermost, then
-// metrics, then events. Each option replaces its earlier setting (use telemetry.Multi for
-// several sinks), so calling one twice never doubles the output.
+// Telemetry is opt-in (package doc, "Defaults"): a Store built without these options emits
+// nothing. All three share the outermost chain position, so they see every outcome of a logical
+// operation (validation failures, rejections, the last error after retries), in this order:
+// tracing outermost, then metrics, then events. Each option replaces its earlier setting (use
+// telemetry.Multi for several sinks), so calling one twice never doubles the output.
 
 // Instrument is a telemetry provider that takes the outermost chain position and observes the
 // store's signals: *opsprom.Metrics for Prometheus, *opsotel.Tracer for OpenTelemetry. The
@@ -75,7 +75,7 @@ func (b *Builder) applyTelemetry() *Builder {
 		c.observers = append(c.observers, t.metrics)
 	}
 	if t.sink != nil {
-		mws = append(mws, telemetry.Middleware(t.sink))
+		mws = append(mws, telemetry.New(t.sink))
 		c.observers = append(c.observers, telemetry.NewObserver(t.sink))
 	}
 	c.slots[slotTelemetry] = nil

@@ -17,7 +17,7 @@ import (
 )
 
 func nopExecutor() client.Adapter {
-	return client.Executor(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+	return client.HandlerAdapter(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
 }
 
 // wantErr checks an error's code, status, message and details.
@@ -61,7 +61,7 @@ func TestBuildErrors(t *testing.T) {
 		{"empty service", ok.WithService(""), ops.CodeServiceRequired, 500, "", nil},
 		{"service with colon", ok.WithService("a:b"), ops.CodeServiceInvalid, 400, "", nil},
 		{"service with glob", ok.WithService("api*"), ops.CodeServiceInvalid, 400, "", nil},
-		{"nil executor", ok.WithAdapter(client.Executor(nil)), ops.CodeAdapterRequired, 500, "", nil},
+		{"nil executor", ok.WithAdapter(client.HandlerAdapter(nil)), ops.CodeAdapterRequired, 500, "", nil},
 		{"go-redis retries on", ok.WithAdapter(client.Redis(retrying)), ops.CodeConfigurationInvalid, 500, "", map[string]any{"maxRetries": 3}},
 		{"duplicate scope", ok.AddScope("organization").AddScope("organization"), ops.CodeDuplicateScope, 400,
 			`Scope "organization" is already defined. Each scope key can only be added once.`, map[string]any{"key": "organization"}},
@@ -163,7 +163,7 @@ func TestScopeErrors(t *testing.T) {
 
 func TestScopedStoresAreIndependent(t *testing.T) {
 	var keys []string
-	st, _ := client.New().WithService("api").WithAdapter(client.Executor(func(_ context.Context, op ops.Op) (ops.Result, error) {
+	st, _ := client.New().WithService("api").WithAdapter(client.HandlerAdapter(func(_ context.Context, op ops.Op) (ops.Result, error) {
 		keys = append(keys, op.Key)
 		return ops.Result{}, nil
 	})).Build()
@@ -199,7 +199,7 @@ func TestRequiredScopeIsEnforcedBeforeAnyCall(t *testing.T) {
 	}
 	st, err := client.New().WithService("api").AddScope("organization", client.Required()).AddScope("workspace").
 		Use(user).WithTelemetry(rec).
-		WithAdapter(client.Executor(func(context.Context, ops.Op) (ops.Result, error) { calls++; return ops.Result{}, nil })).Build()
+		WithAdapter(client.HandlerAdapter(func(context.Context, ops.Op) (ops.Result, error) { calls++; return ops.Result{}, nil })).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestAnOpenBreakerNeverMasksABadInputsOwnCode(t *testing.T) {
 		return ops.Result{}, ops.Failure(op.Kind, ops.ErrUnavailable, errors.New("connection refused"))
 	}
 	st, err := client.New().WithService("api").WithoutRetry().WithBreaker(breaker.Settings{Failures: 1, Timeout: time.Hour}).
-		WithAdapter(client.Executor(down)).Build()
+		WithAdapter(client.HandlerAdapter(down)).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,8 +78,7 @@ func parseCursor(c string) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(c, 10, 64)
 	if err != nil {
-		return 0, &ops.Error{Code: ops.CodeScanFailed, Operation: ops.DevScan.Operation(), Status: 400, Category: ops.ErrInvalid,
-			Message: "Scan cursor must be one returned by a previous scan", Err: err}
+		return 0, ops.NewError(ops.CodeScanCursorInvalid, ops.DevScan.Operation(), "Scan cursor must be one returned by a previous scan", err)
 	}
 	return n, nil
 }

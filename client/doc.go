@@ -12,7 +12,7 @@
 //		Build()
 //	org, err := st.Scope("organization", "org_1")
 //	err = org.KV.Set(ctx, "user:1", user, time.Hour)
-//	u, found, err := client.Get[User](ctx, org.KV, "user:1")
+//	u, found, err := client.GetAs[User](ctx, org.KV, "user:1")
 //
 // # Wire compatibility
 //
@@ -34,4 +34,30 @@
 // (telemetry, timeout, schema validation, retry, breaker, then [Builder.Use] middleware) to the
 // executor, which is the only code that talks to go-redis. A Store is immutable and safe for
 // concurrent use.
+//
+// # Defaults
+//
+// A Store built without the resilience options ([Builder.WithTimeout], [Builder.WithRetry],
+// [Builder.WithBreaker]) runs with these; the settings structs take zero fields as these
+// defaults too, so WithRetry(retry.Policy{MaxAttempts: 5}) keeps the default backoff and budget.
+//
+//   - timeout: [timeout.Default] (5s) for operations whose ctx has no deadline (a blocking stream
+//     read gets its block time on top); a caller's own deadline always wins. WithTimeout(0)
+//     turns it off.
+//   - retry: 3 attempts (the first included) for idempotent operations only, on
+//     ops.ErrUnavailable only, full-jitter backoff from 10ms to 250ms, and a retry budget of 10%
+//     of requests (burst 10), fresh for each Build ([retry.DefaultPolicy]). Idempotent: kv.get,
+//     kv.exists, batch.get, stream.range, stream.pending, dev.scan ([ops.Kind.ReadOnly]). Writes
+//     are retried only when the call's ctx is marked with [retry.Idempotent]; counter increments
+//     never should be. [Builder.WithoutRetry] turns it off.
+//   - breaker: opens after 5 consecutive ops.ErrUnavailable failures, stays open 1s, then lets 1
+//     probe through; while open, calls fail at once with STORE_CIRCUIT_OPEN
+//     (errors.Is(err, breaker.ErrOpen)). A panic below it counts as a failure. One breaker per
+//     Build, shared by the stores scoped from it. [Builder.WithoutBreaker] turns it off.
+//   - telemetry: none. [Builder.WithTelemetry], [Builder.WithMetrics] and [Builder.WithTracing]
+//     share the outermost slot, in this order: tracing outermost, then metrics, then events.
+//
+// The chain order is telemetry → timeout → schema → retry → breaker → Use(…) → executor: one
+// span per logical operation, a deadline that bounds every attempt and backoff, and retries that
+// stop at an open breaker.
 package client

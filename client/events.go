@@ -36,18 +36,13 @@ type eventsConfig struct {
 
 func (c eventsConfig) clone() eventsConfig { return c }
 
-func (c eventsConfig) build(co *core) error {
-	registerEvents(co, c)
-	return nil
-}
-
 // middleware is the schema-validation middleware for the builder's schema slot, or nil when
 // publishes are not validated.
 func (c eventsConfig) middleware() ops.Middleware {
 	if c.validation.SkipPublish {
 		return nil
 	}
-	return schema.Middleware(c.registry.Lookup, schema.Options{Lenient: c.validation.Lenient})
+	return schema.New(c.registry.Lookup, schema.Options{Lenient: c.validation.Lenient})
 }
 
 // AddEvents registers a namespace of events (a snapshot of it: later definitions do not reach
@@ -61,16 +56,16 @@ func (c eventsConfig) middleware() ops.Middleware {
 // telemetry, before retry and breaker: an invalid publish fails with
 // STORE_SCHEMA_VALIDATION_FAILED, telemetry records it, and nothing is sent.
 func (b *Builder) AddEvents(ns *events.Namespace, v ...Validation) *Builder {
-	r, err := b.extra.events.registry.With(ns)
+	r, err := b.events.registry.With(ns)
 	if err != nil {
 		return b.fail(err)
 	}
 	c := b.clone()
-	c.extra.events.registry = r
+	c.events.registry = r
 	if len(v) > 0 {
-		c.extra.events.validation = v[len(v)-1]
+		c.events.validation = v[len(v)-1]
 	}
-	c.slots[slotSchema] = c.extra.events.middleware()
+	c.slots[slotSchema] = c.events.middleware()
 	return c
 }
 
@@ -147,7 +142,7 @@ func (e Events) Publish(ctx context.Context, event string, data any) error {
 // [events.SubscribeConfig]). Observers and the logger are called from all of them.
 //
 // Errors: STORE_INVALID_EVENT_NAME, STORE_CONFIGURATION_INVALID (nil handler),
-// STORE_NOT_CONNECTED (an [Executor] adapter has no Redis connection), STORE_CLOSED,
+// STORE_NOT_CONNECTED (an [HandlerAdapter] adapter has no Redis connection), STORE_CLOSED,
 // STORE_SUBSCRIBE_FAILED / STORE_CONNECTION_FAILED from Redis.
 func (e Events) Subscribe(ctx context.Context, event string, h events.Handler, opts ...events.SubscribeOption) (events.Subscription, error) {
 	s := e.s
@@ -161,7 +156,7 @@ func (e Events) Subscribe(ctx context.Context, event string, h events.Handler, o
 		err = ops.Invalid(ops.CodeConfigurationInvalid, "events.subscribe", "Subscribe needs a handler", nil)
 	case s.core.adapter.universal() == nil:
 		err = ops.NewError(ops.CodeNotConnected, "events.subscribe",
-			"the adapter has no Redis connection to subscribe on (Executor adapter)", nil)
+			"the adapter has no Redis connection to subscribe on (HandlerAdapter adapter)", nil)
 	}
 	if err != nil {
 		_, err = s.reject(ctx, op, err)
@@ -171,7 +166,7 @@ func (e Events) Subscribe(ctx context.Context, event string, h events.Handler, o
 	cfg := events.Configure(opts...)
 	var sub *subscription
 	_, err = s.run(ctx, op, func(ctx context.Context, op ops.Op) (ops.Result, error) {
-		sb, err := stateOf(s.core).subscriber(s.core)
+		sb, err := s.core.events.subscriber(s.core)
 		if err != nil {
 			return ops.Result{}, err
 		}
@@ -196,14 +191,14 @@ func (e Events) unsubscribe(sub *subscription) error {
 	reached := false
 	_, err := s.run(ctx, op, func(ctx context.Context, op ops.Op) (ops.Result, error) {
 		reached = true
-		sb := stateOf(s.core).current()
+		sb := s.core.events.current()
 		if sb == nil {
 			return ops.Result{}, nil
 		}
 		return ops.Result{}, sb.remove(ctx, sub)
 	})
 	if !reached {
-		if sb := stateOf(s.core).current(); sb != nil {
+		if sb := s.core.events.current(); sb != nil {
 			_ = sb.remove(ctx, sub)
 		}
 	}

@@ -100,7 +100,7 @@ func BenchmarkEventsPublish(b *testing.B) {
 		}
 	})
 	b.Run("executor", func(b *testing.B) {
-		exec := client.Executor(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+		exec := client.HandlerAdapter(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
 		st, err := client.New().WithService("bench").WithAdapter(exec).Build()
 		if err != nil {
 			b.Fatal(err)

@@ -139,7 +139,7 @@ func TestEventsPublishValidation(t *testing.T) {
 		mu.Unlock()
 		return ops.Result{}, nil
 	}
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).AddEvents(ns).Build()
+	st, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(exec)).AddEvents(ns).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestEventsPublishValidation(t *testing.T) {
 	for _, v := range []client.Validation{{SkipPublish: true}, {Lenient: true}} {
 		sent = nil
 		ns2, _ := userEvents()
-		st2, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).AddEvents(ns2, v).Build()
+		st2, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(exec)).AddEvents(ns2, v).Build()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func TestEventsPublishValidation(t *testing.T) {
 		}
 	}
 
-	// Subscriptions need a connection of their own: an Executor adapter has none.
+	// Subscriptions need a connection of their own: an HandlerAdapter adapter has none.
 	_, err = st.Events.Subscribe(ctx, "user:created", func(context.Context, events.Message) error { return nil })
 	if ops.CodeOf(err) != ops.CodeNotConnected || !errors.Is(err, ops.ErrUnavailable) {
 		t.Fatalf("subscribe on Executor: %v", err)
@@ -187,7 +187,7 @@ func TestEventsPublishValidation(t *testing.T) {
 }
 
 func TestEventsBuilderErrors(t *testing.T) {
-	exec := client.Executor(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+	exec := client.HandlerAdapter(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
 	b := client.New().WithService("api").WithAdapter(exec)
 	ns := events.NewNamespace("user")
 	bad := events.NewNamespace("billing")

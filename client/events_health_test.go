@@ -109,12 +109,11 @@ func (f *freezer) close() {
 // A subscriber connection that goes silent without closing (half-open) is detected by the
 // health check, replaced, and every channel and pattern receives again.
 func TestEventsHalfOpenConnectionReplaced(t *testing.T) {
-	defer client.SetPubSubHealthInterval(100 * time.Millisecond)()
 	srv := redistest.Start(t)
 	proxy := newFreezer(t, srv.Addr)
 	obs, reconnected := signalsOf(ops.SignalReconnected)
 	rdb := redis.NewClient(&redis.Options{Addr: proxy.addr(), MaxRetries: -1})
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).WithObserver(obs).Build()
+	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).WithObserver(obs).WithHealthCheck(100 * time.Millisecond).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

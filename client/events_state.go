@@ -2,42 +2,18 @@ package client
 
 import (
 	"context"
-	"runtime"
 	"sync"
-	"weak"
 )
 
-// eventsState is the events state one Build shares among the stores scoped from it: the
-// configuration and the subscriber connection, opened at the first Subscribe. The core has no
-// field for it (features keep to their own files), so it lives in a map keyed by a weak pointer
-// to the core, deleted when the core is collected.
+// eventsState is the events state one Build shares among the stores scoped from it (the core's
+// events field): the configuration and the subscriber connection, opened at the first Subscribe
+// and closed by Store.Close.
 type eventsState struct {
 	cfg eventsConfig
 
 	mu     sync.Mutex
 	sub    *subscriber
 	closed bool
-}
-
-var eventStates sync.Map // weak.Pointer[core] → *eventsState
-
-// registerEvents creates the core's events state and has Store.Close close it.
-func registerEvents(c *core, cfg eventsConfig) *eventsState {
-	st := &eventsState{cfg: cfg}
-	key := weak.Make(c)
-	eventStates.Store(key, st)
-	runtime.AddCleanup(c, func(k weak.Pointer[core]) { eventStates.Delete(k) }, key)
-	c.onClose(st.close)
-	return st
-}
-
-// stateOf returns the core's events state, creating an empty one for a core that was not built
-// by Build.
-func stateOf(c *core) *eventsState {
-	if v, ok := eventStates.Load(weak.Make(c)); ok {
-		return v.(*eventsState)
-	}
-	return registerEvents(c, eventsConfig{})
 }
 
 // subscriber returns the subscriber, starting it on first use.

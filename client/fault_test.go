@@ -18,6 +18,7 @@ import (
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/middleware/breaker"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // transitions records the store's breaker signals as "from>to" strings and its pub/sub
@@ -291,10 +292,10 @@ func startPubSubAndConsumer(t *testing.T, st *client.Store) *pubSubAndConsumer {
 	t.Cleanup(func() { _ = sub.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		p.consumed <- st.Streams.Group("workers", "w1").Consume(ctx, "jobs", func(_ context.Context, e client.StreamEntry) error {
+		p.consumed <- st.Streams.Group("workers", "w1").Consume(ctx, "jobs", func(_ context.Context, e streams.Entry) error {
 			p.entries <- string(e.Message)
 			return nil
-		}, client.ConsumeOptions{Block: 100 * time.Millisecond, LagInterval: -1})
+		}, streams.ConsumeOptions{Block: 100 * time.Millisecond, LagInterval: -1})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -326,7 +327,7 @@ func (p *pubSubAndConsumer) event(t *testing.T, when string) {
 func (p *pubSubAndConsumer) entry(t *testing.T, when string) {
 	t.Helper()
 	p.n++
-	if _, err := p.st.Streams.Append(context.Background(), "jobs", p.n, client.AppendOptions{}); err != nil {
+	if _, err := p.st.Streams.Append(context.Background(), "jobs", p.n, streams.AppendOptions{}); err != nil {
 		t.Fatalf("append %s: %v", when, err)
 	}
 	expect(t, "consumer", when, p.entries, strconv.Itoa(p.n))

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,17 +10,9 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/middleware/schema"
 )
-
-// isoTimestamp is an envelope timestamp as the original writes it; the golden file masks it as
-// "<ts>", and the mask only applies where the format is exact.
-var isoTimestamp = regexp.MustCompile(`"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"`)
-
-// maskTimestamps replaces envelope timestamps with the golden file's "<ts>".
-func maskTimestamps(s string) string {
-	return isoTimestamp.ReplaceAllString(s, `"timestamp":"<ts>"`)
-}
 
 // watchPublished subscribes a plain go-redis connection to every store channel before a case
 // runs; the returned check compares what was published with the case's "published" list.
@@ -47,7 +38,7 @@ func watchPublished(t *testing.T, raw *redis.Client, c goldenCase) (check func()
 			if !ok {
 				t.Fatalf("published: unexpected %T", msg)
 			}
-			if m.Channel != want.Channel || maskTimestamps(m.Payload) != want.Message {
+			if m.Channel != want.Channel || redistest.MaskTimestamps(m.Payload) != want.Message {
 				t.Fatalf("published %s %s\nwant      %s %s", m.Channel, m.Payload, want.Channel, want.Message)
 			}
 		}

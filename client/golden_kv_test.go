@@ -92,9 +92,9 @@ func init() {
 		},
 		"batch.set.mixed": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
 			return none(env.unscoped.Batch.Set(ctx,
-				client.Entry{Key: "b1", Value: 1},
-				client.Entry{Key: "b2", Value: map[string]int{"two": 2}, TTL: 100 * time.Second},
-				client.Entry{Key: "b3", Value: "three"}))
+				client.BatchEntry{Key: "b1", Value: 1},
+				client.BatchEntry{Key: "b2", Value: map[string]int{"two": 2}, TTL: 100 * time.Second},
+				client.BatchEntry{Key: "b3", Value: "three"}))
 		},
 		"batch.get": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
 			items, err := env.unscoped.Batch.Get(ctx, "b3", "missing", "b1", "b3")

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/streams"
 )
 
 var streamIDPattern = regexp.MustCompile(`^\d+-\d+$`)
@@ -20,8 +20,8 @@ func maskStreamID(t *testing.T, id string) string {
 	return "<id>"
 }
 
-func maskStreamEntries(t *testing.T, entries []client.StreamEntry) []client.StreamEntry {
-	out := make([]client.StreamEntry, len(entries))
+func maskStreamEntries(t *testing.T, entries []streams.Entry) []streams.Entry {
+	out := make([]streams.Entry, len(entries))
 	for i, e := range entries {
 		e.ID = maskStreamID(t, e.ID)
 		out[i] = e
@@ -30,7 +30,7 @@ func maskStreamEntries(t *testing.T, entries []client.StreamEntry) []client.Stre
 }
 
 func init() {
-	appendTo := func(scoped bool, stream string, msg any, opts client.AppendOptions) goldenAction {
+	appendTo := func(scoped bool, stream string, msg any, opts streams.AppendOptions) goldenAction {
 		return func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
 			s := env.unscoped
 			if scoped {
@@ -44,26 +44,26 @@ func init() {
 		}
 	}
 	for name, a := range map[string]goldenAction{
-		"streams.append.approx": appendTo(true, "audit", map[string]string{"action": "login"}, client.AppendOptions{MaxLen: 100, Approximate: true}),
-		"streams.append.exact":  appendTo(true, "audit", map[string]string{"action": "logout"}, client.AppendOptions{MaxLen: 100}),
-		"streams.append.plain":  appendTo(false, "plain", "str", client.AppendOptions{}),
+		"streams.append.approx": appendTo(true, "audit", map[string]string{"action": "login"}, streams.AppendOptions{MaxLen: 100, Approximate: true}),
+		"streams.append.exact":  appendTo(true, "audit", map[string]string{"action": "logout"}, streams.AppendOptions{MaxLen: 100}),
+		"streams.append.plain":  appendTo(false, "plain", "str", streams.AppendOptions{}),
 		"streams.range": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
-			entries, err := env.scoped.Streams.Range(ctx, "audit", client.RangeOptions{})
+			entries, err := env.scoped.Streams.Range(ctx, "audit", streams.RangeOptions{})
 			return maskStreamEntries(t, entries), err
 		},
 		"streams.range.reverse": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
-			entries, err := env.scoped.Streams.Range(ctx, "audit", client.RangeOptions{Count: 1, Reverse: true})
+			entries, err := env.scoped.Streams.Range(ctx, "audit", streams.RangeOptions{Count: 1, Reverse: true})
 			return maskStreamEntries(t, entries), err
 		},
 		"streams.group.ensure": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
 			g := env.scoped.Streams.Group("workers", "w1")
-			if err := g.Ensure(ctx, "audit", client.EnsureOptions{}); err != nil {
+			if err := g.Ensure(ctx, "audit", streams.EnsureOptions{}); err != nil {
 				return nil, err
 			}
-			return none(g.Ensure(ctx, "audit", client.EnsureOptions{}))
+			return none(g.Ensure(ctx, "audit", streams.EnsureOptions{}))
 		},
 		"streams.group.read": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
-			entries, err := env.scoped.Streams.Group("workers", "w1").Read(ctx, "audit", client.ReadOptions{Count: 10})
+			entries, err := env.scoped.Streams.Group("workers", "w1").Read(ctx, "audit", streams.ReadOptions{Count: 10})
 			if err != nil {
 				return nil, err
 			}
@@ -76,7 +76,7 @@ func init() {
 			return msgs, nil
 		},
 		"streams.group.ack": func(ctx context.Context, t *testing.T, env goldenEnv) (any, error) {
-			entries, err := env.scoped.Streams.Range(ctx, "audit", client.RangeOptions{})
+			entries, err := env.scoped.Streams.Range(ctx, "audit", streams.RangeOptions{})
 			if err != nil {
 				return nil, err
 			}

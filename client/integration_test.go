@@ -32,7 +32,7 @@ func realStore(t *testing.T) (*client.Store, *redis.Client, *redistest.Server) {
 func opCommands(cmds [][]string) [][]string {
 	var out [][]string
 	for _, c := range cmds {
-		if !goldenIgnored[strings.ToLower(c[0])] {
+		if !redistest.Ignored(c) {
 			out = append(out, c)
 		}
 	}
@@ -53,10 +53,10 @@ func TestInvalidInputNeverReachesRedis(t *testing.T) {
 		{"kv.touch negative ttl", st.KV.Touch(ctx, "k", -time.Hour), ops.CodeTTLInvalid},
 		{"counter.expire negative ttl", st.Counter.Expire(ctx, "c", -time.Second), ops.CodeTTLInvalid},
 		{"claim.once negative ttl", second(st.Claim.Once(ctx, "c", "w", -time.Second)), ops.CodeTTLInvalid},
-		{"batch.set one negative ttl", st.Batch.Set(ctx, client.Entry{Key: "a", Value: 1}, client.Entry{Key: "b", Value: 2, TTL: -1}), ops.CodeTTLInvalid},
+		{"batch.set one negative ttl", st.Batch.Set(ctx, client.BatchEntry{Key: "a", Value: 1}, client.BatchEntry{Key: "b", Value: 2, TTL: -1}), ops.CodeTTLInvalid},
 		{"kv.set unserialisable", st.KV.Set(ctx, "k", make(chan int), 0), ops.CodeSerializationFailed},
-		{"batch.set one unserialisable", st.Batch.Set(ctx, client.Entry{Key: "a", Value: 1}, client.Entry{Key: "b", Value: func() {}}), ops.CodeSerializationFailed},
-		{"batch.set one empty key", st.Batch.Set(ctx, client.Entry{Key: "a", Value: 1}, client.Entry{Key: "", Value: 2}), ops.CodeKeyRequired},
+		{"batch.set one unserialisable", st.Batch.Set(ctx, client.BatchEntry{Key: "a", Value: 1}, client.BatchEntry{Key: "b", Value: func() {}}), ops.CodeSerializationFailed},
+		{"batch.set one empty key", st.Batch.Set(ctx, client.BatchEntry{Key: "a", Value: 1}, client.BatchEntry{Key: "", Value: 2}), ops.CodeKeyRequired},
 		{"kv.get empty key", second(st.KV.Get(ctx, "", new(any))), ops.CodeKeyRequired},
 		{"kv.set empty key", st.KV.Set(ctx, "", 1, 0), ops.CodeKeyRequired},
 		{"kv.exists empty key", second(st.KV.Exists(ctx, "")), ops.CodeKeyRequired},
@@ -112,7 +112,7 @@ func TestTTLs(t *testing.T) {
 		t.Fatalf("commands %q", got)
 	}
 	for i := range want {
-		if !sameCommand(want[i], got[i]) {
+		if !redistest.SameCommand(want[i], got[i]) {
 			t.Fatalf("command %d = %q, want %q", i, got[i], want[i])
 		}
 	}
@@ -129,7 +129,7 @@ func TestBatchSetIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	must(t, raw.Set(ctx, "igniter:store:api:kv:b", "not a list", 0).Err())
 	stop := srv.Monitor(t)
-	must(t, st.Batch.Set(ctx, client.Entry{Key: "a", Value: 1}, client.Entry{Key: "b", Value: "x", TTL: time.Minute}))
+	must(t, st.Batch.Set(ctx, client.BatchEntry{Key: "a", Value: 1}, client.BatchEntry{Key: "b", Value: "x", TTL: time.Minute}))
 	cmds := stop()
 	var names []string
 	for _, c := range cmds {
@@ -140,12 +140,12 @@ func TestBatchSetIsAtomic(t *testing.T) {
 	if !slices.Equal(names, []string{"multi", "mset", "set", "exec"}) {
 		t.Fatalf("batch set must run in MULTI/EXEC: %q", cmds)
 	}
-	items, err := client.BatchGet[any](ctx, st.Batch, "a", "b", "zz")
+	items, err := client.BatchGetAs[any](ctx, st.Batch, "a", "b", "zz")
 	must(t, err)
 	if !items[0].Found || items[0].Value != float64(1) || items[1].Value != "x" || items[2].Found || items[2].Key != "zz" {
 		t.Fatalf("items %+v", items)
 	}
-	typed, err := client.BatchGet[int](ctx, st.Batch, "b")
+	typed, err := client.BatchGetAs[int](ctx, st.Batch, "b")
 	if ops.CodeOf(err) != ops.CodeDeserializationFailed || typed != nil {
 		t.Fatalf("typed batch get of a string into int: %v", err)
 	}
@@ -245,7 +245,7 @@ func TestScanNeverLeavesItsTenant(t *testing.T) {
 		t.Fatalf("one page: %+v", page)
 	}
 	_, err = t1.Dev.Scan(ctx, "*", client.ScanOptions{Cursor: "not-a-cursor"})
-	if ops.CodeOf(err) != ops.CodeScanFailed || !errors.Is(err, ops.ErrInvalid) {
+	if ops.CodeOf(err) != ops.CodeScanCursorInvalid || !errors.Is(err, ops.ErrInvalid) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -101,7 +102,7 @@ func (l *Lease) watch(ctx context.Context, stop <-chan struct{}) error {
 		case errors.Is(err, ops.ErrConflict):
 			return err
 		case !time.Now().Add(interval).Before(validUntil):
-			return errLeaseLost(ops.LeaseExtend, err)
+			return executor.ErrLeaseLost(ops.LeaseExtend, err)
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 func TestLeaseTelemetryCarriesNoSecrets(t *testing.T) {
 	rec := telemetry.NewRecorder()
 	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder {
-		return b.Use(telemetry.Middleware(rec))
+		return b.Use(telemetry.New(rec))
 	}))
 	tenant := st.MustScope("org", "tenant_secret_42")
 	ctx := context.Background()

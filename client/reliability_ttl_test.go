@@ -40,7 +40,7 @@ func TestReliabilityTTLOverflow(t *testing.T) {
 		{"kv.expire", st.KV.Expire(ctx, "k", huge)},
 		{"kv.touch", st.KV.Touch(ctx, "k", huge)},
 		{"counter.expire", st.Counter.Expire(ctx, "c", huge)},
-		{"batch.set", st.Batch.Set(ctx, client.Entry{Key: "k", Value: "other", TTL: huge})},
+		{"batch.set", st.Batch.Set(ctx, client.BatchEntry{Key: "k", Value: "other", TTL: huge})},
 		{"claim.once", second(st.Claim.Once(ctx, "c1", "w", huge))},
 		{"lease.acquire", second(st.Claim.Acquire(ctx, "l1", huge, client.AcquireOptions{}))},
 		{"lease.extend", lease.Extend(ctx, huge)},

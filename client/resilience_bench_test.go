@@ -11,7 +11,7 @@ import (
 // BenchmarkResilienceChain measures what the default timeout, retry and breaker add to a
 // successful call, on an executor that does nothing (no Redis).
 func BenchmarkResilienceChain(b *testing.B) {
-	nop := client.Executor(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{Bool: true}, nil })
+	nop := client.HandlerAdapter(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{Bool: true}, nil })
 	base := client.New().WithService("api").WithAdapter(nop)
 	for _, bc := range []struct {
 		name string

@@ -18,12 +18,12 @@ import (
 // once without being sent.
 func ExampleBuilder_WithBreaker() {
 	sent := 0
-	down := client.Executor(func(_ context.Context, op ops.Op) (ops.Result, error) {
+	down := client.HandlerAdapter(func(_ context.Context, op ops.Op) (ops.Result, error) {
 		sent++
 		return ops.Result{}, ops.Failure(op.Kind, ops.ErrUnavailable, io.EOF)
 	})
 	st, err := client.New().WithService("api").WithAdapter(down).
-		WithRetry(retry.Policy{MaxAttempts: 2}). // no backoff, no budget: for the example
+		WithRetry(retry.Policy{MaxAttempts: 2, Backoff: retry.NoBackoff, NoBudget: true}). // for the example
 		WithBreaker(breaker.Settings{Failures: 3, Timeout: time.Minute}).
 		WithObserver(ops.ObserverFunc(func(_ context.Context, s ops.Signal) {
 			switch s.Kind {

@@ -73,8 +73,8 @@ var unavailable = ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF)
 func resilientStore(t *testing.T, ex *scripted, f func(*client.Builder) *client.Builder) (*client.Store, *signals) {
 	t.Helper()
 	rec := &signals{}
-	b := client.New().WithService("api").WithAdapter(client.Executor(ex.handle)).WithObserver(rec).
-		WithRetry(retry.Policy{MaxAttempts: 3}) // no backoff: nothing waits
+	b := client.New().WithService("api").WithAdapter(client.HandlerAdapter(ex.handle)).WithObserver(rec).
+		WithRetry(retry.Policy{MaxAttempts: 3, Backoff: retry.NoBackoff}) // nothing waits
 	if f != nil {
 		b = f(b)
 	}
@@ -136,7 +136,7 @@ func TestRetryOffAndCustom(t *testing.T) {
 	ex2 := &scripted{err: unavailable}
 	var hooked int
 	st2, _ := resilientStore(t, ex2, func(b *client.Builder) *client.Builder {
-		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 5,
+		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 5, Backoff: retry.NoBackoff,
 			OnRetry: func(context.Context, retry.Attempt) { hooked++ }})
 	})
 	_, _ = st2.KV.Exists(context.Background(), "k")
@@ -148,7 +148,7 @@ func TestRetryOffAndCustom(t *testing.T) {
 func TestRetryBudgetSignal(t *testing.T) {
 	ex := &scripted{err: unavailable}
 	st, rec := resilientStore(t, ex, func(b *client.Builder) *client.Builder {
-		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 3, Budget: retry.NewBudget(0, 1)})
+		return b.WithoutBreaker().WithRetry(retry.Policy{MaxAttempts: 3, Backoff: retry.NoBackoff, Budget: retry.NewBudget(0, 1)})
 	})
 	_, err := st.KV.Exists(context.Background(), "k")
 	if !ops.HasCode(err, ops.CodeRetryBudgetExhausted) || !errors.Is(err, ops.ErrUnavailable) {
@@ -200,7 +200,7 @@ func TestBreakerOpensAndStopsRetries(t *testing.T) {
 
 func TestEachBuildHasItsOwnBreaker(t *testing.T) {
 	ex := &scripted{err: unavailable}
-	b := client.New().WithService("api").WithAdapter(client.Executor(ex.handle)).WithoutRetry().
+	b := client.New().WithService("api").WithAdapter(client.HandlerAdapter(ex.handle)).WithoutRetry().
 		WithBreaker(breaker.Settings{Failures: 1, Timeout: time.Hour})
 	one, err := b.Build()
 	if err != nil {
@@ -258,7 +258,7 @@ func TestResilienceSettingsAreNotObservers(t *testing.T) {
 	// The settings ride in the builder's observer list until Build; they must never observe.
 	ex := &scripted{err: unavailable}
 	rec := &signals{}
-	b := client.New().WithService("api").WithAdapter(client.Executor(ex.handle)).WithoutRetry().
+	b := client.New().WithService("api").WithAdapter(client.HandlerAdapter(ex.handle)).WithoutRetry().
 		WithBreaker(breaker.Settings{Failures: 1}).WithObserver(rec).WithTimeout(time.Second)
 	branch := b.WithoutBreaker() // branching leaves b unchanged
 	st, err := b.Build()

@@ -14,6 +14,7 @@ import (
 	"github.com/igniter-go/store/events"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // isNoPerm reports whether err is a coded store error wrapping Redis's NOPERM reply.
@@ -101,7 +102,7 @@ func TestSecurityACLConfinesTenant(t *testing.T) {
 	if err := o2.Events.Publish(ctx, "a:b", 1); !isNoPerm(err) {
 		t.Errorf("another tenant's events.publish: %v", err)
 	}
-	if _, err := o2.Streams.Append(ctx, "s", 1, client.AppendOptions{}); !isNoPerm(err) {
+	if _, err := o2.Streams.Append(ctx, "s", 1, streams.AppendOptions{}); !isNoPerm(err) {
 		t.Errorf("another tenant's stream.append: %v", err)
 	}
 	if _, err := st.KV.Get(ctx, "k", new(any)); !isNoPerm(err) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/streams"
 )
 
 // smokeEveryFeature runs every feature of st once against its Redis and fails t at the first
@@ -40,7 +41,7 @@ func smokeEveryFeature(t *testing.T, st *client.Store) {
 	_, err = st.Counter.IncrementBy(ctx, "c", 5)
 	check("counter.incrementBy", err)
 	check("counter.expire", st.Counter.Expire(ctx, "c", time.Minute))
-	check("batch.set", st.Batch.Set(ctx, client.Entry{Key: "b1", Value: 1}, client.Entry{Key: "b2", Value: 2, TTL: time.Minute}))
+	check("batch.set", st.Batch.Set(ctx, client.BatchEntry{Key: "b1", Value: 1}, client.BatchEntry{Key: "b2", Value: 2, TTL: time.Minute}))
 	_, err = st.Batch.Get(ctx, "b1", "b2")
 	check("batch.get", err)
 	_, err = st.Claim.Once(ctx, "once", "me", time.Minute)
@@ -69,39 +70,39 @@ func smokeEveryFeature(t *testing.T, st *client.Store) {
 	}
 	check("subscription.close", sub1.Close())
 
-	id, err := st.Streams.Append(ctx, "s", map[string]string{"n": "1"}, client.AppendOptions{})
+	id, err := st.Streams.Append(ctx, "s", map[string]string{"n": "1"}, streams.AppendOptions{})
 	check("stream.append", err)
-	_, err = st.Streams.Range(ctx, "s", client.RangeOptions{})
+	_, err = st.Streams.Range(ctx, "s", streams.RangeOptions{})
 	check("stream.range", err)
 	g := st.Streams.Group("g", "c1")
-	check("stream.ensure", g.Ensure(ctx, "s", client.EnsureOptions{StartID: "0"}))
-	entries, err := g.Read(ctx, "s", client.ReadOptions{Count: 10})
+	check("stream.ensure", g.Ensure(ctx, "s", streams.EnsureOptions{StartID: "0"}))
+	entries, err := g.Read(ctx, "s", streams.ReadOptions{Count: 10})
 	check("stream.read", err)
 	if len(entries) != 1 || entries[0].ID != id {
 		t.Fatalf("stream.read = %+v", entries)
 	}
-	_, err = g.Read(ctx, "s", client.ReadOptions{Count: 10, Block: 20 * time.Millisecond})
+	_, err = g.Read(ctx, "s", streams.ReadOptions{Count: 10, Block: 20 * time.Millisecond})
 	check("stream.read blocking", err)
 	_, err = g.Pending(ctx, "s", 10)
 	check("stream.pending", err)
-	_, _, err = g.Claim(ctx, "s", client.ClaimOptions{})
+	_, _, err = g.Claim(ctx, "s", streams.ClaimOptions{})
 	check("stream.claim", err)
 	_, err = g.Ack(ctx, "s", id)
 	check("stream.ack", err)
-	_, err = st.Streams.Append(ctx, "s", "2", client.AppendOptions{})
+	_, err = st.Streams.Append(ctx, "s", "2", streams.AppendOptions{})
 	check("stream.append", err)
 	consumed := make(chan struct{})
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- st.Streams.Group("g2", "c1").Consume(cctx, "s", func(context.Context, client.StreamEntry) error {
+		done <- st.Streams.Group("g2", "c1").Consume(cctx, "s", func(context.Context, streams.Entry) error {
 			select {
 			case consumed <- struct{}{}:
 			default:
 			}
 			return nil
-		}, client.ConsumeOptions{EnsureStartID: "0", Block: 20 * time.Millisecond})
+		}, streams.ConsumeOptions{EnsureStartID: "0", Block: 20 * time.Millisecond})
 	}()
 	select {
 	case <-consumed:

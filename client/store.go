@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/igniter-go/store/internal/blockconn"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // Store is a built, immutable store, bound to a scope chain (none for the Store that Build
@@ -30,7 +33,7 @@ type Store struct {
 	// Events publishes and subscribes typed pub/sub events.
 	Events Events
 	// Streams appends to and reads Redis streams, with consumer groups and a consume loop.
-	Streams Streams
+	Streams streams.Streams
 
 	core     *core
 	prefix   keyspace.Prefix
@@ -51,6 +54,10 @@ type core struct {
 	handler    ops.Handler    // chain(executor), composed once
 	maxPayload int            // largest inbound payload decoded (builder_limits.go)
 
+	events      *eventsState    // events config and the subscriber, opened at the first Subscribe
+	blocking    *blockconn.Pool // connections of blocking stream reads; consume loops
+	healthCheck time.Duration   // how often an idle subscriber connection is checked
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -70,7 +77,7 @@ func newStore(c *core, p keyspace.Prefix) *Store {
 	s.Batch = Batch{s}
 	s.Dev = Dev{s}
 	s.Events = newEvents(s)
-	s.Streams = Streams{s}
+	s.Streams = streams.New(backend{s})
 	return s
 }
 
@@ -224,6 +231,4 @@ func (s *Store) reject(ctx context.Context, op ops.Op, err error) (ops.Result, e
 	return s.core.observe(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, err })(ctx, op)
 }
 
-func errClosed(kind ops.Kind) error {
-	return ops.NewError(ops.CodeClosed, kind.Operation(), "the store is closed", nil)
-}
+func errClosed(kind ops.Kind) error { return ops.Closed(kind) }

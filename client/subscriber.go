@@ -9,12 +9,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/middleware/schema"
 	"github.com/igniter-go/store/ops"
 )
@@ -22,14 +22,6 @@ import (
 // closeGrace is how long Store.Close waits for running handlers to return after their ctx is
 // canceled. A handler that ignores its ctx longer than this is reported and left running.
 const closeGrace = 10 * time.Second
-
-// healthInterval is how long the receive loop waits for a message before it pings the server;
-// a ping left unanswered for another interval means the connection is dead (a half-open TCP
-// connection reports nothing): it is replaced and every channel and pattern subscribed again.
-// Atomic so tests can shorten it while other stores run.
-var healthInterval atomic.Int64
-
-func init() { healthInterval.Store(int64(30 * time.Second)) }
 
 // reconnect backoff bounds of the receive loop while Redis cannot be reached.
 const (
@@ -126,7 +118,7 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	delete(sb.waiters, key)
 	sb.mu.Unlock()
 	sb.unsubscribe(context.WithoutCancel(ctx), key) // go-redis would otherwise resubscribe it
-	return mapError(ops.EventsSubscribe, err)
+	return executor.MapError(ops.EventsSubscribe, err)
 }
 
 // remove takes sub off its topic and unsubscribes the topic when it was the last one.
@@ -148,7 +140,7 @@ func (sb *subscriber) remove(ctx context.Context, sub *subscription) error {
 	if !empty {
 		return nil
 	}
-	return mapError(ops.EventsUnsubscribe, sb.unsubscribe(ctx, sub.key))
+	return executor.MapError(ops.EventsUnsubscribe, sb.unsubscribe(ctx, sub.key))
 }
 
 func (sb *subscriber) unsubscribe(ctx context.Context, key topicKey) error {
@@ -216,7 +208,7 @@ func (sb *subscriber) receive() {
 	pinged := false
 	for {
 		ps := sb.current()
-		every := time.Duration(healthInterval.Load())
+		every := sb.c.healthCheck
 		msg, err := ps.ReceiveTimeout(ctx, every)
 		if sb.isClosed() {
 			return
@@ -236,7 +228,7 @@ func (sb *subscriber) receive() {
 			continue
 		}
 		pinged = false
-		if err != nil && categoryOf(err) == ops.ErrFailed {
+		if err != nil && executor.Category(err) == ops.ErrFailed {
 			// An error reply, not a broken connection: Redis refused a (P)SUBSCRIBE (NOPERM
 			// from an ACL). RESP does not say which; add sends one at a time, so it is the
 			// one awaited.
@@ -435,7 +427,7 @@ func (sb *subscriber) close(ctx context.Context) error {
 		break
 	}
 	if err != nil {
-		return mapError(ops.EventsUnsubscribe, err)
+		return executor.MapError(ops.EventsUnsubscribe, err)
 	}
 	return nil
 }

@@ -129,8 +129,8 @@ func (sub *subscription) handle(m events.Message) {
 		sub.report(ctx, ops.SignalMessageInvalid, err)
 		return
 	}
-	sub.report(ctx, ops.SignalHandlerFailed, &ops.Error{Code: ops.CodeHandlerFailed, Operation: "events.subscribe",
-		Status: 500, Category: ops.ErrFailed, Message: "subscription handler failed", Details: map[string]any{"event": sub.event}, Err: err})
+	sub.report(ctx, ops.SignalHandlerFailed, ops.NewError(ops.CodeHandlerFailed, "events.subscribe", "subscription handler failed", err).
+		WithDetails(map[string]any{"event": sub.event}))
 }
 
 // call runs the handler, turning a panic into an error.
@@ -186,8 +186,8 @@ func (sub *subscription) offer(ctx context.Context, m events.Message) {
 	n := sub.dropped.Add(1)
 	sub.s.signal(ctx, ops.Signal{Kind: ops.SignalDropped, Name: sub.event, N: 1})
 	if sub.dropping.CompareAndSwap(false, true) {
-		err := &ops.Error{Code: ops.CodeSlowConsumer, Operation: "events.subscribe", Status: 500, Category: ops.ErrRejected,
-			Message: "subscription buffer full: messages dropped", Details: map[string]any{"event": sub.event, "dropped": n, "buffer": sub.cfg.Buffer}}
+		err := ops.NewError(ops.CodeSlowConsumer, "events.subscribe", "subscription buffer full: messages dropped", nil).
+			WithDetails(map[string]any{"event": sub.event, "dropped": n, "buffer": sub.cfg.Buffer})
 		sub.s.core.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: slow subscription, dropping messages",
 			slog.String("event", sub.event), slog.Uint64("dropped_total", n), slog.Int("buffer", sub.cfg.Buffer))
 		sub.notify(err)

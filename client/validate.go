@@ -38,20 +38,7 @@ func ttlOf(kind ops.Kind, ttl time.Duration) (time.Duration, error) {
 }
 
 // encode returns v as the original's JSON bytes, or STORE_SERIALIZATION_FAILED.
-func encode(kind ops.Kind, v any) ([]byte, error) {
-	b, err := codec.Encode(v)
-	if err != nil {
-		return nil, &ops.Error{Code: ops.CodeSerializationFailed, Operation: kind.Operation(), Status: 400,
-			Category: ops.ErrInvalid, Message: "Value cannot be serialized to JSON", Err: err}
-	}
-	return b, nil
-}
+func encode(kind ops.Kind, v any) ([]byte, error) { return codec.EncodeFor(kind, v) }
 
 // decode stores data into dst, or returns STORE_DESERIALIZATION_FAILED.
-func decode(kind ops.Kind, data []byte, dst any) error {
-	if err := codec.Decode(data, dst); err != nil {
-		return &ops.Error{Code: ops.CodeDeserializationFailed, Operation: kind.Operation(), Status: 500,
-			Category: ops.ErrFailed, Message: "Stored value cannot be decoded into the target", Err: err}
-	}
-	return nil
-}
+func decode(kind ops.Kind, data []byte, dst any) error { return codec.DecodeFor(kind, data, dst) }

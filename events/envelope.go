@@ -59,8 +59,8 @@ func Decode[T any](m Message) (Envelope[T], error) {
 		return out, nil
 	}
 	if err := json.Unmarshal(m.Data, &out.Data); err != nil {
-		return out, &ops.Error{Code: ops.CodeMessageInvalid, Operation: "events.subscribe", Status: 500, Category: ops.ErrFailed,
-			Message: "event payload does not decode into the handler's type", Details: map[string]any{"event": m.Event}, Err: err}
+		return out, ops.NewError(ops.CodeMessageInvalid, "events.subscribe", "event payload does not decode into the handler's type", err).
+			WithDetails(map[string]any{"event": m.Event})
 	}
 	return out, nil
 }
@@ -96,8 +96,7 @@ func AppendEnvelope(dst []byte, typ string, data []byte, ts time.Time, scope Sco
 func Encode(typ string, data any, ts time.Time, scope Scope, trace string) ([]byte, error) {
 	b, err := codec.Encode(data)
 	if err != nil {
-		return nil, &ops.Error{Code: ops.CodeSerializationFailed, Operation: "events.publish", Status: 400,
-			Category: ops.ErrInvalid, Message: "Value cannot be serialized to JSON", Err: err}
+		return nil, ops.NewError(ops.CodeSerializationFailed, "events.publish", "Value cannot be serialized to JSON", err)
 	}
 	return AppendEnvelope(make([]byte, 0, envelopeSize(typ, b, scope, trace)), typ, b, ts, scope, trace), nil
 }
@@ -231,8 +230,8 @@ const (
 )
 
 func invalidMessage(event string, cause error) error {
-	return &ops.Error{Code: ops.CodeMessageInvalid, Operation: "events.subscribe", Status: 500, Category: ops.ErrFailed,
-		Message: "inbound message cannot be decoded", Details: map[string]any{"event": event}, Err: cause}
+	return ops.NewError(ops.CodeMessageInvalid, "events.subscribe", "inbound message cannot be decoded", cause).
+		WithDetails(map[string]any{"event": event})
 }
 
 // The causes of a STORE_MESSAGE_INVALID that the subscriber reports before decoding a message's

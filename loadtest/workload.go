@@ -39,9 +39,9 @@ func newKVWorkload(st *client.Store, cfg config) *kvWorkload {
 func (w *kvWorkload) seed(ctx context.Context) error {
 	const chunk = 500
 	for i := 0; i < len(w.keys); i += chunk {
-		entries := make([]client.Entry, 0, chunk)
+		entries := make([]client.BatchEntry, 0, chunk)
 		for _, k := range w.keys[i:min(i+chunk, len(w.keys))] {
-			entries = append(entries, client.Entry{Key: k, Value: w.value})
+			entries = append(entries, client.BatchEntry{Key: k, Value: w.value})
 		}
 		if err := w.st.Batch.Set(ctx, entries...); err != nil {
 			return err
@@ -54,7 +54,7 @@ func (w *kvWorkload) seed(ctx context.Context) error {
 func (w *kvWorkload) step(ctx context.Context, rng *rand.Rand) (string, error) {
 	key := w.keys[rng.IntN(len(w.keys))]
 	if rng.Float64() < w.cfg.reads {
-		_, _, err := client.Get[record](ctx, w.st.KV, key)
+		_, _, err := client.GetAs[record](ctx, w.st.KV, key)
 		return "kv.get", err
 	}
 	v := w.value

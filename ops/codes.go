@@ -95,6 +95,8 @@ const (
 	CodeHandlerFailed Code = "STORE_HANDLER_FAILED"
 	// CodeStreamRangeFailed: XRANGE / XREVRANGE failed.
 	CodeStreamRangeFailed Code = "STORE_STREAM_RANGE_FAILED"
+	// CodeScanCursorInvalid: a scan cursor that no earlier scan returned.
+	CodeScanCursorInvalid Code = "STORE_SCAN_CURSOR_INVALID"
 	// CodeStreamClaimFailed: XAUTOCLAIM / XPENDING failed.
 	CodeStreamClaimFailed Code = "STORE_STREAM_CLAIM_FAILED"
 	// CodeSlowConsumer: a subscription's buffer was full and messages were dropped.
@@ -121,6 +123,17 @@ func OriginalCodes() []Code {
 		CodeDuplicateEvent, CodeMissingNamespace,
 		CodeDuplicateScope, CodeInvalidScopeKey, CodeEnvironmentRequired,
 	}
+}
+
+// Codes lists every code: the original's 45 ([OriginalCodes]) and then the ones this edition
+// adds, in declaration order.
+func Codes() []Code {
+	return append(OriginalCodes(),
+		CodeServiceInvalid, CodeScopeRequired, CodeTimeout, CodeCanceled, CodeClosed, CodeCircuitOpen,
+		CodeRetryBudgetExhausted, CodeClaimNotOwner, CodeLeaseLost, CodeLeaseNotAcquired,
+		CodeMessageInvalid, CodeHandlerFailed, CodeStreamRangeFailed, CodeStreamClaimFailed,
+		CodeSlowConsumer, CodeScanCursorInvalid,
+	)
 }
 
 // FailedCode is the code for a failure of a Kind that reached Redis (or tried to): the

@@ -19,8 +19,18 @@
 // # Order
 //
 // [Chain] puts its first argument outermost: Chain(a, b, c)(h) runs a → b → c → h → c → b → a.
-// The store composes its chain once, when it is built, in this order:
-// telemetry → scope checks → schema validation → retry → breaker → user middleware → executor.
+// The store composes its chain once, when it is built, from these slots in this order:
+//
+//	telemetry → timeout → schema → retry → breaker → user middleware (Use) → executor
+//
+// Scoping is not a slot: a scoped store builds each Op with its keys already under the scope's
+// prefix (and rejects a missing Required scope) before the Op enters the chain.
+//
+// # Errors
+//
+// Build errors only with this package's constructors — [NewError] (with [Error.WithDetails]),
+// [Invalid] and [Failure] — so an error's Category and Status are always the ones [CategoryOf]
+// and [StatusOf] give for its Code.
 //
 // All types in this package are safe for concurrent use; Ops and Results are values.
 package ops

@@ -88,34 +88,49 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && t.Message == "" && t.Err == nil && t.Category == nil
 }
 
-// NewError returns a coded error with the code's default category and status.
+// NewError returns a coded error whose category and status are the code's: [CategoryOf] and
+// [StatusOf]. It is the constructor every package uses; [Invalid] and [Failure] are shorthands
+// for its common cases. Add details with [Error.WithDetails].
 func NewError(code Code, operation, message string, cause error) *Error {
-	cat := CategoryOf(code)
-	return &Error{Code: code, Operation: operation, Message: message, Category: cat, Status: statusOf(cat), Err: cause}
+	return &Error{Code: code, Operation: operation, Message: message, Category: CategoryOf(code), Status: StatusOf(code), Err: cause}
 }
 
-// Invalid returns an ErrInvalid coded error with details (status 400).
+// WithDetails sets the details of e, an error just built by a constructor of this package, and
+// returns e: ops.NewError(code, op, msg, cause).WithDetails(map[string]any{…}).
+func (e *Error) WithDetails(details map[string]any) *Error {
+	e.Details = details
+	return e
+}
+
+// Invalid returns the coded error of bad input, with details and no cause. It is
+// NewError(code, operation, message, nil).WithDetails(details): give it a code whose category
+// is [ErrInvalid] (every *_REQUIRED, *_INVALID and name code).
 func Invalid(code Code, operation, message string, details map[string]any) *Error {
-	return &Error{Code: code, Operation: operation, Message: message, Details: details, Category: ErrInvalid, Status: 400}
+	return NewError(code, operation, message, nil).WithDetails(details)
 }
 
-// Failure wraps cause as the failure of an operation of kind k, with the category given.
-// Context errors always become [ErrCanceled] with CodeCanceled or CodeTimeout.
+// Failure wraps cause as the failure of an operation of kind k. category is [ErrUnavailable]
+// (STORE_CONNECTION_FAILED) or anything else for the kind's *_FAILED code ([FailedCode],
+// category [ErrFailed]). Context errors always become STORE_TIMEOUT or STORE_CANCELED
+// ([ErrCanceled]), whatever category says.
 func Failure(k Kind, category error, cause error) *Error {
 	switch {
 	case errors.Is(cause, context.DeadlineExceeded):
-		return &Error{Code: CodeTimeout, Operation: k.Operation(), Message: "operation deadline exceeded", Category: ErrCanceled, Status: 500, Err: cause}
+		return NewError(CodeTimeout, k.Operation(), "operation deadline exceeded", cause)
 	case errors.Is(cause, context.Canceled):
-		return &Error{Code: CodeCanceled, Operation: k.Operation(), Message: "operation canceled", Category: ErrCanceled, Status: 500, Err: cause}
+		return NewError(CodeCanceled, k.Operation(), "operation canceled", cause)
+	case category == ErrUnavailable:
+		return NewError(CodeConnectionFailed, k.Operation(), k.Operation()+" failed", cause)
 	}
-	code := FailedCode(k)
-	if category == ErrUnavailable {
-		code = CodeConnectionFailed
-	}
-	return &Error{Code: code, Operation: k.Operation(), Message: k.Operation() + " failed", Category: category, Status: 500, Err: cause}
+	return NewError(FailedCode(k), k.Operation(), k.Operation()+" failed", cause)
 }
 
-// CategoryOf returns the default category of a code.
+// CategoryOf returns the category of a code: every error built for the code carries it.
+//
+// The configuration codes (STORE_ADAPTER_REQUIRED, STORE_SERVICE_REQUIRED,
+// STORE_ENVIRONMENT_REQUIRED, STORE_CONFIGURATION_INVALID) are [ErrInvalid]: a store built with
+// a missing or wrong setting is bad input caught before any network call, and retrying or
+// counting it in the breaker would be wrong.
 func CategoryOf(code Code) error {
 	switch code {
 	case CodeConnectionFailed, CodeNotConnected:
@@ -132,15 +147,23 @@ func CategoryOf(code Code) error {
 		CodeGetFailed, CodeSetFailed, CodeDeleteFailed, CodeIncrementFailed, CodePublishFailed,
 		CodeSubscribeFailed, CodeUnsubscribeFailed, CodeBatchFailed, CodeClaimFailed,
 		CodeStreamAppendFailed, CodeStreamReadFailed, CodeStreamGroupCreateFailed, CodeStreamAckFailed,
-		CodeStreamRangeFailed, CodeStreamClaimFailed, CodeScanFailed, CodeAdapterRequired,
-		CodeServiceRequired, CodeEnvironmentRequired:
+		CodeStreamRangeFailed, CodeStreamClaimFailed, CodeScanFailed:
 		return ErrFailed
 	}
 	return ErrInvalid
 }
 
-func statusOf(category error) int {
-	if category == ErrInvalid {
+// StatusOf returns the original's statusCode for a code: 400 for bad input ([ErrInvalid]), 500
+// otherwise — and 500 for the original's configuration group (STORE_ADAPTER_REQUIRED,
+// STORE_SERVICE_REQUIRED, STORE_CONFIGURATION_INVALID): its build() throws the first two with
+// 500, and a store or option configured wrong is the program's fault, not a request's, although
+// all three are [ErrInvalid].
+func StatusOf(code Code) int {
+	switch code {
+	case CodeAdapterRequired, CodeServiceRequired, CodeConfigurationInvalid:
+		return 500
+	}
+	if CategoryOf(code) == ErrInvalid {
 		return 400
 	}
 	return 500
@@ -194,4 +217,18 @@ func Outcome(err error) string {
 		}
 	}
 	return "error"
+}
+
+// Closed is STORE_CLOSED for an operation of kind k on a store that was closed.
+func Closed(k Kind) *Error { return NewError(CodeClosed, k.Operation(), "the store is closed", nil) }
+
+// Expected reports whether err is an answer rather than a failure: its [Outcome] is not_found
+// (a miss) or conflict (a claim or lease held by another owner, a release by a non-owner).
+// Telemetry reports these below error level and does not mark spans as failed.
+func Expected(err error) bool {
+	switch Outcome(err) {
+	case "not_found", "conflict":
+		return true
+	}
+	return false
 }

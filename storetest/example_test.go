@@ -46,7 +46,7 @@ func Example() {
 
 	org := st.MustScope("organization", "org_1")
 	_ = org.KV.Set(ctx, "profile", Profile{Name: "Avery", Plan: "pro"}, time.Hour)
-	p, found, _ := client.Get[Profile](ctx, org.KV, "profile")
+	p, found, _ := client.GetAs[Profile](ctx, org.KV, "profile")
 	n, _ := org.Counter.Increment(ctx, "logins")
 	fmt.Println(found, p.Name, p.Plan, n)
 	fmt.Println(st.Redis.Keys())

@@ -38,12 +38,12 @@ func BenchmarkChain(b *testing.B) {
 		sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
-	otelMW := opsotel.Middleware(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("localhost", 6379))
+	otelMW := opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("localhost", 6379)).Middleware()
 	// The same, with a span processor that drops ended spans at once: the batch processor's
 	// hand-off to its goroutine left out.
 	tpDirect := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(dropProcessor{}))
 	defer func() { _ = tpDirect.Shutdown(context.Background()) }()
-	otelDirect := opsotel.Middleware(opsotel.WithTracerProvider(tpDirect), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("localhost", 6379))
+	otelDirect := opsotel.New(opsotel.WithTracerProvider(tpDirect), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("localhost", 6379)).Middleware()
 	prom := opsprom.NewMetrics()
 
 	cases := []struct {
@@ -51,15 +51,15 @@ func BenchmarkChain(b *testing.B) {
 		mw   ops.Middleware
 	}{
 		{"none", ops.Chain()},
-		{"metrics+events", ops.Chain(prom.Middleware(), telemetry.Middleware(infoLog))},
-		{"metrics+events+otel", ops.Chain(otelMW, prom.Middleware(), telemetry.Middleware(infoLog))},
-		{"metrics+events-enabled", ops.Chain(prom.Middleware(), telemetry.Middleware(discardSink{}))},
-		{"events-debug-json", telemetry.Middleware(debugLog)},
-		{"events-multi-disabled", telemetry.Middleware(telemetry.Multi(infoLog, infoLog))},
+		{"metrics+events", ops.Chain(prom.Middleware(), telemetry.New(infoLog))},
+		{"metrics+events+otel", ops.Chain(otelMW, prom.Middleware(), telemetry.New(infoLog))},
+		{"metrics+events-enabled", ops.Chain(prom.Middleware(), telemetry.New(discardSink{}))},
+		{"events-debug-json", telemetry.New(debugLog)},
+		{"events-multi-disabled", telemetry.New(telemetry.Multi(infoLog, infoLog))},
 		{"otel", otelMW},
 		{"otel-naive", naiveOtel(tp, mp)},
 		{"otel-sdk-span-floor", sdkFloor(tp)},
-		{"metrics+events+otel-drop-processor", ops.Chain(otelDirect, prom.Middleware(), telemetry.Middleware(infoLog))},
+		{"metrics+events+otel-drop-processor", ops.Chain(otelDirect, prom.Middleware(), telemetry.New(infoLog))},
 		{"otel-drop-processor", otelDirect},
 		{"otel-sdk-span-floor-drop-processor", sdkFloor(tpDirect)},
 	}
@@ -151,7 +151,7 @@ func BenchmarkStore(b *testing.B) {
 	}
 	ctx := context.Background()
 	for _, c := range cases {
-		st, err := c.wire(client.New().WithService("shop").WithAdapter(client.Executor(noop))).Build()
+		st, err := c.wire(client.New().WithService("shop").WithAdapter(client.HandlerAdapter(noop))).Build()
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -39,8 +39,9 @@ type EventSpec struct {
 	Group, Event string
 	// Phase is the operation phase, or PhaseSignal.
 	Phase Phase
-	// Level is debug for started and success, error for error (as the original); signals
-	// choose theirs.
+	// Level is debug for started and success, error for error (as the original); an error
+	// event whose outcome is an answer, not a failure, is emitted at info instead (see
+	// [ErrorLevel]). Signals choose theirs.
 	Level slog.Level
 	// Kind is the operation; ops.KindUnknown for signals.
 	Kind ops.Kind

@@ -18,8 +18,8 @@
 //
 // # Wiring
 //
-// [Middleware] emits the operation events and belongs in the outermost chain position, so it
-// sees every outcome of a logical operation, retries included. [NewObserver] turns the store's
+// [New] returns the middleware that emits the operation events; it belongs in the outermost
+// chain position, so it sees every outcome of a logical operation, retries included. [NewObserver] turns the store's
 // signals (deliveries, drops, reconnects, handler failures, consume progress, lag, retries,
 // breaker transitions) into events. client.Builder.WithTelemetry wires both.
 //

@@ -14,7 +14,7 @@ import (
 )
 
 // Events of an operation, written by the slog sink (timestamps removed for the example).
-func ExampleMiddleware() {
+func ExampleNew() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
@@ -25,7 +25,7 @@ func ExampleMiddleware() {
 		},
 	}))
 	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{Int: 3}, nil }
-	h := telemetry.Middleware(telemetry.NewSlogSink(logger))(exec)
+	h := telemetry.New(telemetry.NewSlogSink(logger))(exec)
 
 	op := ops.Op{Kind: ops.CounterIncrement, Service: "api", ScopeKey: "organization", ScopeDepth: 1,
 		Key: "igniter:store:api:organization:org_1:counter:logins", N: 1}
@@ -57,7 +57,7 @@ func Example_store() {
 	exec := func(context.Context, ops.Op) (ops.Result, error) {
 		return ops.Result{Value: []byte(`"Ada"`), Bool: true}, nil
 	}
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(exec)).
+	st, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(exec)).
 		WithTelemetry(rec).
 		WithMetrics(metrics).
 		WithTracing(opsotel.New(opsotel.WithServerAddress("redis.internal", 6379))).

@@ -11,7 +11,7 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// Middleware returns the middleware that emits the catalog events of every Op: .started before
+// New returns the middleware that emits the catalog events of every Op: .started before
 // it runs, then .success or .error. Put it in the outermost chain position (WithTelemetry does)
 // so it sees every outcome of the logical operation, including validation failures and
 // rejections. A miss is a success (kv.get success with ctx.kv.found false), as in the original.
@@ -19,7 +19,7 @@ import (
 // Attributes are built only when the sink has the level enabled, in a pooled buffer: with a
 // sink that wants nothing the middleware costs two Enabled calls per operation. A nil sink
 // gives a middleware that does nothing.
-func Middleware(sink Sink) ops.Middleware {
+func New(sink Sink) ops.Middleware {
 	if sink == nil {
 		return ops.Chain()
 	}
@@ -37,14 +37,14 @@ func Middleware(sink Sink) ops.Middleware {
 			res, err := next(ctx, op)
 			switch {
 			case err != nil:
-				if sink.Enabled(ctx, slog.LevelError) {
+				if level := ErrorLevel(err); sink.Enabled(ctx, level) {
 					if buf == nil {
 						buf = getBuf()
 						buf.a = appendStarted(buf.a[:0], op)
 						n = len(buf.a)
 					}
 					buf.a = appendError(buf.a[:n], op.Kind.Operation(), err)
-					sink.Emit(ctx, Event{Name: Name(op.Kind, PhaseError), Level: slog.LevelError, Attrs: buf.a})
+					sink.Emit(ctx, Event{Name: Name(op.Kind, PhaseError), Level: level, Attrs: buf.a})
 				}
 			case debug:
 				buf.a = appendSuccess(buf.a[:n], op, res)
@@ -56,6 +56,16 @@ func Middleware(sink Sink) ops.Middleware {
 			return res, err
 		}
 	}
+}
+
+// ErrorLevel is the level of an operation's error event: info for an outcome that is an answer,
+// not a failure ([ops.Expected]: a miss, a claim or lease held by another owner, a non-owner
+// release), error for everything else.
+func ErrorLevel(err error) slog.Level {
+	if ops.Expected(err) {
+		return slog.LevelInfo
+	}
+	return slog.LevelError
 }
 
 type attrBuf struct{ a []slog.Attr }

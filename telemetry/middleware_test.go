@@ -85,7 +85,7 @@ func strs(attrs []slog.Attr) []string {
 func run(t *testing.T, op ops.Op, res ops.Result, err error) []telemetry.Event {
 	t.Helper()
 	rec := telemetry.NewRecorder()
-	h := telemetry.Middleware(rec)(func(context.Context, ops.Op) (ops.Result, error) { return res, err })
+	h := telemetry.New(rec)(func(context.Context, ops.Op) (ops.Result, error) { return res, err })
 	gotRes, gotErr := h(context.Background(), op)
 	if !errors.Is(gotErr, err) && gotErr != err {
 		t.Fatalf("the middleware changed the error: %v", gotErr)
@@ -185,6 +185,15 @@ func errorCases(k ops.Kind) []struct {
 	}
 }
 
+// errorLevelOf is the level of the error event of each error case: answers (a conflict, a
+// miss) are not failures and are logged at info; everything else at error.
+func errorLevelOf(name string) slog.Level {
+	if name == "conflict" || name == "not_found" {
+		return slog.LevelInfo
+	}
+	return slog.LevelError
+}
+
 func TestErrorEventsCarryStartedAndErrorAttributes(t *testing.T) {
 	for _, c := range opCases {
 		k := c.op.Kind
@@ -194,7 +203,7 @@ func TestErrorEventsCarryStartedAndErrorAttributes(t *testing.T) {
 			t.Run(k.Operation()+"/"+e.name, func(t *testing.T) {
 				check(t, run(t, scoped(c.op), ops.Result{}, e.err),
 					want{prefix + ".started", slog.LevelDebug, started},
-					want{prefix + ".error", slog.LevelError, cat(started, []string{"ctx.error.operation=" + k.Operation()}, e.attrs)})
+					want{prefix + ".error", errorLevelOf(e.name), cat(started, []string{"ctx.error.operation=" + k.Operation()}, e.attrs)})
 			})
 		}
 	}
@@ -240,12 +249,12 @@ func (s levelSink) Enabled(_ context.Context, l slog.Level) bool { return l >= s
 
 func TestDisabledLevelsBuildNothing(t *testing.T) {
 	s := levelSink{slog.LevelInfo, telemetry.NewRecorder()}
-	h := telemetry.Middleware(s)(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+	h := telemetry.New(s)(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
 	_, _ = h(context.Background(), scoped(ops.Op{Kind: ops.KVGet}))
 	if n := len(s.Events()); n != 0 {
 		t.Fatalf("a sink at info got %d debug events", n)
 	}
-	fail := telemetry.Middleware(s)(func(context.Context, ops.Op) (ops.Result, error) {
+	fail := telemetry.New(s)(func(context.Context, ops.Op) (ops.Result, error) {
 		return ops.Result{}, ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF)
 	})
 	_, _ = fail(context.Background(), scoped(ops.Op{Kind: ops.KVGet}))

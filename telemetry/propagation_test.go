@@ -12,6 +12,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/events"
 	"github.com/igniter-go/store/storetest"
+	"github.com/igniter-go/store/streams"
 	"github.com/igniter-go/store/telemetry/opsotel"
 )
 
@@ -42,7 +43,7 @@ func TestConsumersContinueTheProducersTrace(t *testing.T) {
 	if err := st.Events.Publish(pctx, "order:placed", map[string]int{"n": 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Streams.Append(pctx, "orders", map[string]int{"n": 1}, client.AppendOptions{}); err != nil {
+	if _, err := st.Streams.Append(pctx, "orders", map[string]int{"n": 1}, streams.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	producer.End()
@@ -51,11 +52,11 @@ func TestConsumersContinueTheProducersTrace(t *testing.T) {
 	cctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- g.Consume(cctx, "orders", func(ctx context.Context, _ client.StreamEntry) error {
+		done <- g.Consume(cctx, "orders", func(ctx context.Context, _ streams.Entry) error {
 			got["consumer"] <- trace.SpanContextFromContext(ctx)
 			stop()
 			return nil
-		}, client.ConsumeOptions{EnsureStartID: "0", Block: 10 * time.Millisecond})
+		}, streams.ConsumeOptions{EnsureStartID: "0", Block: 10 * time.Millisecond})
 	}()
 	if err := <-done; err != nil {
 		t.Fatalf("consume: %v", err)

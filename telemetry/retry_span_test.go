@@ -39,7 +39,7 @@ func TestOneSpanCoversRetries(t *testing.T) {
 		}
 		return ops.Result{Value: []byte(`1`), Bool: true}, nil
 	}
-	st, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).
+	st, err := client.New().WithService("shop").WithAdapter(client.HandlerAdapter(exec)).
 		WithRetry(retry.Policy{MaxAttempts: 3, Backoff: retry.Constant(0)}).
 		WithTelemetry(rec).WithMetrics(prom).
 		WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp))).
@@ -101,7 +101,7 @@ func TestTracingIsOutermostWhateverTheCallOrder(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider()
 	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
 	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil }
-	st, err := client.New().WithService("shop").WithAdapter(client.Executor(exec)).
+	st, err := client.New().WithService("shop").WithAdapter(client.HandlerAdapter(exec)).
 		WithTelemetry(opsotel.NewSpanEventSink(slog.LevelDebug)).
 		WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp))).
 		Build()

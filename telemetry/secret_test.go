@@ -21,6 +21,7 @@ import (
 	"github.com/igniter-go/store/middleware/schema"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/storetest"
+	"github.com/igniter-go/store/streams"
 	"github.com/igniter-go/store/telemetry"
 	"github.com/igniter-go/store/telemetry/opsotel"
 	"github.com/igniter-go/store/telemetry/opsprom"
@@ -103,7 +104,7 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	must(lease.Extend(ctx, 2*time.Minute))
 	must(lease.Release(ctx))
 	// batch
-	must(s.Batch.Set(ctx, client.Entry{Key: secret + "-1", Value: payload}, client.Entry{Key: secret + "-2", Value: secret, TTL: time.Minute}))
+	must(s.Batch.Set(ctx, client.BatchEntry{Key: secret + "-1", Value: payload}, client.BatchEntry{Key: secret + "-2", Value: secret, TTL: time.Minute}))
 	_, _ = s.Batch.Get(ctx, secret+"-1", secret+"-2", secret+"-missing")
 	// dev
 	_, _ = s.Dev.Scan(ctx, secret+"*", client.ScanOptions{})
@@ -128,25 +129,25 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 		t.Fatalf("invalid publish: %v", err)
 	}
 	// streams
-	id, err := s.Streams.Append(ctx, "cards", payload, client.AppendOptions{MaxLen: 100})
+	id, err := s.Streams.Append(ctx, "cards", payload, streams.AppendOptions{MaxLen: 100})
 	must(err)
-	_, _ = s.Streams.Range(ctx, "cards", client.RangeOptions{})
+	_, _ = s.Streams.Range(ctx, "cards", streams.RangeOptions{})
 	g := s.Streams.Group("billing", "worker-1")
-	must(g.Ensure(ctx, "cards", client.EnsureOptions{}))
-	_, _ = g.Read(ctx, "cards", client.ReadOptions{Count: 10})
+	must(g.Ensure(ctx, "cards", streams.EnsureOptions{}))
+	_, _ = g.Read(ctx, "cards", streams.ReadOptions{Count: 10})
 	_, _ = g.Ack(ctx, "cards", id)
 	_, _ = g.Lag(ctx, "cards")
-	_, _ = s.Streams.Append(ctx, "cards", payload, client.AppendOptions{})
+	_, _ = s.Streams.Append(ctx, "cards", payload, streams.AppendOptions{})
 	cctx, stop := context.WithCancel(ctx)
 	consumed := make(chan struct{})
 	go func() {
 		defer close(consumed)
-		_ = g.Consume(cctx, "cards", func(_ context.Context, e client.StreamEntry) error {
+		_ = g.Consume(cctx, "cards", func(_ context.Context, e streams.Entry) error {
 			if strings.Contains(string(e.Message), secret) {
 				stop()
 			}
 			return nil
-		}, client.ConsumeOptions{Block: 10 * time.Millisecond})
+		}, streams.ConsumeOptions{Block: 10 * time.Millisecond})
 	}()
 	<-consumed
 	stop()

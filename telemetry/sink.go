@@ -9,7 +9,8 @@ import (
 type Event struct {
 	// Name is the catalog name, e.g. igniter.store.kv.get.success.
 	Name string
-	// Level is the event's level: debug for started and success, error for error.
+	// Level is the event's level: debug for started and success, error for error ([ErrorLevel]:
+	// info when the outcome is an answer, such as a non-owner release).
 	Level slog.Level
 	// Attrs are the attributes, base attributes first. The slice is reused after Emit returns:
 	// a sink that keeps it must copy it (slices.Clone).

@@ -16,7 +16,7 @@ import (
 func TestSlogSinkFollowsTheLoggerLevel(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	mw := telemetry.Middleware(telemetry.NewSlogSink(logger))
+	mw := telemetry.New(telemetry.NewSlogSink(logger))
 	ok := mw(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
 	fail := mw(func(context.Context, ops.Op) (ops.Result, error) {
 		return ops.Result{}, ops.Failure(ops.KVSet, ops.ErrUnavailable, io.EOF)
@@ -42,7 +42,7 @@ func TestSlogSinkFollowsTheLoggerLevel(t *testing.T) {
 func TestMultiGivesEachSinkWhatItWants(t *testing.T) {
 	all := telemetry.NewRecorder()
 	errs := levelSink{slog.LevelError, telemetry.NewRecorder()}
-	h := telemetry.Middleware(telemetry.Multi(all, nil, errs))(func(context.Context, ops.Op) (ops.Result, error) {
+	h := telemetry.New(telemetry.Multi(all, nil, errs))(func(context.Context, ops.Op) (ops.Result, error) {
 		return ops.Result{}, ops.Failure(ops.KVGet, ops.ErrFailed, io.EOF)
 	})
 	_, _ = h(context.Background(), scoped(ops.Op{Kind: ops.KVGet}))
@@ -56,7 +56,7 @@ func TestMultiGivesEachSinkWhatItWants(t *testing.T) {
 }
 
 func TestNilSinksDoNothing(t *testing.T) {
-	h := telemetry.Middleware(nil)(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{Int: 4}, nil })
+	h := telemetry.New(nil)(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{Int: 4}, nil })
 	if res, err := h(context.Background(), ops.Op{Kind: ops.KVGet}); res.Int != 4 || err != nil {
 		t.Fatal(res, err)
 	}

@@ -86,12 +86,30 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 		}
-		if rel != "client" && !strings.HasPrefix(rel, "internal/redistest") && rel != "storetest" && rel != "loadtest" {
+		if !talksToRedis(rel) {
 			for _, imp := range p.Imports {
-				if strings.HasPrefix(imp, "github.com/redis/go-redis") && !strings.HasPrefix(rel, "loadtest") {
-					t.Errorf("%s imports %s: only client talks to go-redis", rel, imp)
+				if strings.HasPrefix(imp, "github.com/redis/go-redis") {
+					t.Errorf("%s imports %s: only client and its internal executor and connections talk to go-redis", rel, imp)
+				}
+			}
+		}
+		if rel == "streams" {
+			for _, imp := range p.Imports {
+				if imp == module+"/client" {
+					t.Errorf("streams imports client: it reaches the store through internal/storecore only")
 				}
 			}
 		}
 	}
+}
+
+// talksToRedis reports whether package rel may import go-redis: the client and the internal
+// packages it runs on, test support, and the programs on top.
+func talksToRedis(rel string) bool {
+	switch rel {
+	case "client", "internal/executor", "internal/blockconn", "storetest":
+		return true
+	}
+	return strings.HasPrefix(rel, "internal/redistest") || strings.HasPrefix(rel, "loadtest") ||
+		strings.HasPrefix(rel, "examples") || strings.HasPrefix(rel, "dashboards")
 }

@@ -61,8 +61,7 @@ func firstBadRune(s string) rune {
 // ValidateService checks a service name: required, and a clean segment.
 func ValidateService(service string) error {
 	if service == "" {
-		return &ops.Error{Code: ops.CodeServiceRequired, Operation: "build", Status: 500, Category: ops.ErrInvalid,
-			Message: "Service name is required. Call withService() before build()."}
+		return ops.NewError(ops.CodeServiceRequired, "build", "Service name is required. Call withService() before build().", nil)
 	}
 	if r := firstBadRune(service); r >= 0 {
 		return ops.Invalid(ops.CodeServiceInvalid, "build",

@@ -39,7 +39,8 @@ const (
 	Excluded                // counts for nothing (the call never reached Redis, or its caller gave up)
 )
 
-// Settings configures [New]. The zero value gives the defaults.
+// Settings configures [New]. Zero fields mean their defaults, whatever else is set:
+// Settings{Failures: 2} still stays open 1s and lets 1 probe through.
 type Settings struct {
 	// Name names the breaker in transitions and telemetry. default: "redis".
 	Name string
@@ -144,7 +145,8 @@ func (b *Breaker) State() State {
 	return s
 }
 
-// Middleware returns the middleware that guards next with the breaker.
+// Middleware returns the middleware that guards next with the breaker. A panic below it (a
+// middleware under it, the executor) counts as a failure and is re-raised.
 func (b *Breaker) Middleware() ops.Middleware {
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
@@ -155,22 +157,37 @@ func (b *Breaker) Middleware() ops.Middleware {
 				if errors.Is(err, gobreaker.ErrTooManyRequests) {
 					msg = "half-open, probes in flight; the call was not sent"
 				}
-				return ops.Result{}, &ops.Error{Code: ops.CodeCircuitOpen, Operation: op.Kind.Operation(),
-					Message: msg, Category: ops.ErrRejected, Status: 500, Err: ErrOpen}
+				return ops.Result{}, ops.NewError(ops.CodeCircuitOpen, op.Kind.Operation(), msg, ErrOpen)
 			}
-			res, err := next(ctx, op)
-			switch b.classify(ctx, err) {
-			case Success:
-				done(nil)
-			case Failure:
-				done(errFailure)
-			default:
-				done(errExcluded)
-			}
-			b.flush()
-			return res, err
+			return b.call(ctx, op, next, done)
 		}
 	}
+}
+
+// call runs next and reports its outcome with done. A panic below the breaker (a Use()
+// middleware, the executor) counts as a failure and is re-raised: without that, a panicking
+// half-open probe would use up the only probe and leave the breaker half-open for good.
+func (b *Breaker) call(ctx context.Context, op ops.Op, next ops.Handler, done func(error)) (res ops.Result, err error) {
+	finished := false
+	defer func() {
+		if !finished {
+			done(errFailure)
+			b.flush()
+		}
+	}()
+	res, err = next(ctx, op)
+	outcome := b.classify(ctx, err) // a panicking Classify counts as a failure too
+	finished = true
+	switch outcome {
+	case Success:
+		done(nil)
+	case Failure:
+		done(errFailure)
+	default:
+		done(errExcluded)
+	}
+	b.flush()
+	return res, err
 }
 
 // flush delivers queued transitions in order. Only one goroutine delivers at a time; one that

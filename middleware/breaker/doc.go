@@ -16,6 +16,10 @@
 //   - excluded (neither): the caller's context ended, a context error, [ops.ErrInvalid] and
 //     [ops.ErrRejected] (the call never reached Redis: bad input, closed store).
 //
+// A panic below the breaker (a middleware under it, the executor) counts as a failure and is
+// re-raised, so a panicking half-open probe opens the breaker again instead of using up the
+// probe and leaving it half-open.
+//
 // # State and transitions
 //
 // [Breaker.State] reports the state; [Settings.OnStateChange] hears every transition. It is

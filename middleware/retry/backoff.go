@@ -32,6 +32,9 @@ func ExponentialRand(base, max time.Duration, rnd func(n int64) int64) BackoffFu
 	}
 }
 
+// NoBackoff is the backoff that does not wait: Policy{Backoff: retry.NoBackoff} retries at once.
+func NoBackoff(int) time.Duration { return 0 }
+
 // Constant returns a backoff that always waits d.
 func Constant(d time.Duration) BackoffFunc {
 	return func(int) time.Duration { return d }

@@ -19,7 +19,7 @@
 //
 // # Budget
 //
-// A [Budget] caps retries at a ratio of recent requests (10% in [DefaultPolicy]), so a Redis
+// A [Budget] caps retries at a ratio of recent requests (10% by default), so a Redis
 // outage cannot multiply the load on it. When a retry is due and the budget is spent, the call
 // fails with STORE_RETRY_BUDGET_EXHAUSTED, which wraps the last attempt's error.
 //

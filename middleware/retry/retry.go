@@ -8,18 +8,24 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// Policy configures [New]. The zero value does not retry.
+// Policy configures [New]. Zero fields mean their defaults, so the zero value is
+// [DefaultPolicy] and Policy{MaxAttempts: 5} keeps the default backoff and budget. Turn a part
+// off explicitly: MaxAttempts 1 (no retry), Backoff [NoBackoff] (retry at once), NoBudget.
 type Policy struct {
-	// MaxAttempts is the number of attempts, counting the first. 0 or 1 means no retry.
-	// default: 0 (off); [DefaultPolicy]: 3.
+	// MaxAttempts is the number of attempts, counting the first. 1 (or less than 0) means no
+	// retry. default (0): 3.
 	MaxAttempts int
 	// Backoff is the wait before each retry; the wait ends early when the context is done.
-	// default: nil (retry at once); [DefaultPolicy]: Exponential(10ms, 250ms), full jitter.
+	// [NoBackoff] retries at once. default (nil): Exponential(10ms, 250ms), full jitter.
 	Backoff BackoffFunc
-	// Budget caps retries at a ratio of requests. default: nil (no cap); [DefaultPolicy]:
-	// NewBudget(0.1, 10), retries ≤ 10% of requests plus a burst of 10.
+	// Budget caps retries at a ratio of requests; share one Budget to give several middlewares
+	// one limit. default (nil): NewBudget(0.1, 10) — retries ≤ 10% of requests plus a burst of
+	// 10 — made by New, so each New (each store Build) has its own.
 	Budget *Budget
-	// Retryable decides whether a failed attempt is retried. default: [DefaultRetryable].
+	// NoBudget turns the budget off: retries are capped only by MaxAttempts. It overrides
+	// Budget. default: false.
+	NoBudget bool
+	// Retryable decides whether a failed attempt is retried. default (nil): [DefaultRetryable].
 	Retryable func(Attempt) bool
 	// OnRetry is called before each retry's backoff, with the attempt that failed. default: nil.
 	OnRetry func(ctx context.Context, a Attempt)
@@ -27,15 +33,48 @@ type Policy struct {
 	OnBudgetExhausted func(ctx context.Context, a Attempt)
 }
 
-// DefaultPolicy returns the recommended policy: 3 attempts, full-jitter exponential backoff from
-// 10ms up to 250ms, and a budget of retries ≤ 10% of requests (burst 10). Each call returns a
-// new Budget.
+// The defaults of [Policy]'s zero fields.
+const (
+	DefaultMaxAttempts = 3
+	DefaultBackoffBase = 10 * time.Millisecond
+	DefaultBackoffMax  = 250 * time.Millisecond
+	DefaultBudgetRatio = 0.1
+	DefaultBudgetBurst = 10
+)
+
+// DefaultPolicy returns the defaults spelled out: 3 attempts, full-jitter exponential backoff
+// from 10ms up to 250ms, and a budget of retries ≤ 10% of requests (burst 10). New(Policy{})
+// behaves the same. Each call returns a new Budget.
 func DefaultPolicy() Policy {
 	return Policy{
-		MaxAttempts: 3,
-		Backoff:     Exponential(10*time.Millisecond, 250*time.Millisecond),
-		Budget:      NewBudget(0.1, 10),
+		MaxAttempts: DefaultMaxAttempts,
+		Backoff:     Exponential(DefaultBackoffBase, DefaultBackoffMax),
+		Budget:      NewBudget(DefaultBudgetRatio, DefaultBudgetBurst),
 	}
+}
+
+// Enabled reports whether [New] of p retries at all (MaxAttempts is 0 or above 1).
+func (p Policy) Enabled() bool { return p.MaxAttempts == 0 || p.MaxAttempts > 1 }
+
+// WithDefaults returns p with its zero fields filled with their defaults, as [New] uses it.
+// The Budget it makes, when p has none, is new on each call.
+func (p Policy) WithDefaults() Policy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.Backoff == nil {
+		p.Backoff = Exponential(DefaultBackoffBase, DefaultBackoffMax)
+	}
+	switch {
+	case p.NoBudget:
+		p.Budget = nil
+	case p.Budget == nil:
+		p.Budget = NewBudget(DefaultBudgetRatio, DefaultBudgetBurst)
+	}
+	if p.Retryable == nil {
+		p.Retryable = DefaultRetryable
+	}
+	return p
 }
 
 // Attempt describes a failed attempt, for [Policy.Retryable] and the callbacks.
@@ -79,14 +118,16 @@ func IsIdempotent(ctx context.Context) bool {
 	return v
 }
 
-// New returns the retry middleware for p. With p.MaxAttempts ≤ 1 it is the identity.
+// New returns the retry middleware for p, its zero fields filled with their defaults. When p
+// does not retry (MaxAttempts 1 or negative) it is the identity.
+//
+// A panic below retry (a middleware under it, the executor) goes up to the caller and ends the
+// call: no attempt follows it, and the budget keeps the tokens of the retries that did run.
 func New(p Policy) ops.Middleware {
-	if p.MaxAttempts <= 1 {
+	if !p.Enabled() {
 		return func(next ops.Handler) ops.Handler { return next }
 	}
-	if p.Retryable == nil {
-		p.Retryable = DefaultRetryable
-	}
+	p = p.WithDefaults()
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
 			if p.Budget != nil {

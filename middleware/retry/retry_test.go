@@ -53,7 +53,8 @@ func TestAttemptsCountedExactly(t *testing.T) {
 		wantCalls int
 		wantErr   bool
 	}{
-		{"zero value never retries", 0, 5, 1, true},
+		{"zero value is the default, 3 attempts", 0, 5, 3, true},
+		{"negative is no retry", -1, 5, 1, true},
 		{"one attempt is no retry", 1, 5, 1, true},
 		{"success first", 3, 0, 1, false},
 		{"success on the last attempt", 3, 2, 3, false},
@@ -63,7 +64,7 @@ func TestAttemptsCountedExactly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &script{errs: errs(tc.failures, down)}
 			var retries []int
-			p := retry.Policy{MaxAttempts: tc.max, OnRetry: func(_ context.Context, a retry.Attempt) {
+			p := retry.Policy{MaxAttempts: tc.max, Backoff: retry.NoBackoff, OnRetry: func(_ context.Context, a retry.Attempt) {
 				retries = append(retries, a.Number)
 			}}
 			res, err := retry.New(p)(s.handle)(context.Background(), read)
@@ -111,7 +112,7 @@ func TestOnlyUnavailableErrorsOfIdempotentOpsAreRetried(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &script{errs: errs(10, tc.err)}
-			_, err := retry.New(retry.Policy{MaxAttempts: 3})(s.handle)(tc.ctx, tc.op)
+			_, err := retry.New(retry.Policy{MaxAttempts: 3, Backoff: retry.NoBackoff})(s.handle)(tc.ctx, tc.op)
 			if s.calls != tc.wantCalls {
 				t.Fatalf("calls = %d, want %d", s.calls, tc.wantCalls)
 			}
@@ -131,7 +132,7 @@ func TestDoneContextStopsRetries(t *testing.T) {
 		}
 		return s.handle(ctx, op)
 	}
-	_, err := retry.New(retry.Policy{MaxAttempts: 5})(h)(ctx, read)
+	_, err := retry.New(retry.Policy{MaxAttempts: 5, Backoff: retry.NoBackoff})(h)(ctx, read)
 	if s.calls != 2 || !errors.Is(err, ops.ErrUnavailable) {
 		t.Fatalf("calls = %d, err = %v", s.calls, err)
 	}
@@ -156,7 +157,7 @@ func TestBudgetRespected(t *testing.T) {
 	// Burst 2, 10%: two retries at once, then one per ten requests.
 	b := retry.NewBudget(0.1, 2)
 	var exhausted int
-	p := retry.Policy{MaxAttempts: 3, Budget: b, OnBudgetExhausted: func(context.Context, retry.Attempt) { exhausted++ }}
+	p := retry.Policy{MaxAttempts: 3, Backoff: retry.NoBackoff, Budget: b, OnBudgetExhausted: func(context.Context, retry.Attempt) { exhausted++ }}
 	s := &script{errs: errs(1000, down)}
 	mw := retry.New(p)(s.handle)
 	_, err := mw(context.Background(), read)
@@ -185,7 +186,7 @@ func TestBudgetRespected(t *testing.T) {
 func TestBudgetCapsDeposits(t *testing.T) {
 	b := retry.NewBudget(0.5, 3)
 	s := &script{}
-	mw := retry.New(retry.Policy{MaxAttempts: 2, Budget: b})(s.handle)
+	mw := retry.New(retry.Policy{MaxAttempts: 2, Backoff: retry.NoBackoff, Budget: b})(s.handle)
 	for range 100 {
 		_, _ = mw(context.Background(), read)
 	}
@@ -203,7 +204,7 @@ func TestOneLogicalOpIsOneOuterCall(t *testing.T) {
 		}
 	}
 	s := &script{errs: errs(2, down)}
-	h := ops.Chain(counting, retry.New(retry.Policy{MaxAttempts: 3}))(s.handle)
+	h := ops.Chain(counting, retry.New(retry.Policy{MaxAttempts: 3, Backoff: retry.NoBackoff}))(s.handle)
 	if _, err := h(context.Background(), read); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package schema validates event payloads: a small [Schema] interface, a JSON Schema
 // implementation ([JSON], on github.com/santhosh-tekuri/jsonschema/v6), a Go function validator
-// ([Func]) and the validation middleware ([Middleware]).
+// ([Func]) and the validation middleware ([New]).
 //
 // The middleware looks the schema up by the exact event string of a publish (the original
 // @igniter-js/store used the first schema found along the path, so "user:created:extra" was

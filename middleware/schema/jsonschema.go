@@ -44,8 +44,7 @@ func MustJSON(document string) Schema {
 }
 
 func invalidSchema(err error) error {
-	return &ops.Error{Code: ops.CodeConfigurationInvalid, Operation: "schema", Status: 400, Category: ops.ErrInvalid,
-		Message: "JSON Schema does not compile", Err: err}
+	return ops.NewError(ops.CodeConfigurationInvalid, "schema", "JSON Schema does not compile", err)
 }
 
 type noLoader struct{}

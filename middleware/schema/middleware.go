@@ -10,8 +10,8 @@ import (
 // Lookup returns the schema registered for exactly this event string, or false.
 type Lookup func(event string) (Schema, bool)
 
-// Options configure [Middleware]. The zero value is the original's default: validate every
-// publish and fail it when the payload is invalid.
+// Options configure [New]. Zero fields mean their defaults, and the zero value is the
+// original's default: validate every publish and fail it when the payload is invalid.
 type Options struct {
 	// Lenient publishes an invalid payload instead of failing (the original's
 	// throwOnValidationError: false). OnInvalid still sees it. Default: false.
@@ -22,11 +22,11 @@ type Options struct {
 	OnInvalid func(ctx context.Context, op ops.Op, err error)
 }
 
-// Middleware validates the payload of every [ops.EventsPublish] Op whose Name has a schema.
+// New returns the middleware that validates the payload of every [ops.EventsPublish] Op whose Name has a schema.
 // The payload is the "data" member of the envelope in Op.Value. Other kinds, and events with no
 // schema, pass untouched. An invalid payload fails with [Failed] and the rest of the chain
 // (and Redis) is not called.
-func Middleware(lookup Lookup, opts Options) ops.Middleware {
+func New(lookup Lookup, opts Options) ops.Middleware {
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
 			if op.Kind != ops.EventsPublish || lookup == nil {

@@ -82,9 +82,8 @@ func (f funcSchema[T]) Validate(data []byte) []Issue {
 // or cause: their messages may quote payload values, and error text reaches logs and
 // telemetry. Read them with [IssuesOf].
 func Failed(operation, event string, issues []Issue) *ops.Error {
-	return &ops.Error{Code: ops.CodeSchemaValidationFailed, Operation: operation, Status: 400, Category: ops.ErrInvalid,
-		Message: fmt.Sprintf("Event payload validation failed for %q", event),
-		Details: map[string]any{"event": event, "issues": issues}}
+	return ops.Invalid(ops.CodeSchemaValidationFailed, operation, fmt.Sprintf("Event payload validation failed for %q", event),
+		map[string]any{"event": event, "issues": issues})
 }
 
 // IssuesOf returns the issues of a STORE_SCHEMA_VALIDATION_FAILED error, or nil.

@@ -82,7 +82,7 @@ func TestMiddlewareExactLookupAndFailure(t *testing.T) {
 	lookup := func(e string) (schema.Schema, bool) { s, ok := registry[e]; return s, ok }
 	calls := 0
 	next := func(ctx context.Context, op ops.Op) (ops.Result, error) { calls++; return ops.Result{Int: 1}, nil }
-	h := schema.Middleware(lookup, schema.Options{})(next)
+	h := schema.New(lookup, schema.Options{})(next)
 	ctx := context.Background()
 
 	if _, err := h(ctx, publishOp("user:created", `{"id":"u1"}`)); err != nil || calls != 1 {
@@ -115,9 +115,46 @@ func TestMiddlewareLenient(t *testing.T) {
 	lookup := func(string) (schema.Schema, bool) { return userSchema, true }
 	var seen error
 	calls := 0
-	h := schema.Middleware(lookup, schema.Options{Lenient: true, OnInvalid: func(ctx context.Context, op ops.Op, err error) { seen = err }})(
+	h := schema.New(lookup, schema.Options{Lenient: true, OnInvalid: func(ctx context.Context, op ops.Op, err error) { seen = err }})(
 		func(ctx context.Context, op ops.Op) (ops.Result, error) { calls++; return ops.Result{}, nil })
 	if _, err := h(context.Background(), publishOp("a", `{}`)); err != nil || calls != 1 || ops.CodeOf(seen) != ops.CodeSchemaValidationFailed {
 		t.Fatalf("lenient: err=%v calls=%d seen=%v", err, calls, seen)
+	}
+}
+
+// Zero fields of Options mean their defaults whatever else is set: Lenient false (an invalid
+// payload fails and is not sent), OnInvalid nil (nobody told).
+func TestOptionsZeroFieldsMeanDefaults(t *testing.T) {
+	lookup := func(string) (schema.Schema, bool) { return userSchema, true }
+	var told int
+	onInvalid := func(context.Context, ops.Op, error) { told++ }
+	for _, tc := range []struct {
+		name     string
+		opts     schema.Options
+		fails    bool
+		wantTold int
+	}{
+		{"zero value fails, tells nobody", schema.Options{}, true, 0},
+		{"OnInvalid only still fails", schema.Options{OnInvalid: onInvalid}, true, 1},
+		{"Lenient sends", schema.Options{Lenient: true}, false, 0},
+		{"Lenient and OnInvalid", schema.Options{Lenient: true, OnInvalid: onInvalid}, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			told = 0
+			sent := 0
+			h := schema.New(lookup, tc.opts)(func(context.Context, ops.Op) (ops.Result, error) { sent++; return ops.Result{}, nil })
+			_, err := h(context.Background(), publishOp("a", `{"id":1}`))
+			if (err != nil) != tc.fails || (sent == 0) != tc.fails || told != tc.wantTold {
+				t.Fatalf("err = %v, sent = %d, told = %d", err, sent, told)
+			}
+			if err != nil && !errors.Is(err, ops.ErrInvalid) {
+				t.Fatalf("not ErrInvalid: %v", err)
+			}
+		})
+	}
+	// A nil lookup validates nothing.
+	h := schema.New(nil, schema.Options{})(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+	if _, err := h(context.Background(), publishOp("a", `{"id":1}`)); err != nil {
+		t.Fatalf("nil lookup: %v", err)
 	}
 }

@@ -8,6 +8,9 @@
 // When the deadline passes, the operation fails with STORE_TIMEOUT (category
 // [ops.ErrCanceled]), which neither the retry middleware nor the circuit breaker counts.
 //
+// A panic below the middleware goes up to the caller; the deadline context it made is
+// canceled on the way (its cancel is deferred), and a shared deadline holds no per-call state.
+//
 // The middleware is safe for concurrent use. Place it outside retry, so the deadline bounds the
 // whole operation, backoffs included.
 package timeout

@@ -1,12 +1,13 @@
 // Package opsotel traces and measures store operations with OpenTelemetry
 // (go.opentelemetry.io/otel).
 //
-// [Middleware] starts one CLIENT span per logical operation, covering its retries, with the
-// database semantic conventions (db.system.name=redis, db.operation.name, server.address,
-// server.port, error.type) and the store's attributes (service, namespace, operation, scope key
-// and depth; never the scope id, a key or a value). It records the
-// db.client.operation.duration histogram in seconds with buckets from 100µs. Providers are
-// injected with [WithTracerProvider] and [WithMeterProvider] and default to the globals.
+// [New] returns a [Tracer]. Its [Tracer.Middleware] starts one CLIENT span per logical
+// operation, covering its retries, with the database semantic conventions (db.system.name=redis,
+// db.operation.name, server.address, server.port, error.type) and the store's attributes
+// (service, namespace, operation, scope key and depth; never the scope id, a key or a value),
+// and records the db.client.operation.duration histogram in seconds with buckets from 100µs.
+// Providers are injected with [WithTracerProvider] and [WithMeterProvider] and default to the
+// globals; every option left out, or given a zero value, means its default.
 //
 // [TraceCarrier] carries W3C trace context inside event envelopes and stream entries, so a
 // consumer's spans continue the producer's trace. [SpanEventSink] is a telemetry.Sink that adds

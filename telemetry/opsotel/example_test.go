@@ -13,13 +13,13 @@ import (
 )
 
 // One CLIENT span per operation, with the database conventions and the store's attributes.
-func ExampleMiddleware() {
+func ExampleTracer_Middleware() {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
 	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil }
-	h := opsotel.Middleware(opsotel.WithTracerProvider(tp), opsotel.WithServerAddress("redis.internal", 6379))(exec)
+	h := opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithServerAddress("redis.internal", 6379)).Middleware()(exec)
 	_, _ = h(context.Background(), ops.Op{Kind: ops.KVSet, Service: "api", ScopeKey: "organization", ScopeDepth: 1,
 		Key: "igniter:store:api:organization:org_1:kv:profile"})
 

@@ -42,22 +42,16 @@ func (a *kindAttrs) matches(op ops.Op) bool {
 	return a.service == op.Service && a.depth == op.ScopeDepth && (op.ScopeDepth == 0 || a.scopeKey == op.ScopeKey)
 }
 
-// Middleware returns the tracing and metrics middleware. Put it in the outermost chain position
-// so the span covers retries (WithTracing does).
-//
-// The span is named after the store operation (kv.get, lease.acquire, stream.read), which
-// tells kv.expire from kv.touch where db.operation.name (EXPIRE) cannot. Its attributes are
-// built once per kind, service and scope key and reused, and the scope id is never one of them.
-func Middleware(opts ...Option) ops.Middleware {
-	c := config{buckets: DefaultBuckets}
-	for _, o := range opts {
-		o(&c)
-	}
+// newMW builds the span and duration middleware of c (see [Tracer.Middleware]).
+func newMW(c config) *mw {
 	if c.tp == nil {
 		c.tp = otel.GetTracerProvider()
 	}
 	if c.mp == nil {
 		c.mp = otel.GetMeterProvider()
+	}
+	if len(c.buckets) == 0 {
+		c.buckets = DefaultBuckets
 	}
 	m := &mw{tracer: c.tp.Tracer(ScopeName), byKind: make([]atomic.Pointer[[]*kindAttrs], len(ops.Kinds())+1)}
 	var err error
@@ -73,7 +67,7 @@ func Middleware(opts ...Option) ops.Middleware {
 			m.server = append(m.server, semconv.ServerPort(c.port))
 		}
 	}
-	return m.wrap
+	return m
 }
 
 func (m *mw) wrap(next ops.Handler) ops.Handler {
@@ -86,7 +80,7 @@ func (m *mw) wrap(next ops.Handler) ops.Handler {
 		}
 		res, err := next(ctx, op)
 		elapsed := time.Since(start).Seconds()
-		if err != nil && ops.Outcome(err) != "not_found" {
+		if err != nil && !ops.Expected(err) {
 			et := errorType(err)
 			span.SetAttributes(semconv.ErrorTypeKey.String(et))
 			span.SetStatus(codes.Error, et)

@@ -30,8 +30,8 @@ func newRig(t *testing.T) *rig {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
-	r.mw = opsotel.Middleware(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp),
-		opsotel.WithServerAddress("cache.internal", 6380))
+	r.mw = opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp),
+		opsotel.WithServerAddress("cache.internal", 6380)).Middleware()
 	return r
 }
 
@@ -97,17 +97,22 @@ func TestFailuresSetErrorTypeAndStatusMissesDoNot(t *testing.T) {
 		return ops.Result{}, ops.NewError(ops.CodeSchemaChannelNotFound, "events.publish", "no schema", nil)
 	})
 	foreign := r.mw(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, io.EOF })
+	// A release by a non-owner is an answer (a conflict), not a failure.
+	notOwner := r.mw(func(context.Context, ops.Op) (ops.Result, error) {
+		return ops.Result{}, ops.NewError(ops.CodeClaimNotOwner, "claim.release", "held by another owner", nil)
+	})
 	_, _ = fail(context.Background(), scopedGet)
 	_, _ = miss(context.Background(), scopedGet)
 	_, _ = foreign(context.Background(), scopedGet)
+	_, _ = notOwner(context.Background(), scopedGet)
 	spans := r.spans.Ended()
-	if len(spans) != 3 {
+	if len(spans) != 4 {
 		t.Fatalf("%d spans", len(spans))
 	}
 	for i, w := range []struct {
 		code  codes.Code
 		etype string
-	}{{codes.Error, "STORE_CONNECTION_FAILED"}, {codes.Unset, ""}, {codes.Error, "_OTHER"}} {
+	}{{codes.Error, "STORE_CONNECTION_FAILED"}, {codes.Unset, ""}, {codes.Error, "_OTHER"}, {codes.Unset, ""}} {
 		s := spans[i]
 		if s.Status().Code != w.code || attrMap(s.Attributes())["error.type"] != w.etype {
 			t.Errorf("span %d: status %v error.type %q, want %v %q", i, s.Status(), attrMap(s.Attributes())["error.type"], w.code, w.etype)
@@ -160,7 +165,7 @@ func TestDurationHistogram(t *testing.T) {
 
 func TestSpanEventSinkPutsCatalogEventsOnTheOpSpan(t *testing.T) {
 	r := newRig(t)
-	events := telemetry.Middleware(opsotel.NewSpanEventSink(slog.LevelDebug))
+	events := telemetry.New(opsotel.NewSpanEventSink(slog.LevelDebug))
 	h := ops.Chain(r.mw, events)(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{Bool: true}, nil })
 	_, _ = h(context.Background(), scopedGet)
 	evs := r.spans.Ended()[0].Events()

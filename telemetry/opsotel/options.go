@@ -1,11 +1,13 @@
 package opsotel
 
 import (
+	"slices"
+
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Option configures [Middleware].
+// Option configures [New]. A zero value given to an option means its default.
 type Option func(*config)
 
 type config struct {
@@ -16,23 +18,27 @@ type config struct {
 	buckets []float64
 }
 
-// WithTracerProvider sets the tracer provider. Default: otel.GetTracerProvider() at the time
-// Middleware is called.
+// WithTracerProvider sets the tracer provider. Default (or nil): otel.GetTracerProvider() at
+// the time New is called.
 func WithTracerProvider(tp trace.TracerProvider) Option { return func(c *config) { c.tp = tp } }
 
-// WithMeterProvider sets the meter provider. Default: otel.GetMeterProvider() at the time
-// Middleware is called.
+// WithMeterProvider sets the meter provider. Default (or nil): otel.GetMeterProvider() at the
+// time New is called.
 func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *config) { c.mp = mp } }
 
 // WithServerAddress sets server.address and server.port (the Redis host and port). Default:
-// none (the attributes are left out); a port of 0 leaves server.port out.
+// none (the attributes are left out); an empty host leaves both out, a port of 0 leaves
+// server.port out.
 func WithServerAddress(host string, port int) Option {
 	return func(c *config) { c.address, c.port = host, port }
 }
 
 // WithBuckets sets the explicit bucket boundaries of db.client.operation.duration, in seconds.
-// Default: [DefaultBuckets].
-func WithBuckets(b []float64) Option { return func(c *config) { c.buckets = b } }
+// Default (or an empty b): [DefaultBuckets]. b is copied.
+func WithBuckets(b []float64) Option {
+	b = slices.Clone(b)
+	return func(c *config) { c.buckets = b }
+}
 
 // DefaultBuckets are the duration histogram's boundaries in seconds: sub-millisecond from 100µs
 // up to 10s.

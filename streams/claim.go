@@ -1,4 +1,4 @@
-package client
+package streams
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// ClaimOptions configure [StreamGroup.Claim].
+// ClaimOptions configure [Group.Claim].
 type ClaimOptions struct {
 	// MinIdle is how long an entry must have been pending to be claimed. Default: 0 (any).
 	MinIdle time.Duration
@@ -21,14 +21,14 @@ type ClaimOptions struct {
 // opts.MinIdle (XAUTOCLAIM key group consumer min-idle cursor COUNT n): those of consumers that
 // died, or whose handling failed. It returns them, delivered again (their delivery counts go
 // up), and the cursor to pass to the next call, "0-0" when the pending list was scanned to its
-// end. [StreamGroup.Consume] does this for you.
-func (g StreamGroup) Claim(ctx context.Context, stream string, opts ClaimOptions) ([]StreamEntry, string, error) {
+// end. [Group.Consume] does this for you.
+func (g Group) Claim(ctx context.Context, stream string, opts ClaimOptions) ([]Entry, string, error) {
 	if err := g.check(ops.StreamClaim, stream, true); err != nil {
-		_, err = g.s.reject(ctx, g.op(ops.StreamClaim, stream), err)
+		_, err = g.s.Reject(ctx, g.op(ops.StreamClaim, stream), err)
 		return nil, "", err
 	}
 	if opts.MinIdle < 0 {
-		_, err := g.s.reject(ctx, g.op(ops.StreamClaim, stream), ops.Invalid(ops.CodeConfigurationInvalid,
+		_, err := g.s.Reject(ctx, g.op(ops.StreamClaim, stream), ops.Invalid(ops.CodeConfigurationInvalid,
 			ops.StreamClaim.Operation(), "MinIdle must not be negative", nil))
 		return nil, "", err
 	}
@@ -58,10 +58,10 @@ type PendingEntry struct {
 
 // Pending lists up to count of the group's pending entries, oldest first, with the consumer
 // holding each and its delivery count (XPENDING key group - + count). count ≤ 0 lists up to 100.
-func (g StreamGroup) Pending(ctx context.Context, stream string, count int64) ([]PendingEntry, error) {
+func (g Group) Pending(ctx context.Context, stream string, count int64) ([]PendingEntry, error) {
 	op := g.op(ops.StreamPending, stream)
 	if err := g.check(ops.StreamPending, stream, false); err != nil {
-		_, err = g.s.reject(ctx, op, err)
+		_, err = g.s.Reject(ctx, op, err)
 		return nil, err
 	}
 	if count <= 0 {
@@ -69,7 +69,7 @@ func (g StreamGroup) Pending(ctx context.Context, stream string, count int64) ([
 	}
 	op.Stream.Start, op.Stream.End, op.Stream.Consumer = "-", "+", ""
 	op.N, op.HasN = count, true
-	res, err := g.s.do(ctx, op)
+	res, err := g.s.Do(ctx, op)
 	if err != nil {
 		return nil, err
 	}

@@ -1,51 +1,24 @@
-package client
+package streams
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/internal/storecore"
 	"github.com/igniter-go/store/ops"
 )
-
-// defaultStreamConns is how many connections blocking stream reads may hold at once when the
-// builder does not say ([Builder.WithStreamConnections]).
-const defaultStreamConns = 8
-
-// streamsConfig is the builder's streams configuration.
-type streamsConfig struct {
-	conns int // connections of their own for blocking reads; 0 = defaultStreamConns
-}
-
-func (c streamsConfig) clone() streamsConfig { return c }
-
-func (c streamsConfig) build(co *core) error {
-	registerStreams(co, c.conns)
-	return nil
-}
-
-// WithStreamConnections sets how many connections blocking stream reads ([StreamGroup.Read] with
-// a Block, and every [StreamGroup.Consume] loop) may hold at once. They are connections of their
-// own, opened on first use from the adapter's client options and closed by [Store.Close], so a
-// blocking read never holds up another operation of the store (the original runs it on the shared
-// connection and stalls every command while it waits). More blocking reads than connections
-// queue for one, in order, honouring their ctx. n < 1 is STORE_CONFIGURATION_INVALID at Build.
-// Default: 8.
-func (b *Builder) WithStreamConnections(n int) *Builder {
-	if n < 1 {
-		return b.fail(ops.Invalid(ops.CodeConfigurationInvalid, "build",
-			fmt.Sprintf("stream connections must be at least 1, got %d", n), map[string]any{"streamConnections": n}))
-	}
-	c := b.clone()
-	c.extra.streams.conns = n
-	return c
-}
 
 // Streams appends to and reads Redis streams in the streams namespace:
 // igniter:store:<service>{:<scope>:<id>}*:streams:<name>. Each entry holds its message as JSON in
 // one field, data, as the original writes it, so Go and TypeScript services share streams.
-type Streams struct{ s *Store }
+type Streams struct{ s storecore.Store }
+
+// New returns the stream operations of one store. client calls it for every store it makes
+// (Store.Streams); there is no other use for it.
+func New(s storecore.Store) Streams { return Streams{s: s} }
 
 // AppendOptions configure [Streams.Append].
 type AppendOptions struct {
@@ -87,19 +60,19 @@ func (st Streams) Append(ctx context.Context, stream string, message any, opts A
 		err = ops.Invalid(ops.CodeConfigurationInvalid, ops.StreamAppend.Operation(),
 			fmt.Sprintf("MaxLen must be 0 (no trimming) or positive, got %d", opts.MaxLen), map[string]any{"maxLen": opts.MaxLen})
 	default:
-		op.Value, err = encode(ops.StreamAppend, message)
+		op.Value, err = codec.EncodeFor(ops.StreamAppend, message)
 	}
 	if err != nil {
-		_, err = s.reject(ctx, op, err)
+		_, err = s.Reject(ctx, op, err)
 		return "", err
 	}
 	if opts.MaxLen > 0 {
 		op.N, op.HasN = opts.MaxLen, true
 	}
-	if s.core.carrier != nil {
-		ctx = withEntryTrace(ctx, s.core.carrier)
+	if true {
+		ctx = s.WithEntryTrace(ctx)
 	}
-	res, err := s.do(ctx, op)
+	res, err := s.Do(ctx, op)
 	if err != nil || len(res.Strings) == 0 {
 		return "", err
 	}
@@ -107,13 +80,13 @@ func (st Streams) Append(ctx context.Context, stream string, message any, opts A
 }
 
 // Range returns the entries of stream between opts.Start and opts.End (XRANGE, or XREVRANGE
-// when Reverse), each parsed as the original parses it ([StreamEntry]). A missing stream has no
+// when Reverse), each parsed as the original parses it ([Entry]). A missing stream has no
 // entries.
-func (st Streams) Range(ctx context.Context, stream string, opts RangeOptions) ([]StreamEntry, error) {
+func (st Streams) Range(ctx context.Context, stream string, opts RangeOptions) ([]Entry, error) {
 	s := st.s
 	op := streamOp(s, ops.StreamRange, stream)
 	if stream == "" {
-		_, err := s.reject(ctx, op, errStreamName(ops.StreamRange))
+		_, err := s.Reject(ctx, op, errStreamName(ops.StreamRange))
 		return nil, err
 	}
 	args := &ops.StreamArgs{Start: opts.Start, End: opts.End, Reverse: opts.Reverse}
@@ -127,7 +100,7 @@ func (st Streams) Range(ctx context.Context, stream string, opts RangeOptions) (
 	if opts.Count > 0 {
 		op.N, op.HasN = opts.Count, true
 	}
-	res, err := s.do(ctx, op)
+	res, err := s.Do(ctx, op)
 	if err != nil {
 		return nil, err
 	}
@@ -137,36 +110,36 @@ func (st Streams) Range(ctx context.Context, stream string, opts RangeOptions) (
 // Group returns the consumer group group, read as consumer, for the group operations. The names
 // are checked when an operation runs: an empty group is STORE_STREAM_GROUP_REQUIRED, an empty
 // consumer STORE_STREAM_CONSUMER_REQUIRED (for the operations that need one).
-func (st Streams) Group(group, consumer string) StreamGroup {
-	return StreamGroup{s: st.s, group: group, consumer: consumer}
+func (st Streams) Group(group, consumer string) Group {
+	return Group{s: st.s, group: group, consumer: consumer}
 }
 
-// StreamGroup is one consumer of one consumer group: [Streams.Group].
-type StreamGroup struct {
-	s               *Store
+// Group is one consumer of one consumer group: [Streams.Group].
+type Group struct {
+	s               storecore.Store
 	group, consumer string
 }
 
 // Name returns the group's name.
-func (g StreamGroup) Name() string { return g.group }
+func (g Group) Name() string { return g.group }
 
 // Consumer returns the consumer's name.
-func (g StreamGroup) Consumer() string { return g.consumer }
+func (g Group) Consumer() string { return g.consumer }
 
-// EnsureOptions configure [StreamGroup.Ensure].
+// EnsureOptions configure [Group.Ensure].
 type EnsureOptions struct {
 	// StartID is the id after which a new group starts reading: "0" for the whole stream, "$"
 	// for entries added from now on. An existing group keeps its position. Default: "0".
 	StartID string
 }
 
-// ReadOptions configure [StreamGroup.Read].
+// ReadOptions configure [Group.Read].
 type ReadOptions struct {
 	// Count caps the number of entries (COUNT n). 0 reads all that are new. Default: 0.
 	Count int64
 	// Block waits up to this long for new entries when there are none (BLOCK ms, rounded down
 	// to whole milliseconds; under 1ms does not block). A blocking read runs on a connection of
-	// its own ([Builder.WithStreamConnections]) and never holds up other operations. On a
+	// its own (client.Builder.WithStreamConnections) and never holds up other operations. On a
 	// single-node client it ends as soon as ctx ends (CLIENT UNBLOCK, sent on the adapter's
 	// client); on Cluster and Ring clients it ends at Block. Default: 0.
 	Block time.Duration
@@ -175,7 +148,7 @@ type ReadOptions struct {
 // Ensure creates the group on stream, and the stream if it does not exist:
 // XGROUP CREATE key group <startId> MKSTREAM. A group that exists already is left as it is (the
 // BUSYGROUP reply is not an error), so Ensure is idempotent and safe to retry.
-func (g StreamGroup) Ensure(ctx context.Context, stream string, opts EnsureOptions) error {
+func (g Group) Ensure(ctx context.Context, stream string, opts EnsureOptions) error {
 	s := g.s
 	op := g.op(ops.StreamEnsure, stream)
 	op.Idempotent = true
@@ -185,10 +158,10 @@ func (g StreamGroup) Ensure(ctx context.Context, stream string, opts EnsureOptio
 	}
 	op.Stream.Start = start
 	if err := g.check(ops.StreamEnsure, stream, false); err != nil {
-		_, err = s.reject(ctx, op, err)
+		_, err = s.Reject(ctx, op, err)
 		return err
 	}
-	_, err := s.do(ctx, op)
+	_, err := s.Do(ctx, op)
 	return err
 }
 
@@ -196,7 +169,7 @@ func (g StreamGroup) Ensure(ctx context.Context, stream string, opts EnsureOptio
 // this consumer until they are acked: XREADGROUP GROUP g c [COUNT n] [BLOCK ms] STREAMS key >.
 // A read that times out returns no entries and no error. A group that does not exist is a
 // STORE_STREAM_READ_FAILED error wrapping Redis's NOGROUP reply.
-func (g StreamGroup) Read(ctx context.Context, stream string, opts ReadOptions) ([]StreamEntry, error) {
+func (g Group) Read(ctx context.Context, stream string, opts ReadOptions) ([]Entry, error) {
 	res, err := g.read(ctx, stream, opts)
 	if err != nil {
 		return nil, err
@@ -204,27 +177,27 @@ func (g StreamGroup) Read(ctx context.Context, stream string, opts ReadOptions) 
 	return parseEntries(res.Entries), nil
 }
 
-func (g StreamGroup) read(ctx context.Context, stream string, opts ReadOptions) (ops.Result, error) {
+func (g Group) read(ctx context.Context, stream string, opts ReadOptions) (ops.Result, error) {
 	s := g.s
 	op := g.op(ops.StreamRead, stream)
 	if opts.Count > 0 {
 		op.N, op.HasN = opts.Count, true
 	}
 	if err := g.check(ops.StreamRead, stream, true); err != nil {
-		return s.reject(ctx, op, err)
+		return s.Reject(ctx, op, err)
 	}
 	if opts.Block < time.Millisecond {
-		return s.do(ctx, op)
+		return s.Do(ctx, op)
 	}
 	op.Stream.Block = opts.Block.Truncate(time.Millisecond)
-	l, err := streamsOf(s.core).acquire(ctx, ops.StreamRead)
+	l, err := s.Blocking().Acquire(ctx, ops.StreamRead)
 	if err != nil {
-		return s.reject(ctx, op, err)
+		return s.Reject(ctx, op, err)
 	}
-	stop := l.watch(ctx)
-	res, err := s.do(withReadConn(ctx, l.rdb), op)
+	stop := l.Watch(ctx)
+	res, err := s.Do(l.Context(ctx), op)
 	stop()
-	l.release(err == nil)
+	l.Release(err == nil)
 	if err == nil && len(res.Entries) == 0 && ctx.Err() != nil { // unblocked because ctx ended
 		return ops.Result{}, ops.Failure(ops.StreamRead, ops.ErrCanceled, ctx.Err())
 	}
@@ -233,32 +206,32 @@ func (g StreamGroup) read(ctx context.Context, stream string, opts ReadOptions) 
 
 // Ack acknowledges entries of stream for the group, so they leave its pending list:
 // XACK key group id…. It returns how many were pending. No ids sends nothing.
-func (g StreamGroup) Ack(ctx context.Context, stream string, ids ...string) (int64, error) {
+func (g Group) Ack(ctx context.Context, stream string, ids ...string) (int64, error) {
 	s := g.s
 	op := g.op(ops.StreamAck, stream)
 	op.Idempotent = true
 	op.Stream.IDs = ids
 	op.N = int64(len(ids))
 	if err := g.check(ops.StreamAck, stream, false); err != nil {
-		_, err = s.reject(ctx, op, err)
+		_, err = s.Reject(ctx, op, err)
 		return 0, err
 	}
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	res, err := s.do(ctx, op)
+	res, err := s.Do(ctx, op)
 	return res.Int, err
 }
 
 // op returns an Op of a group operation on stream.
-func (g StreamGroup) op(kind ops.Kind, stream string) ops.Op {
+func (g Group) op(kind ops.Kind, stream string) ops.Op {
 	op := streamOp(g.s, kind, stream)
 	op.Stream = &ops.StreamArgs{Group: g.group, Consumer: g.consumer}
 	return op
 }
 
 // check validates the names of a group operation, in the order stream, group, consumer.
-func (g StreamGroup) check(kind ops.Kind, stream string, needConsumer bool) error {
+func (g Group) check(kind ops.Kind, stream string, needConsumer bool) error {
 	switch {
 	case stream == "":
 		return errStreamName(kind)
@@ -272,11 +245,11 @@ func (g StreamGroup) check(kind ops.Kind, stream string, needConsumer bool) erro
 
 // streamOp returns an Op of kind on stream: Name is the stream name (telemetry may carry it),
 // Key the full key.
-func streamOp(s *Store, kind ops.Kind, stream string) ops.Op {
-	op := s.op(kind)
+func streamOp(s storecore.Store, kind ops.Kind, stream string) ops.Op {
+	op := s.Op(kind)
 	op.Name = stream
 	if stream != "" {
-		op.Key = s.prefix.Key(keyspace.NamespaceStreams, stream)
+		op.Key = s.Key(keyspace.NamespaceStreams, stream)
 	}
 	return op
 }

@@ -1,4 +1,4 @@
-package client_test
+package streams_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/streams"
 )
 
 // TestStreamsOnACluster: on a real 3-master Redis Cluster, streams whose keys live on different
@@ -27,22 +28,22 @@ func TestStreamsOnACluster(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	streams := []string{"a", "b", "c", "d"}
+	names := []string{"a", "b", "c", "d"}
 	const perStream = 50
-	for _, s := range streams {
+	for _, s := range names {
 		for i := range perStream {
-			if _, err := st.Streams.Append(ctx, s, i, client.AppendOptions{}); err != nil {
+			if _, err := st.Streams.Append(ctx, s, i, streams.AppendOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	g := st.Streams.Group("g", "c1")
-	if err := g.Ensure(ctx, "idle", client.EnsureOptions{}); err != nil {
+	if err := g.Ensure(ctx, "idle", streams.EnsureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	readDone := make(chan error, 1)
 	go func() {
-		_, err := g.Read(ctx, "idle", client.ReadOptions{Block: 2 * time.Second})
+		_, err := g.Read(ctx, "idle", streams.ReadOptions{Block: 2 * time.Second})
 		readDone <- err
 	}()
 	waitClusterBlocked(t, c)
@@ -62,19 +63,19 @@ func TestStreamsOnACluster(t *testing.T) {
 	got := map[string]int{}
 	all := make(chan struct{})
 	var once sync.Once
-	for _, s := range streams {
+	for _, s := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := client.ConsumeAs(cctx, g, s, func(_ context.Context, m client.StreamMessage[int]) error {
+			err := streams.ConsumeAs(cctx, g, s, func(_ context.Context, m streams.Message[int]) error {
 				mu.Lock()
 				defer mu.Unlock()
 				got[fmt.Sprint(s, m.Message)]++
-				if len(got) == len(streams)*perStream {
+				if len(got) == len(names)*perStream {
 					once.Do(func() { close(all) })
 				}
 				return nil
-			}, client.ConsumeOptions{Concurrency: 2, Block: 50 * time.Millisecond, LagInterval: -1})
+			}, streams.ConsumeOptions{Concurrency: 2, Block: 50 * time.Millisecond, LagInterval: -1})
 			if err != nil {
 				t.Error(err)
 			}
@@ -83,11 +84,11 @@ func TestStreamsOnACluster(t *testing.T) {
 	select {
 	case <-all:
 	case <-time.After(30 * time.Second): // a guard, not synchronisation
-		t.Fatalf("consumed %d of %d entries", len(got), len(streams)*perStream)
+		t.Fatalf("consumed %d of %d entries", len(got), len(names)*perStream)
 	}
 	cancel()
 	wg.Wait()
-	for _, s := range streams {
+	for _, s := range names {
 		if lag, err := g.Lag(ctx, s); err != nil || lag.Pending != 0 || lag.Lag != 0 {
 			t.Fatalf("%s: lag %+v %v", s, lag, err)
 		}

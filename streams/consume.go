@@ -1,4 +1,4 @@
-package client
+package streams
 
 import (
 	"context"
@@ -9,13 +9,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/igniter-go/store/internal/codec"
+	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/ops"
 )
 
-// StreamHandler handles one entry of a consume loop. Returning nil acks the entry. An error or a
+// Handler handles one entry of a consume loop. Returning nil acks the entry. An error or a
 // panic leaves it pending, to be delivered again after ConsumeOptions.ClaimIdle, until
 // ConsumeOptions.MaxDeliveries sends it to the dead-letter stream.
-type StreamHandler func(ctx context.Context, e StreamEntry) error
+type Handler func(ctx context.Context, e Entry) error
 
 // DeadLetter is the message of an entry of a dead-letter stream (ConsumeOptions.DeadLetter).
 type DeadLetter struct {
@@ -29,7 +31,7 @@ type DeadLetter struct {
 	Error string `json:"error"`
 	// Deliveries is how many times the entry was delivered to the group.
 	Deliveries int64 `json:"deliveries"`
-	// Message is the entry's message, as [StreamEntry.Message].
+	// Message is the entry's message, as [Entry.Message].
 	Message json.RawMessage `json:"message"`
 }
 
@@ -37,7 +39,7 @@ type DeadLetter struct {
 const maxClaimRounds = 16
 
 // Consume runs a consume loop for this consumer on stream until ctx is done or the store is
-// closed. It ensures the group first ([StreamGroup.Ensure] with opts.EnsureStartID), then reads
+// closed. It ensures the group first ([Group.Ensure] with opts.EnsureStartID), then reads
 // new entries and runs h on each, at most opts.Concurrency at once, on connections of its own:
 //   - an entry is acked after h returns nil; an error or panic leaves it pending;
 //   - entries pending longer than opts.ClaimIdle (failed ones, and those of consumers that died)
@@ -51,11 +53,11 @@ const maxClaimRounds = 16
 //
 // When ctx is done the loop stops reading, waits for the handlers in flight (their ctx is ctx, so
 // they see the cancellation), acks those that succeeded, and returns nil; entries it read but
-// did not finish stay pending for the group's other consumers. [Store.Close] stops every loop
+// did not finish stay pending for the group's other consumers. client.Store.Close stops every loop
 // the same way, and Consume then returns STORE_CLOSED (a handler must not call Close: Close
-// waits for it). Delivery is at least once: a handler should be idempotent. An [Executor]
+// waits for it). Delivery is at least once: a handler should be idempotent. An handler
 // adapter has no connections for the loop: STORE_NOT_CONNECTED.
-func (g StreamGroup) Consume(ctx context.Context, stream string, h StreamHandler, opts ConsumeOptions) error {
+func (g Group) Consume(ctx context.Context, stream string, h Handler, opts ConsumeOptions) error {
 	s := g.s
 	if err := g.check(ops.StreamRead, stream, true); err != nil {
 		return err
@@ -67,21 +69,21 @@ func (g StreamGroup) Consume(ctx context.Context, stream string, h StreamHandler
 	if err != nil {
 		return err
 	}
-	st := streamsOf(s.core)
-	if st.src == nil {
+	st := s.Blocking()
+	if !st.Connected() {
 		return ops.NewError(ops.CodeNotConnected, "stream.consume",
-			"a consume loop needs a go-redis adapter; an Executor adapter has no connections of its own", nil)
+			"a consume loop needs a go-redis adapter; an HandlerAdapter adapter has no connections of its own", nil)
 	}
-	if !st.startLoop() {
-		return errClosed(ops.StreamRead)
+	if !st.StartLoop() {
+		return ops.Closed(ops.StreamRead)
 	}
-	defer st.loops.Done()
+	defer st.LoopDone()
 	if err := g.Ensure(ctx, stream, EnsureOptions{StartID: o.EnsureStartID}); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := context.AfterFunc(st.closeCtx, func() { cancel(errClosed(ops.StreamRead)) })
+	stop := st.AfterClose(func() { cancel(ops.Closed(ops.StreamRead)) })
 	defer stop()
 	newConsumer(g, stream, h, o).run(ctx)
 	if cause := context.Cause(ctx); ops.HasCode(cause, ops.CodeClosed) {
@@ -90,18 +92,18 @@ func (g StreamGroup) Consume(ctx context.Context, stream string, h StreamHandler
 	return nil
 }
 
-// ConsumeAs is [StreamGroup.Consume] with each message decoded into a T. A message that does not
+// ConsumeAs is [Group.Consume] with each message decoded into a T. A message that does not
 // decode is reported (ops.SignalMessageInvalid) and goes to the dead-letter stream at once:
 // delivering it again cannot help.
-func ConsumeAs[T any](ctx context.Context, g StreamGroup, stream string, h func(ctx context.Context, m StreamMessage[T]) error, opts ConsumeOptions) error {
+func ConsumeAs[T any](ctx context.Context, g Group, stream string, h func(ctx context.Context, m Message[T]) error, opts ConsumeOptions) error {
 	if h == nil {
 		return ops.Invalid(ops.CodeConfigurationInvalid, "stream.consume", "a consume handler is required", nil)
 	}
-	return g.Consume(ctx, stream, func(ctx context.Context, e StreamEntry) error {
+	return g.Consume(ctx, stream, func(ctx context.Context, e Entry) error {
 		m := decodeMessage[T](e)
 		if m.Err != nil {
 			err := ops.NewError(ops.CodeMessageInvalid, "stream.consume", "the entry's message does not decode", m.Err)
-			g.s.signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: stream, Group: g.group, Err: err})
+			g.s.Signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: stream, Group: g.group, Err: err})
 			return err
 		}
 		return h(ctx, m)
@@ -109,9 +111,9 @@ func ConsumeAs[T any](ctx context.Context, g StreamGroup, stream string, h func(
 }
 
 type consumer struct {
-	g      StreamGroup
+	g      Group
 	stream string
-	h      StreamHandler
+	h      Handler
 	o      ConsumeOptions
 	// credits holds one token per entry the loop holds (queued or being handled): at most
 	// Concurrency+Batch, so a read never takes more than the workers can soon start.
@@ -141,7 +143,7 @@ type handled struct {
 	took time.Duration
 }
 
-func newConsumer(g StreamGroup, stream string, h StreamHandler, o ConsumeOptions) *consumer {
+func newConsumer(g Group, stream string, h Handler, o ConsumeOptions) *consumer {
 	held := o.Concurrency + int(o.Batch)
 	return &consumer{g: g, stream: stream, h: h, o: o, credits: make(chan struct{}, held), work: make(chan delivery, held),
 		inflight: map[string]struct{}{}, ackWake: make(chan struct{}, 1)}
@@ -269,9 +271,9 @@ func (c *consumer) worker(ctx context.Context) {
 	}
 }
 
-func (c *consumer) handle(ctx context.Context, e StreamEntry, deliveries int64) {
+func (c *consumer) handle(ctx context.Context, e Entry, deliveries int64) {
 	s := c.g.s
-	hctx := s.core.extract(ctx, e.Fields[streamTraceField])
+	hctx := s.Extract(ctx, e.Fields[executor.StreamTraceField])
 	start := time.Now()
 	err := c.call(hctx, e)
 	took := time.Since(start)
@@ -281,16 +283,16 @@ func (c *consumer) handle(ctx context.Context, e StreamEntry, deliveries int64) 
 		c.ackLater(handled{ctx: hctx, id: e.ID, took: took})
 		return
 	}
-	s.signal(hctx, ops.Signal{Kind: ops.SignalHandlerFailed, Name: c.stream, Group: c.g.group, Duration: took, Err: err})
+	s.Signal(hctx, ops.Signal{Kind: ops.SignalHandlerFailed, Name: c.stream, Group: c.g.group, Duration: took, Err: err})
 	if ctx.Err() == nil && (deliveries >= c.o.MaxDeliveries || errIsMessageInvalid(err)) {
 		c.deadLetter(done, e, deliveries, err)
 		return
 	}
-	s.signal(hctx, ops.Signal{Kind: ops.SignalRedelivered, Name: c.stream, Group: c.g.group, N: deliveries, Err: err})
+	s.Signal(hctx, ops.Signal{Kind: ops.SignalRedelivered, Name: c.stream, Group: c.g.group, N: deliveries, Err: err})
 }
 
 // call runs the handler; an error or a panic becomes STORE_HANDLER_FAILED wrapping it.
-func (c *consumer) call(ctx context.Context, e StreamEntry) (err error) {
+func (c *consumer) call(ctx context.Context, e Entry) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = ops.NewError(ops.CodeHandlerFailed, "stream.consume", fmt.Sprintf("handler panicked: %v", r), nil)
@@ -345,7 +347,7 @@ func (c *consumer) flushAcks(ctx context.Context) {
 		return
 	}
 	for _, h := range batch {
-		c.g.s.signal(h.ctx, ops.Signal{Kind: ops.SignalConsumed, Name: c.stream, Group: c.g.group, Duration: h.took})
+		c.g.s.Signal(h.ctx, ops.Signal{Kind: ops.SignalConsumed, Name: c.stream, Group: c.g.group, Duration: h.took})
 	}
 }
 
@@ -356,26 +358,22 @@ func (c *consumer) ack(ctx context.Context, ids ...string) error {
 	op.Idempotent = true
 	op.Stream.IDs = ids
 	op.N = int64(len(ids))
-	_, err := c.g.s.core.handler(ctx, op)
+	_, err := c.g.s.DoDraining(ctx, op)
 	return err
 }
 
 // deadLetter adds e to the dead-letter stream, then acks it. If either fails, the entry stays
 // pending and a later claim pass tries again (a dead letter may then be written twice, never
 // lost).
-func (c *consumer) deadLetter(ctx context.Context, e StreamEntry, deliveries int64, cause error) {
+func (c *consumer) deadLetter(ctx context.Context, e Entry, deliveries int64, cause error) {
 	s := c.g.s
 	dl := DeadLetter{Stream: c.stream, Group: c.g.group, Consumer: c.g.consumer, ID: e.ID, Error: cause.Error(),
 		Deliveries: deliveries, Message: e.Message}
 	op := streamOp(s, ops.StreamAppend, c.o.DeadLetter)
 	op.Stream = &ops.StreamArgs{}
 	var err error
-	if op.Value, err = encode(ops.StreamAppend, dl); err == nil {
-		actx := ctx
-		if s.core.carrier != nil {
-			actx = withEntryTrace(ctx, s.core.carrier)
-		}
-		_, err = s.core.handler(actx, op)
+	if op.Value, err = codec.EncodeFor(ops.StreamAppend, dl); err == nil {
+		_, err = s.DoDraining(s.WithEntryTrace(ctx), op)
 	}
 	if err == nil {
 		err = c.ack(ctx, e.ID)
@@ -384,7 +382,7 @@ func (c *consumer) deadLetter(ctx context.Context, e StreamEntry, deliveries int
 		c.log(ctx, "dead-lettering failed; the entry stays pending", err)
 		return
 	}
-	s.signal(ctx, ops.Signal{Kind: ops.SignalDeadLettered, Name: c.stream, Group: c.g.group, N: deliveries, Err: cause})
+	s.Signal(ctx, ops.Signal{Kind: ops.SignalDeadLettered, Name: c.stream, Group: c.g.group, N: deliveries, Err: cause})
 }
 
 // claim claims entries idle for longer than ClaimIdle, in rounds of at most Batch, and delivers
@@ -406,7 +404,7 @@ func (c *consumer) claim(ctx context.Context) {
 		}
 		c.release(n - int64(len(entries)))
 		if len(entries) > 0 {
-			c.g.s.signal(ctx, ops.Signal{Kind: ops.SignalReclaimed, Name: c.stream, Group: c.g.group, N: int64(len(entries))})
+			c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalReclaimed, Name: c.stream, Group: c.g.group, N: int64(len(entries))})
 		}
 		counts := c.deliveryCounts(ctx, entries)
 		for _, e := range entries {
@@ -464,11 +462,11 @@ func (c *consumer) reportLag(ctx context.Context) {
 		}
 		return
 	}
-	c.g.s.signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, N: lag.Lag, M: lag.Pending})
+	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, N: lag.Lag, M: lag.Pending})
 }
 
 func (c *consumer) log(ctx context.Context, msg string, err error) {
-	c.g.s.core.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: consume: "+msg,
+	c.g.s.Logger().LogAttrs(ctx, slog.LevelWarn, "igniter store: consume: "+msg,
 		slog.String("stream", c.stream), slog.String("group", c.g.group), slog.String("error", errorText(err)))
 }
 

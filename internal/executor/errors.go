@@ -1,4 +1,4 @@
-package client
+package executor
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 // later, or on another node, may succeed (go-redis's own retry list).
 var unavailablePrefixes = []string{"LOADING", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY"}
 
-// mapError turns a go-redis error into a coded error of the operation's kind. It is the only
+// MapError turns a go-redis error into a coded error of the operation's kind. It is the only
 // place that knows go-redis error types.
-func mapError(kind ops.Kind, err error) error {
+func MapError(kind ops.Kind, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -26,10 +26,12 @@ func mapError(kind ops.Kind, err error) error {
 	if errors.As(err, &coded) {
 		return err
 	}
-	return ops.Failure(kind, categoryOf(err), err)
+	return ops.Failure(kind, Category(err), err)
 }
 
-func categoryOf(err error) error {
+// Category returns the ops category of a go-redis error: ops.ErrCanceled, ops.ErrUnavailable
+// (the connection or the node cannot serve now) or ops.ErrFailed (Redis answered with an error).
+func Category(err error) error {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ops.ErrCanceled

@@ -1,58 +1,14 @@
-package client
+package streams
 
 import (
 	"context"
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/igniter-go/store/ops"
 )
 
-func init() { extraKinds[ops.StreamPending] = xpending }
-
-// xpending runs a StreamPending Op. With op.Stream.Start set it lists pending entries with their
-// delivery counts, XPENDING key group [IDLE ms] start end count [consumer] (Result.Entries, each
-// with Deliveries and the field consumer). Without, it reports the groups of the stream,
-// XINFO GROUPS key: one Result.Entries item per group, ID = group name, Fields pending, lag
-// (-1 when Redis cannot tell), consumers and last-delivered-id.
-func xpending(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
-	s := op.Stream
-	if s.Start != "" {
-		count := op.N
-		if !op.HasN {
-			count = 100
-		}
-		list, err := e.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-			Stream: op.Key, Group: s.Group, Idle: s.MinIdle, Start: s.Start, End: s.End, Count: count, Consumer: s.Consumer,
-		}).Result()
-		if err != nil {
-			return ops.Result{}, err
-		}
-		out := make([]ops.Entry, len(list))
-		for i, p := range list {
-			out[i] = ops.Entry{ID: p.ID, Deliveries: p.RetryCount, Fields: map[string]string{"consumer": p.Consumer}}
-		}
-		return ops.Result{Entries: out}, nil
-	}
-	groups, err := e.rdb.XInfoGroups(ctx, op.Key).Result()
-	if err != nil {
-		return ops.Result{}, err
-	}
-	out := make([]ops.Entry, len(groups))
-	for i, g := range groups {
-		out[i] = ops.Entry{ID: g.Name, Deliveries: g.Pending, Fields: map[string]string{
-			"pending":           strconv.FormatInt(g.Pending, 10),
-			"lag":               strconv.FormatInt(g.Lag, 10),
-			"consumers":         strconv.FormatInt(g.Consumers, 10),
-			"last-delivered-id": g.LastDeliveredID,
-		}}
-	}
-	return ops.Result{Entries: out}, nil
-}
-
-// GroupLag is how far a consumer group is behind: [StreamGroup.Lag].
+// GroupLag is how far a consumer group is behind: [Group.Lag].
 type GroupLag struct {
 	// Lag is how many entries of the stream the group has not yet been given; -1 when Redis
 	// cannot tell (after entries were deleted or trimmed in the range it has not read).
@@ -63,14 +19,14 @@ type GroupLag struct {
 
 // Lag reports the group's lag and pending count on stream (XINFO GROUPS). A group or stream
 // that does not exist is STORE_STREAM_CLAIM_FAILED.
-func (g StreamGroup) Lag(ctx context.Context, stream string) (GroupLag, error) {
+func (g Group) Lag(ctx context.Context, stream string) (GroupLag, error) {
 	s := g.s
 	op := g.op(ops.StreamPending, stream)
 	if err := g.check(ops.StreamPending, stream, false); err != nil {
-		_, err = s.reject(ctx, op, err)
+		_, err = s.Reject(ctx, op, err)
 		return GroupLag{}, err
 	}
-	res, err := s.do(ctx, op)
+	res, err := s.Do(ctx, op)
 	if err != nil {
 		return GroupLag{}, err
 	}
@@ -92,11 +48,11 @@ var errNoGroup error = noGroupError{}
 
 // deliveries returns how many times the pending entry id was delivered to the group, or 0 when
 // it is no longer pending.
-func (g StreamGroup) deliveries(ctx context.Context, stream, id string) (int64, error) {
+func (g Group) deliveries(ctx context.Context, stream, id string) (int64, error) {
 	op := g.op(ops.StreamPending, stream)
 	op.Stream.Start, op.Stream.End, op.Stream.Consumer = id, id, ""
 	op.N, op.HasN = 1, true
-	res, err := g.s.do(ctx, op)
+	res, err := g.s.Do(ctx, op)
 	if err != nil || len(res.Entries) == 0 {
 		return 0, err
 	}
@@ -105,11 +61,11 @@ func (g StreamGroup) deliveries(ctx context.Context, stream, id string) (int64, 
 
 // deliveriesIn returns the delivery counts of this consumer's pending entries between the ids
 // first and last (XPENDING key group first last count consumer), at most count of them.
-func (g StreamGroup) deliveriesIn(ctx context.Context, stream, first, last string, count int64) (map[string]int64, error) {
+func (g Group) deliveriesIn(ctx context.Context, stream, first, last string, count int64) (map[string]int64, error) {
 	op := g.op(ops.StreamPending, stream)
 	op.Stream.Start, op.Stream.End = first, last
 	op.N, op.HasN = count, true
-	res, err := g.s.do(ctx, op)
+	res, err := g.s.Do(ctx, op)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +79,11 @@ func (g StreamGroup) deliveriesIn(ctx context.Context, stream, first, last strin
 // autoclaim claims for this consumer up to count entries that have been pending for at least
 // minIdle, from cursor on (XAUTOCLAIM). It returns them and the cursor to continue from ("0-0"
 // when the pending list was scanned to its end).
-func (g StreamGroup) autoclaim(ctx context.Context, stream, cursor string, minIdle time.Duration, count int64) ([]ops.Entry, string, error) {
+func (g Group) autoclaim(ctx context.Context, stream, cursor string, minIdle time.Duration, count int64) ([]ops.Entry, string, error) {
 	op := g.op(ops.StreamClaim, stream)
 	op.Stream.Start, op.Stream.MinIdle = cursor, minIdle
 	op.N, op.HasN = count, true
-	res, err := g.s.do(ctx, op)
+	res, err := g.s.Do(ctx, op)
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,4 +1,4 @@
-package client_test
+package streams_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/streams"
 )
 
 type orderPlaced struct {
@@ -33,15 +34,15 @@ func ExampleStreams() {
 	defer st.Close()
 	ctx := context.Background()
 
-	_, _ = st.Streams.Append(ctx, "orders", orderPlaced{"o-1", 9.5}, client.AppendOptions{MaxLen: 1000, Approximate: true})
-	_, _ = st.Streams.Append(ctx, "orders", orderPlaced{"o-2", 20}, client.AppendOptions{MaxLen: 1000, Approximate: true})
+	_, _ = st.Streams.Append(ctx, "orders", orderPlaced{"o-1", 9.5}, streams.AppendOptions{MaxLen: 1000, Approximate: true})
+	_, _ = st.Streams.Append(ctx, "orders", orderPlaced{"o-2", 20}, streams.AppendOptions{MaxLen: 1000, Approximate: true})
 
 	billing := st.Streams.Group("billing", "worker-1")
-	if err := billing.Ensure(ctx, "orders", client.EnsureOptions{}); err != nil {
+	if err := billing.Ensure(ctx, "orders", streams.EnsureOptions{}); err != nil {
 		fmt.Println(err)
 		return
 	}
-	msgs, err := client.ReadAs[orderPlaced](ctx, billing, "orders", client.ReadOptions{Count: 10})
+	msgs, err := streams.ReadAs[orderPlaced](ctx, billing, "orders", streams.ReadOptions{Count: 10})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -60,7 +61,7 @@ func ExampleStreams() {
 
 // A consume loop: handlers run on their own goroutines, each entry is acked after its handler
 // succeeds, and cancelling ctx stops the loop once the handlers in flight have returned.
-func ExampleStreamGroup_Consume() {
+func ExampleGroup_Consume() {
 	mr, err := miniredis.Run()
 	if err != nil {
 		fmt.Println(err)
@@ -77,18 +78,18 @@ func ExampleStreamGroup_Consume() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for _, o := range []string{"o-1", "o-2", "o-3"} {
-		_, _ = st.Streams.Append(ctx, "orders", orderPlaced{Order: o}, client.AppendOptions{})
+		_, _ = st.Streams.Append(ctx, "orders", orderPlaced{Order: o}, streams.AppendOptions{})
 	}
 
 	seen := 0
-	err = client.ConsumeAs(ctx, st.Streams.Group("billing", "worker-1"), "orders",
-		func(ctx context.Context, m client.StreamMessage[orderPlaced]) error {
+	err = streams.ConsumeAs(ctx, st.Streams.Group("billing", "worker-1"), "orders",
+		func(ctx context.Context, m streams.Message[orderPlaced]) error {
 			fmt.Println("billing", m.Message.Order)
 			if seen++; seen == 3 {
 				cancel()
 			}
 			return nil
-		}, client.ConsumeOptions{Concurrency: 1, Block: 50 * time.Millisecond, LagInterval: -1})
+		}, streams.ConsumeOptions{Concurrency: 1, Block: 50 * time.Millisecond, LagInterval: -1})
 	fmt.Println("stopped:", err)
 	// Output:
 	// billing o-1

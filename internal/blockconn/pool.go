@@ -1,24 +1,23 @@
-package client
+package blockconn
 
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/ops"
 )
 
-// streamState is what the stream operations of one built store share: the connections of their
-// own that blocking reads use, and the consume loops that Close must stop. It lives beside the
-// core (streamStates), so the streams feature needs no field in the core.
-type streamState struct {
-	src  redis.UniversalClient // the adapter's client; nil for an Executor adapter
+// Pool is what the stream operations of one built store share: the connections of their own
+// that blocking reads use, and the consume loops that Close must stop. The store core owns one,
+// made at Build and closed by Store.Close.
+type Pool struct {
+	src  redis.UniversalClient // the adapter's client; nil for an HandlerAdapter adapter
 	size int
 	sem  chan struct{}   // one token per blocking read in progress
 	free chan *blockConn // idle dedicated connections of a single-node client
@@ -33,45 +32,31 @@ type streamState struct {
 	loops       sync.WaitGroup
 }
 
-// streamStates maps a core to its streamState. The key is weak, so a store dropped without Close
-// does not stay reachable through this map; a cleanup then closes its connections.
-var streamStates sync.Map // weak.Pointer[core] → *streamState
+// DefaultSize is how many connections blocking reads may hold at once when the builder does not
+// say (client.Builder.WithStreamConnections).
+const DefaultSize = 8
 
-// registerStreams gives c its stream state, once; it returns the state c has.
-func registerStreams(c *core, size int) *streamState {
+// New returns the pool of a store whose adapter's client is src (nil for a handler adapter,
+// which has no connections: Acquire then fails with STORE_NOT_CONNECTED). size ≤ 0 is
+// DefaultSize. Nothing is opened until the first Acquire.
+func New(src redis.UniversalClient, size int) *Pool {
 	if size <= 0 {
-		size = defaultStreamConns
+		size = DefaultSize
 	}
-	st := &streamState{src: c.adapter.universal(), size: size, sem: make(chan struct{}, size), free: make(chan *blockConn, size)}
+	st := &Pool{src: src, size: size, sem: make(chan struct{}, size), free: make(chan *blockConn, size)}
 	st.closeCtx, st.closeCancel = context.WithCancel(context.Background())
-	key := weak.Make(c)
-	if v, loaded := streamStates.LoadOrStore(key, st); loaded {
-		st.closeCancel()
-		return v.(*streamState)
-	}
-	if !c.onClose(func() error {
-		streamStates.Delete(key)
-		return st.close()
-	}) { // closed already: the state is born closed
-		streamStates.Delete(key)
-		_ = st.close()
-		return st
-	}
-	runtime.AddCleanup(c, func(k weak.Pointer[core]) {
-		if v, ok := streamStates.LoadAndDelete(k); ok {
-			_ = v.(*streamState).close()
-		}
-	}, key)
 	return st
 }
 
-// streamsOf returns the core's stream state (Build always registers one).
-func streamsOf(c *core) *streamState {
-	if v, ok := streamStates.Load(weak.Make(c)); ok {
-		return v.(*streamState)
-	}
-	return registerStreams(c, 0)
-}
+// Connected reports whether the pool can open connections (the adapter has a go-redis client).
+func (st *Pool) Connected() bool { return st.src != nil }
+
+// AfterClose arranges for f to run in its own goroutine when Close starts (consume loops stop);
+// stop undoes it, as context.AfterFunc's stop.
+func (st *Pool) AfterClose(f func()) (stop func() bool) { return context.AfterFunc(st.closeCtx, f) }
+
+// LoopDone ends a loop that StartLoop registered.
+func (st *Pool) LoopDone() { st.loops.Done() }
 
 // blockConn is one dedicated connection of a single-node client, with its CLIENT ID, so a read
 // on it can be ended from another connection (CLIENT UNBLOCK) when its ctx ends.
@@ -80,16 +65,16 @@ type blockConn struct {
 	id   int64
 }
 
-// lease is one blocking read's hold on a dedicated connection.
-type lease struct {
-	st  *streamState
+// Lease is one blocking read's hold on a dedicated connection.
+type Lease struct {
+	st  *Pool
 	rdb redis.Cmdable // what the read runs on
 	bc  *blockConn    // nil for Cluster and Ring clients: their reads end at Block or Close
 }
 
-// acquire waits for a free dedicated connection (or ctx's end) and leases it; release it when
+// Acquire waits for a free dedicated connection (or ctx's end) and leases it; release it when
 // the read is done.
-func (st *streamState) acquire(ctx context.Context, kind ops.Kind) (*lease, error) {
+func (st *Pool) Acquire(ctx context.Context, kind ops.Kind) (*Lease, error) {
 	select {
 	case st.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -102,33 +87,38 @@ func (st *streamState) acquire(ctx context.Context, kind ops.Kind) (*lease, erro
 	}
 	single, ok := rdb.(*redis.Client)
 	if !ok || st.noUnblock.Load() {
-		return &lease{st: st, rdb: rdb}, nil
+		return &Lease{st: st, rdb: rdb}, nil
 	}
 	select {
 	case bc := <-st.free:
-		return &lease{st: st, rdb: bc.conn, bc: bc}, nil
+		return &Lease{st: st, rdb: bc.conn, bc: bc}, nil
 	default:
 	}
 	conn := single.Conn()
 	id, err := conn.ClientID(ctx).Result()
 	if err != nil {
 		_ = conn.Close()
-		if categoryOf(err) == ops.ErrFailed { // a server without CLIENT ID (miniredis): reads end at Block
+		if executor.Category(err) == ops.ErrFailed { // a server without CLIENT ID (miniredis): reads end at Block
 			st.noUnblock.Store(true)
-			return &lease{st: st, rdb: rdb}, nil
+			return &Lease{st: st, rdb: rdb}, nil
 		}
 		<-st.sem
-		return nil, mapError(kind, err)
+		return nil, executor.MapError(kind, err)
 	}
 	bc := &blockConn{conn: conn, id: id}
-	return &lease{st: st, rdb: conn, bc: bc}, nil
+	return &Lease{st: st, rdb: conn, bc: bc}, nil
 }
 
-// watch ends the read on the leased connection when ctx ends, with CLIENT UNBLOCK sent on the
+// Context returns ctx routing the read to the leased connection (executor.WithReadConn).
+func (l *Lease) Context(ctx context.Context) context.Context {
+	return executor.WithReadConn(ctx, l.rdb)
+}
+
+// Watch ends the read on the leased connection when ctx ends, with CLIENT UNBLOCK sent on the
 // adapter's client (go-redis does not interrupt a read in progress). The returned stop must be
 // called once the read returned: it waits for an unblock in flight, so an unblock can never
 // reach the connection's next read.
-func (l *lease) watch(ctx context.Context) (stop func()) {
+func (l *Lease) Watch(ctx context.Context) (stop func()) {
 	if l.bc == nil || l.st.src == nil {
 		return func() {}
 	}
@@ -146,8 +136,8 @@ func (l *lease) watch(ctx context.Context) (stop func()) {
 	}
 }
 
-// release returns the connection; one whose read failed is closed, not reused.
-func (l *lease) release(healthy bool) {
+// Release returns the connection; one whose read failed is closed, not reused.
+func (l *Lease) Release(healthy bool) {
 	if l.bc != nil {
 		if healthy && !l.st.isClosed() {
 			select {
@@ -162,17 +152,17 @@ func (l *lease) release(healthy bool) {
 	<-l.st.sem
 }
 
-func (st *streamState) isClosed() bool {
+func (st *Pool) isClosed() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.closed
 }
 
-func (st *streamState) client(kind ops.Kind) (redis.UniversalClient, error) {
+func (st *Pool) client(kind ops.Kind) (redis.UniversalClient, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed {
-		return nil, errClosed(kind)
+		return nil, ops.Closed(kind)
 	}
 	if st.rdb == nil {
 		rdb, err := dedicatedClient(st.src, st.size)
@@ -204,13 +194,13 @@ func dedicatedClient(src redis.UniversalClient, size int) (redis.UniversalClient
 		o.MaxRetries = -1
 		return redis.NewRing(&o), nil
 	case nil:
-		return nil, errors.New("blocking stream reads need a go-redis adapter; an Executor adapter has no connections of its own")
+		return nil, errors.New("blocking stream reads need a go-redis adapter; an HandlerAdapter adapter has no connections of its own")
 	}
 	return nil, errors.New("blocking stream reads need a *redis.Client, *redis.ClusterClient or *redis.Ring to open connections of their own")
 }
 
-// startLoop registers a consume loop; it reports false when the store is closed.
-func (st *streamState) startLoop() bool {
+// StartLoop registers a consume loop; it reports false when the store is closed.
+func (st *Pool) StartLoop() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed {
@@ -220,9 +210,9 @@ func (st *streamState) startLoop() bool {
 	return true
 }
 
-// close stops the consume loops, interrupts blocking reads by closing the dedicated connections,
+// Close stops the consume loops, interrupts blocking reads by closing the dedicated connections,
 // waits for the loops to drain their handlers, and returns the first error.
-func (st *streamState) close() error {
+func (st *Pool) Close() error {
 	st.mu.Lock()
 	if st.closed {
 		st.mu.Unlock()
@@ -248,36 +238,4 @@ func (st *streamState) close() error {
 	}
 	st.loops.Wait()
 	return err
-}
-
-type readConnKey struct{}
-
-// withReadConn routes a StreamRead through the chain to rdb, the dedicated connection its slot
-// holds. The executor is the only reader ([readConn]).
-func withReadConn(ctx context.Context, rdb redis.Cmdable) context.Context {
-	return context.WithValue(ctx, readConnKey{}, rdb)
-}
-
-// readConn returns the connection withReadConn put in ctx, or def.
-func readConn(ctx context.Context, def redis.Cmdable) redis.Cmdable {
-	if rdb, ok := ctx.Value(readConnKey{}).(redis.Cmdable); ok {
-		return rdb
-	}
-	return def
-}
-
-type entryTraceKey struct{}
-
-// withEntryTrace lets the executor inject the trace context of the XADD's own ctx (the span the
-// telemetry middleware started) into the entry's trace field.
-func withEntryTrace(ctx context.Context, carrier TraceCarrier) context.Context {
-	return context.WithValue(ctx, entryTraceKey{}, carrier)
-}
-
-// entryTrace returns the trace context to write with an entry, or "".
-func entryTrace(ctx context.Context) string {
-	if c, ok := ctx.Value(entryTraceKey{}).(TraceCarrier); ok {
-		return c.Inject(ctx)
-	}
-	return ""
 }

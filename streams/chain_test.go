@@ -1,4 +1,4 @@
-package client_test
+package streams_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // streamOpLog records the stream Ops that pass through the chain.
@@ -47,28 +48,28 @@ func TestStreamOpsFlowThroughTheChain(t *testing.T) {
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.Use(log.middleware) })
 	ctx := context.Background()
 	g := e.st.Streams.Group("g", "c")
-	_, _ = e.st.Streams.Append(ctx, "orders", 1, client.AppendOptions{})
-	_, _ = e.st.Streams.Range(ctx, "orders", client.RangeOptions{})
-	_ = g.Ensure(ctx, "orders", client.EnsureOptions{})
-	entries, _ := g.Read(ctx, "orders", client.ReadOptions{})
+	_, _ = e.st.Streams.Append(ctx, "orders", 1, streams.AppendOptions{})
+	_, _ = e.st.Streams.Range(ctx, "orders", streams.RangeOptions{})
+	_ = g.Ensure(ctx, "orders", streams.EnsureOptions{})
+	entries, _ := g.Read(ctx, "orders", streams.ReadOptions{})
 	_, _ = g.Ack(ctx, "orders", entries[0].ID)
 	_, _ = g.Lag(ctx, "orders")
 
 	// A consume loop that fails once, so the entry is claimed (XAUTOCLAIM), its deliveries looked
 	// up (XPENDING) and acked.
-	_, _ = e.st.Streams.Append(ctx, "orders", 2, client.AppendOptions{})
+	_, _ = e.st.Streams.Append(ctx, "orders", 2, streams.AppendOptions{})
 	cctx, cancel := context.WithCancel(ctx)
 	result := make(chan error, 1)
 	failed := false
 	go func() {
-		result <- g.Consume(cctx, "orders", func(context.Context, client.StreamEntry) error {
+		result <- g.Consume(cctx, "orders", func(context.Context, streams.Entry) error {
 			if !failed {
 				failed = true
 				return context.DeadlineExceeded
 			}
 			cancel()
 			return nil
-		}, client.ConsumeOptions{Block: 10 * time.Millisecond, ClaimIdle: 20 * time.Millisecond, ClaimInterval: 10 * time.Millisecond})
+		}, streams.ConsumeOptions{Block: 10 * time.Millisecond, ClaimIdle: 20 * time.Millisecond, ClaimInterval: 10 * time.Millisecond})
 	}()
 	if err := <-result; err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package client
+package streams
 
 import (
 	"encoding/json"

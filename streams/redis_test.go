@@ -1,4 +1,4 @@
-package client_test
+package streams_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // streamEnv is a store with service "api" on a real redis-server, a raw client to read back what
@@ -49,7 +50,7 @@ func (e streamEnv) commands(t *testing.T, f func()) [][]string {
 	f()
 	var out [][]string
 	for _, c := range stop() {
-		if !goldenIgnored[strings.ToLower(c[0])] {
+		if !redistest.Ignored(c) {
 			out = append(out, c)
 		}
 	}
@@ -62,7 +63,7 @@ func wantStreamCommands(t *testing.T, got [][]string, want ...[]string) {
 		t.Fatalf("commands:\n got %q\nwant %q", got, want)
 	}
 	for i := range want {
-		if !sameCommand(want[i], got[i]) {
+		if !redistest.SameCommand(want[i], got[i]) {
 			t.Fatalf("command %d:\n got %q\nwant %q", i, got[i], want[i])
 		}
 	}
@@ -74,7 +75,7 @@ func TestStreamsAppendOnRealRedis(t *testing.T) {
 	var id string
 	cmds := e.commands(t, func() {
 		var err error
-		id, err = e.st.Streams.Append(ctx, "orders", map[string]any{"n": 1, "html": "<b>"}, client.AppendOptions{})
+		id, err = e.st.Streams.Append(ctx, "orders", map[string]any{"n": 1, "html": "<b>"}, streams.AppendOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestStreamsAppendOnRealRedis(t *testing.T) {
 	}
 
 	for i := range 5 {
-		if _, err := e.st.Streams.Append(ctx, "capped", i, client.AppendOptions{MaxLen: 3}); err != nil {
+		if _, err := e.st.Streams.Append(ctx, "capped", i, streams.AppendOptions{MaxLen: 3}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,17 +95,17 @@ func TestStreamsAppendOnRealRedis(t *testing.T) {
 		t.Fatalf("MAXLEN 3 kept %d entries", n)
 	}
 	cmds = e.commands(t, func() {
-		_, _ = e.st.Streams.Append(ctx, "capped", 5, client.AppendOptions{MaxLen: 3, Approximate: true})
-		_, _ = e.st.Streams.Append(ctx, "capped", 6, client.AppendOptions{Approximate: true}) // ignored without MaxLen
+		_, _ = e.st.Streams.Append(ctx, "capped", 5, streams.AppendOptions{MaxLen: 3, Approximate: true})
+		_, _ = e.st.Streams.Append(ctx, "capped", 6, streams.AppendOptions{Approximate: true}) // ignored without MaxLen
 	})
 	wantStreamCommands(t, cmds,
 		[]string{"xadd", streamKey + "capped", "MAXLEN", "~", "3", "*", "data", "5"},
 		[]string{"xadd", streamKey + "capped", "*", "data", "6"})
 
-	if _, err := e.st.Streams.Append(ctx, "x", func() {}, client.AppendOptions{}); !ops.HasCode(err, ops.CodeSerializationFailed) {
+	if _, err := e.st.Streams.Append(ctx, "x", func() {}, streams.AppendOptions{}); !ops.HasCode(err, ops.CodeSerializationFailed) {
 		t.Fatalf("unencodable message: %v", err)
 	}
-	if _, err := e.st.Streams.Append(ctx, "x", 1, client.AppendOptions{MaxLen: -1}); !errors.Is(err, ops.ErrInvalid) {
+	if _, err := e.st.Streams.Append(ctx, "x", 1, streams.AppendOptions{MaxLen: -1}); !errors.Is(err, ops.ErrInvalid) {
 		t.Fatalf("negative MaxLen: %v", err)
 	}
 }
@@ -114,17 +115,17 @@ func TestStreamsRangeOnRealRedis(t *testing.T) {
 	ctx := context.Background()
 	var ids []string
 	for i := range 4 {
-		id, err := e.st.Streams.Append(ctx, "r", map[string]int{"i": i}, client.AppendOptions{})
+		id, err := e.st.Streams.Append(ctx, "r", map[string]int{"i": i}, streams.AppendOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
 	}
-	var fwd, rev, missing []client.StreamEntry
+	var fwd, rev, missing []streams.Entry
 	cmds := e.commands(t, func() {
-		fwd, _ = e.st.Streams.Range(ctx, "r", client.RangeOptions{Start: ids[1], Count: 2})
-		rev, _ = e.st.Streams.Range(ctx, "r", client.RangeOptions{Start: ids[1], End: ids[3], Reverse: true})
-		missing, _ = e.st.Streams.Range(ctx, "nope", client.RangeOptions{})
+		fwd, _ = e.st.Streams.Range(ctx, "r", streams.RangeOptions{Start: ids[1], Count: 2})
+		rev, _ = e.st.Streams.Range(ctx, "r", streams.RangeOptions{Start: ids[1], End: ids[3], Reverse: true})
+		missing, _ = e.st.Streams.Range(ctx, "nope", streams.RangeOptions{})
 	})
 	wantStreamCommands(t, cmds,
 		[]string{"xrange", streamKey + "r", ids[1], "+", "COUNT", "2"},
@@ -146,7 +147,7 @@ func TestStreamsRangeOnRealRedis(t *testing.T) {
 	if string(b) != "[]" {
 		t.Fatalf("missing stream marshals as %s, the original returns []", b)
 	}
-	typed, err := client.RangeAs[struct{ I int }](ctx, e.st.Streams, "r", client.RangeOptions{})
+	typed, err := streams.RangeAs[struct{ I int }](ctx, e.st.Streams, "r", streams.RangeOptions{})
 	if err != nil || len(typed) != 4 || typed[3].Message.I != 3 || typed[3].ID != ids[3] {
 		t.Fatalf("RangeAs: %+v %v", typed, err)
 	}
@@ -169,7 +170,7 @@ func TestStreamEntriesParseAsTheOriginal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	entries, err := e.st.Streams.Range(ctx, "mixed", client.RangeOptions{})
+	entries, err := e.st.Streams.Range(ctx, "mixed", streams.RangeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestStreamEntriesParseAsTheOriginal(t *testing.T) {
 			t.Errorf("entry %d: message %s, want %s", i, entries[i].Message, w)
 		}
 	}
-	typed, err := client.RangeAs[map[string]int](ctx, e.st.Streams, "mixed", client.RangeOptions{})
+	typed, err := streams.RangeAs[map[string]int](ctx, e.st.Streams, "mixed", streams.RangeOptions{})
 	if !ops.HasCode(err, ops.CodeDeserializationFailed) || len(typed) != 5 || typed[0].Message["a"] != 1 || typed[1].Err == nil {
 		t.Fatalf("RangeAs with undecodable entries: %+v %v", typed, err)
 	}
@@ -192,7 +193,7 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 	g := e.st.Streams.Group("workers", "w1")
 
 	// Read before the group exists: NOGROUP, coded, wrapping the reply.
-	_, err := g.Read(ctx, "jobs", client.ReadOptions{})
+	_, err := g.Read(ctx, "jobs", streams.ReadOptions{})
 	var reply redis.Error
 	if !ops.HasCode(err, ops.CodeStreamReadFailed) || !errors.Is(err, ops.ErrFailed) || !errors.As(err, &reply) ||
 		!strings.HasPrefix(reply.Error(), "NOGROUP") {
@@ -200,10 +201,10 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 	}
 
 	cmds := e.commands(t, func() {
-		if err := g.Ensure(ctx, "jobs", client.EnsureOptions{}); err != nil {
+		if err := g.Ensure(ctx, "jobs", streams.EnsureOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := g.Ensure(ctx, "jobs", client.EnsureOptions{StartID: "$"}); err != nil {
+		if err := g.Ensure(ctx, "jobs", streams.EnsureOptions{StartID: "$"}); err != nil {
 			t.Fatalf("second ensure (BUSYGROUP) is not an error: %v", err)
 		}
 	})
@@ -214,20 +215,20 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 	if len(groups) != 1 || groups[0].LastDeliveredID != "0-0" {
 		t.Fatalf("groups %+v: ensure must keep the existing group's start id", groups)
 	}
-	if err := g.Ensure(ctx, "jobs2", client.EnsureOptions{StartID: "bad"}); !ops.HasCode(err, ops.CodeStreamGroupCreateFailed) {
+	if err := g.Ensure(ctx, "jobs2", streams.EnsureOptions{StartID: "bad"}); !ops.HasCode(err, ops.CodeStreamGroupCreateFailed) {
 		t.Fatalf("ensure with a bad id: %v", err)
 	}
 
 	var ids []string
 	for i := range 3 {
-		id, _ := e.st.Streams.Append(ctx, "jobs", i, client.AppendOptions{})
+		id, _ := e.st.Streams.Append(ctx, "jobs", i, streams.AppendOptions{})
 		ids = append(ids, id)
 	}
-	var first, rest, none []client.StreamEntry
+	var first, rest, none []streams.Entry
 	cmds = e.commands(t, func() {
-		first, _ = g.Read(ctx, "jobs", client.ReadOptions{Count: 2})
-		rest, _ = g.Read(ctx, "jobs", client.ReadOptions{})
-		none, _ = g.Read(ctx, "jobs", client.ReadOptions{Block: 20 * time.Millisecond})
+		first, _ = g.Read(ctx, "jobs", streams.ReadOptions{Count: 2})
+		rest, _ = g.Read(ctx, "jobs", streams.ReadOptions{})
+		none, _ = g.Read(ctx, "jobs", streams.ReadOptions{Block: 20 * time.Millisecond})
 	})
 	wantStreamCommands(t, cmds,
 		[]string{"xreadgroup", "GROUP", "workers", "w1", "COUNT", "2", "STREAMS", key, ">"},
@@ -240,7 +241,7 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 		t.Fatalf("pending after read: %+v", p)
 	}
 	lag, err := g.Lag(ctx, "jobs")
-	if err != nil || lag != (client.GroupLag{Lag: 0, Pending: 3}) {
+	if err != nil || lag != (streams.GroupLag{Lag: 0, Pending: 3}) {
 		t.Fatalf("lag %+v %v", lag, err)
 	}
 
@@ -256,7 +257,7 @@ func TestStreamGroupsOnRealRedis(t *testing.T) {
 	if n, err := e.st.Streams.Group("nogroup", "w").Ack(ctx, "jobs", ids[2]); n != 0 || err != nil {
 		t.Fatalf("ack on an unknown group: %d %v (Redis answers 0)", n, err)
 	}
-	typed, err := client.ReadAs[int](ctx, g, "jobs", client.ReadOptions{})
+	typed, err := streams.ReadAs[int](ctx, g, "jobs", streams.ReadOptions{})
 	if err != nil || len(typed) != 0 {
 		t.Fatalf("ReadAs on nothing new: %v %v", typed, err)
 	}
@@ -271,15 +272,15 @@ func TestStreamNamesAreRequiredBeforeAnyCall(t *testing.T) {
 			err  error
 			code ops.Code
 		}{
-			{streamErr(s.Append(ctx, "", 1, client.AppendOptions{})), ops.CodeStreamNameRequired},
-			{streamErr(s.Range(ctx, "", client.RangeOptions{})), ops.CodeStreamNameRequired},
-			{s.Group("g", "c").Ensure(ctx, "", client.EnsureOptions{}), ops.CodeStreamNameRequired},
-			{s.Group("", "c").Ensure(ctx, "x", client.EnsureOptions{}), ops.CodeStreamGroupRequired},
-			{streamErr(s.Group("", "c").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamGroupRequired},
-			{streamErr(s.Group("g", "").Read(ctx, "x", client.ReadOptions{})), ops.CodeStreamConsumerRequired},
+			{streamErr(s.Append(ctx, "", 1, streams.AppendOptions{})), ops.CodeStreamNameRequired},
+			{streamErr(s.Range(ctx, "", streams.RangeOptions{})), ops.CodeStreamNameRequired},
+			{s.Group("g", "c").Ensure(ctx, "", streams.EnsureOptions{}), ops.CodeStreamNameRequired},
+			{s.Group("", "c").Ensure(ctx, "x", streams.EnsureOptions{}), ops.CodeStreamGroupRequired},
+			{streamErr(s.Group("", "c").Read(ctx, "x", streams.ReadOptions{})), ops.CodeStreamGroupRequired},
+			{streamErr(s.Group("g", "").Read(ctx, "x", streams.ReadOptions{})), ops.CodeStreamConsumerRequired},
 			{streamErr(s.Group("", "c").Ack(ctx, "x", "1-0")), ops.CodeStreamGroupRequired},
 			{streamErr(s.Group("g", "c").Lag(ctx, "")), ops.CodeStreamNameRequired},
-			{s.Group("g", "").Consume(ctx, "x", func(context.Context, client.StreamEntry) error { return nil }, client.ConsumeOptions{}), ops.CodeStreamConsumerRequired},
+			{s.Group("g", "").Consume(ctx, "x", func(context.Context, streams.Entry) error { return nil }, streams.ConsumeOptions{}), ops.CodeStreamConsumerRequired},
 		} {
 			if !ops.HasCode(c.err, c.code) || !errors.Is(c.err, ops.ErrInvalid) {
 				t.Errorf("got %v, want %s", c.err, c.code)
@@ -293,7 +294,7 @@ func TestStreamNamesAreRequiredBeforeAnyCall(t *testing.T) {
 
 func streamErr[T any](_ T, err error) error { return err }
 
-func streamEntryIDs(entries []client.StreamEntry) []string {
+func streamEntryIDs(entries []streams.Entry) []string {
 	ids := make([]string, len(entries))
 	for i, e := range entries {
 		ids[i] = e.ID
@@ -308,12 +309,12 @@ func TestBlockingReadDoesNotHoldUpOtherOps(t *testing.T) {
 	e := newStreamEnv(t, nil)
 	ctx := context.Background()
 	g := e.st.Streams.Group("g", "c")
-	if err := g.Ensure(ctx, "idle", client.EnsureOptions{}); err != nil {
+	if err := g.Ensure(ctx, "idle", streams.EnsureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	readDone := make(chan error, 1)
 	go func() {
-		entries, err := g.Read(ctx, "idle", client.ReadOptions{Block: 2 * time.Second})
+		entries, err := g.Read(ctx, "idle", streams.ReadOptions{Block: 2 * time.Second})
 		if err == nil && len(entries) != 0 {
 			err = errors.New("the idle stream returned entries")
 		}
@@ -355,27 +356,27 @@ func TestStreamClaimAndPendingOnRealRedis(t *testing.T) {
 	ctx := context.Background()
 	key := streamKey + "jobs"
 	w1, w2 := e.st.Streams.Group("g", "w1"), e.st.Streams.Group("g", "w2")
-	if err := w1.Ensure(ctx, "jobs", client.EnsureOptions{}); err != nil {
+	if err := w1.Ensure(ctx, "jobs", streams.EnsureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		_, _ = e.st.Streams.Append(ctx, "jobs", i, client.AppendOptions{})
+		_, _ = e.st.Streams.Append(ctx, "jobs", i, streams.AppendOptions{})
 	}
-	read, err := w1.Read(ctx, "jobs", client.ReadOptions{})
+	read, err := w1.Read(ctx, "jobs", streams.ReadOptions{})
 	if err != nil || len(read) != 2 {
 		t.Fatalf("read %v %v", read, err)
 	}
 	pending, err := w2.Pending(ctx, "jobs", 0)
-	if err != nil || len(pending) != 2 || pending[0] != (client.PendingEntry{ID: read[0].ID, Consumer: "w1", Deliveries: 1}) {
+	if err != nil || len(pending) != 2 || pending[0] != (streams.PendingEntry{ID: read[0].ID, Consumer: "w1", Deliveries: 1}) {
 		t.Fatalf("pending %+v %v", pending, err)
 	}
-	none, next, err := w2.Claim(ctx, "jobs", client.ClaimOptions{MinIdle: time.Hour})
+	none, next, err := w2.Claim(ctx, "jobs", streams.ClaimOptions{MinIdle: time.Hour})
 	if err != nil || len(none) != 0 || next != "0-0" {
 		t.Fatalf("claim of entries idle for an hour: %v %q %v", none, next, err)
 	}
-	var claimed []client.StreamEntry
+	var claimed []streams.Entry
 	cmds := e.commands(t, func() {
-		claimed, next, err = w2.Claim(ctx, "jobs", client.ClaimOptions{Count: 10})
+		claimed, next, err = w2.Claim(ctx, "jobs", streams.ClaimOptions{Count: 10})
 	})
 	wantStreamCommands(t, cmds, []string{"xautoclaim", key, "g", "w2", "0", "0-0", "count", "10"})
 	if err != nil || len(claimed) != 2 || claimed[1].ID != read[1].ID || string(claimed[1].Message) != "1" || next != "0-0" {
@@ -385,10 +386,10 @@ func TestStreamClaimAndPendingOnRealRedis(t *testing.T) {
 	if len(raw) != 2 || raw[0].Consumer != "w2" || raw[0].RetryCount != 2 {
 		t.Fatalf("raw pending after the claim: %+v", raw)
 	}
-	if _, _, err := w2.Claim(ctx, "jobs", client.ClaimOptions{MinIdle: -1}); !errors.Is(err, ops.ErrInvalid) {
+	if _, _, err := w2.Claim(ctx, "jobs", streams.ClaimOptions{MinIdle: -1}); !errors.Is(err, ops.ErrInvalid) {
 		t.Fatalf("negative MinIdle: %v", err)
 	}
-	if _, _, err := e.st.Streams.Group("g", "").Claim(ctx, "jobs", client.ClaimOptions{}); !ops.HasCode(err, ops.CodeStreamConsumerRequired) {
+	if _, _, err := e.st.Streams.Group("g", "").Claim(ctx, "jobs", streams.ClaimOptions{}); !ops.HasCode(err, ops.CodeStreamConsumerRequired) {
 		t.Fatalf("claim without a consumer: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package client
+package streams
 
 import (
 	"context"
@@ -12,13 +12,9 @@ import (
 // streamDataField is the entry field that holds the message as JSON, as the original writes it.
 const streamDataField = "data"
 
-// streamTraceField is the optional entry field that carries the producer's trace context
-// ([TraceCarrier]). The original reads only data, so the extra field is invisible to it.
-const streamTraceField = "trace"
-
-// StreamEntry is one stream entry as [Streams.Range] and [StreamGroup.Read] return it. It
+// Entry is one stream entry as [Streams.Range] and [Group.Read] return it. It
 // marshals to JSON as the original's {id, message}.
-type StreamEntry struct {
+type Entry struct {
 	// ID is the entry's Redis id ("1700000000000-0").
 	ID string `json:"id"`
 	// Message is the entry's message as JSON, parsed as the original parses it: the data field
@@ -31,13 +27,13 @@ type StreamEntry struct {
 
 // Decode stores the entry's message into dst (a non-nil pointer, as for json.Unmarshal). A
 // message that does not fit dst is STORE_DESERIALIZATION_FAILED.
-func (e StreamEntry) Decode(dst any) error {
-	return decode(ops.StreamRead, e.Message, dst)
+func (e Entry) Decode(dst any) error {
+	return codec.DecodeFor(ops.StreamRead, e.Message, dst)
 }
 
-// StreamMessage is a stream entry whose message is decoded into a T: [RangeAs], [ReadAs] and
+// Message is a stream entry whose message is decoded into a T: [RangeAs], [ReadAs] and
 // [ConsumeAs] return them.
-type StreamMessage[T any] struct {
+type Message[T any] struct {
 	// ID is the entry's Redis id.
 	ID string
 	// Message is the decoded message; T's zero value when Err is set.
@@ -51,7 +47,7 @@ type StreamMessage[T any] struct {
 // RangeAs is [Streams.Range] with each message decoded into a T. Every entry is returned; one
 // whose message does not decode carries its error in Err, and the first such error is returned
 // too.
-func RangeAs[T any](ctx context.Context, st Streams, stream string, opts RangeOptions) ([]StreamMessage[T], error) {
+func RangeAs[T any](ctx context.Context, st Streams, stream string, opts RangeOptions) ([]Message[T], error) {
 	entries, err := st.Range(ctx, stream, opts)
 	if err != nil {
 		return nil, err
@@ -59,10 +55,10 @@ func RangeAs[T any](ctx context.Context, st Streams, stream string, opts RangeOp
 	return decodeAll[T](entries)
 }
 
-// ReadAs is [StreamGroup.Read] with each message decoded into a T. Every entry read is returned
+// ReadAs is [Group.Read] with each message decoded into a T. Every entry read is returned
 // (it is pending until acked, so none is lost); one whose message does not decode carries its
 // error in Err, and the first such error is returned too.
-func ReadAs[T any](ctx context.Context, g StreamGroup, stream string, opts ReadOptions) ([]StreamMessage[T], error) {
+func ReadAs[T any](ctx context.Context, g Group, stream string, opts ReadOptions) ([]Message[T], error) {
 	entries, err := g.Read(ctx, stream, opts)
 	if err != nil {
 		return nil, err
@@ -70,8 +66,8 @@ func ReadAs[T any](ctx context.Context, g StreamGroup, stream string, opts ReadO
 	return decodeAll[T](entries)
 }
 
-func decodeAll[T any](entries []StreamEntry) ([]StreamMessage[T], error) {
-	out := make([]StreamMessage[T], len(entries))
+func decodeAll[T any](entries []Entry) ([]Message[T], error) {
+	out := make([]Message[T], len(entries))
 	var first error
 	for i, e := range entries {
 		out[i] = decodeMessage[T](e)
@@ -82,8 +78,8 @@ func decodeAll[T any](entries []StreamEntry) ([]StreamMessage[T], error) {
 	return out, first
 }
 
-func decodeMessage[T any](e StreamEntry) StreamMessage[T] {
-	m := StreamMessage[T]{ID: e.ID, Fields: e.Fields}
+func decodeMessage[T any](e Entry) Message[T] {
+	m := Message[T]{ID: e.ID, Fields: e.Fields}
 	if err := e.Decode(&m.Message); err != nil {
 		var zero T
 		m.Message, m.Err = zero, err
@@ -91,11 +87,11 @@ func decodeMessage[T any](e StreamEntry) StreamMessage[T] {
 	return m
 }
 
-func parseEntries(entries []ops.Entry) []StreamEntry {
+func parseEntries(entries []ops.Entry) []Entry {
 	if len(entries) == 0 {
-		return []StreamEntry{}
+		return []Entry{}
 	}
-	out := make([]StreamEntry, len(entries))
+	out := make([]Entry, len(entries))
 	for i, e := range entries {
 		out[i] = parseEntry(e.ID, e.Fields)
 	}
@@ -104,11 +100,11 @@ func parseEntries(entries []ops.Entry) []StreamEntry {
 
 // parseEntry parses an entry as the original does (spec §7): the data field's JSON when it is
 // present, non-empty and JSON; otherwise the whole field map.
-func parseEntry(id string, fields map[string]string) StreamEntry {
+func parseEntry(id string, fields map[string]string) Entry {
 	if fields == nil {
 		fields = map[string]string{}
 	}
-	return StreamEntry{ID: id, Message: entryMessage(fields), Fields: fields}
+	return Entry{ID: id, Message: entryMessage(fields), Fields: fields}
 }
 
 func entryMessage(fields map[string]string) json.RawMessage {

@@ -1,4 +1,4 @@
-package client_test
+package streams_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // streamSignals counts the signals a store reports, and calls on for each.
@@ -55,18 +56,18 @@ func (l *streamSignals) lastOf(k ops.SignalKind) ops.Signal {
 }
 
 // fastConsume are options that make claims and lag reports happen within milliseconds.
-func fastConsume(concurrency int, maxDeliveries int64) client.ConsumeOptions {
-	return client.ConsumeOptions{Concurrency: concurrency, Block: 20 * time.Millisecond, ClaimIdle: 50 * time.Millisecond,
+func fastConsume(concurrency int, maxDeliveries int64) streams.ConsumeOptions {
+	return streams.ConsumeOptions{Concurrency: concurrency, Block: 20 * time.Millisecond, ClaimIdle: 50 * time.Millisecond,
 		ClaimInterval: 20 * time.Millisecond, MaxDeliveries: maxDeliveries, LagInterval: 10 * time.Millisecond}
 }
 
-func readStreamDeadLetters(t *testing.T, raw *redis.Client, key string) []client.DeadLetter {
+func readStreamDeadLetters(t *testing.T, raw *redis.Client, key string) []streams.DeadLetter {
 	t.Helper()
 	msgs, err := raw.XRange(context.Background(), key, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make([]client.DeadLetter, len(msgs))
+	out := make([]streams.DeadLetter, len(msgs))
 	for i, m := range msgs {
 		if err := json.Unmarshal([]byte(m.Values["data"].(string)), &out[i]); err != nil {
 			t.Fatal(err)
@@ -96,14 +97,14 @@ func TestConsumeAcksRetriesAndDeadLetters(t *testing.T) {
 	ctx := context.Background()
 	ids := map[string]string{}
 	for _, m := range []string{"ok", "flaky", "panics", "poison"} {
-		id, err := e.st.Streams.Append(ctx, "jobs", m, client.AppendOptions{})
+		id, err := e.st.Streams.Append(ctx, "jobs", m, streams.AppendOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids[m] = id
 	}
 	var attempts sync.Map // message → *atomic.Int32
-	handler := func(ctx context.Context, en client.StreamEntry) error {
+	handler := func(ctx context.Context, en streams.Entry) error {
 		var m string
 		if err := en.Decode(&m); err != nil {
 			return err
@@ -171,14 +172,14 @@ func TestConsumeAsDeadLettersUndecodableAtOnce(t *testing.T) {
 	log := newStreamSignals(nil)
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithObserver(log) })
 	ctx := context.Background()
-	bad, _ := e.st.Streams.Append(ctx, "typed", "not a number", client.AppendOptions{})
-	_, _ = e.st.Streams.Append(ctx, "typed", 7, client.AppendOptions{})
+	bad, _ := e.st.Streams.Append(ctx, "typed", "not a number", streams.AppendOptions{})
+	_, _ = e.st.Streams.Append(ctx, "typed", 7, streams.AppendOptions{})
 	got := make(chan int, 1)
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	result := make(chan error, 1)
 	go func() {
-		result <- client.ConsumeAs(cctx, e.st.Streams.Group("g", "c"), "typed", func(ctx context.Context, m client.StreamMessage[int]) error {
+		result <- streams.ConsumeAs(cctx, e.st.Streams.Group("g", "c"), "typed", func(ctx context.Context, m streams.Message[int]) error {
 			got <- m.Message
 			return nil
 		}, fastConsume(1, 5))
@@ -218,12 +219,12 @@ func TestStreamEntriesCarryTraceContext(t *testing.T) {
 	ctx := context.WithValue(context.Background(), streamTraceKey{}, "trace-1")
 	var cmds [][]string
 	cmds = e.commands(t, func() {
-		if _, err := e.st.Streams.Append(ctx, "traced", map[string]int{"a": 1}, client.AppendOptions{}); err != nil {
+		if _, err := e.st.Streams.Append(ctx, "traced", map[string]int{"a": 1}, streams.AppendOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	wantStreamCommands(t, cmds, []string{"xadd", streamKey + "traced", "*", "data", `{"a":1}`, "trace", "trace-1"})
-	entries, _ := e.st.Streams.Range(ctx, "traced", client.RangeOptions{})
+	entries, _ := e.st.Streams.Range(ctx, "traced", streams.RangeOptions{})
 	if len(entries) != 1 || string(entries[0].Message) != `{"a":1}` {
 		t.Fatalf("the trace field must not change the message: %+v", entries)
 	}
@@ -232,7 +233,7 @@ func TestStreamEntriesCarryTraceContext(t *testing.T) {
 	defer cancel()
 	result := make(chan error, 1)
 	go func() {
-		result <- e.st.Streams.Group("g", "c").Consume(cctx, "traced", func(ctx context.Context, _ client.StreamEntry) error {
+		result <- e.st.Streams.Group("g", "c").Consume(cctx, "traced", func(ctx context.Context, _ streams.Entry) error {
 			got <- ctx.Value(streamTraceKey{})
 			return nil
 		}, fastConsume(1, 3))
@@ -256,17 +257,17 @@ func TestCloseStopsConsumersAndBlockingReads(t *testing.T) {
 	}
 	ctx := context.Background()
 	g := st.Streams.Group("g", "c")
-	if err := g.Ensure(ctx, "s", client.EnsureOptions{}); err != nil {
+	if err := g.Ensure(ctx, "s", streams.EnsureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	consumed := make(chan error, 1)
 	go func() {
-		consumed <- g.Consume(ctx, "s", func(context.Context, client.StreamEntry) error { return nil },
-			client.ConsumeOptions{Block: time.Minute, LagInterval: -1, ClaimIdle: -1})
+		consumed <- g.Consume(ctx, "s", func(context.Context, streams.Entry) error { return nil },
+			streams.ConsumeOptions{Block: time.Minute, LagInterval: -1, ClaimIdle: -1})
 	}()
 	read := make(chan error, 1)
 	go func() {
-		_, err := g.Read(ctx, "s", client.ReadOptions{Block: time.Minute})
+		_, err := g.Read(ctx, "s", streams.ReadOptions{Block: time.Minute})
 		read <- err
 	}()
 	waitStreamBlocked(t, raw, 2)
@@ -283,7 +284,7 @@ func TestCloseStopsConsumersAndBlockingReads(t *testing.T) {
 	if err := <-read; err == nil || ops.CodeOf(err) == "" {
 		t.Fatalf("blocking read after Close: %v, want a coded error", err)
 	}
-	if _, err := g.Read(ctx, "s", client.ReadOptions{Block: time.Second}); !ops.HasCode(err, ops.CodeClosed) {
+	if _, err := g.Read(ctx, "s", streams.ReadOptions{Block: time.Second}); !ops.HasCode(err, ops.CodeClosed) {
 		t.Fatalf("read after Close: %v", err)
 	}
 }
@@ -294,26 +295,26 @@ func TestBlockingReadsAreBounded(t *testing.T) {
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithStreamConnections(1) })
 	ctx := context.Background()
 	g := e.st.Streams.Group("g", "c")
-	if err := g.Ensure(ctx, "s", client.EnsureOptions{}); err != nil {
+	if err := g.Ensure(ctx, "s", streams.EnsureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	first := make(chan error, 1)
 	go func() {
-		_, err := g.Read(ctx, "s", client.ReadOptions{Block: time.Minute})
+		_, err := g.Read(ctx, "s", streams.ReadOptions{Block: time.Minute})
 		first <- err
 	}()
 	waitStreamBlocked(t, e.raw, 1)
 	qctx, cancel := context.WithCancel(ctx)
 	second := make(chan error, 1)
 	go func() {
-		_, err := g.Read(qctx, "s", client.ReadOptions{Block: time.Minute})
+		_, err := g.Read(qctx, "s", streams.ReadOptions{Block: time.Minute})
 		second <- err
 	}()
 	cancel()
 	if err := <-second; !errors.Is(err, ops.ErrCanceled) {
 		t.Fatalf("queued read: %v, want canceled", err)
 	}
-	if _, err := e.st.Streams.Append(ctx, "s", 1, client.AppendOptions{}); err != nil {
+	if _, err := e.st.Streams.Append(ctx, "s", 1, streams.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-first; err != nil {
@@ -377,7 +378,7 @@ func TestConsumeChaos(t *testing.T) {
 		return st
 	}
 	type msg struct{ N int }
-	work := func(ctx context.Context, m client.StreamMessage[msg]) error {
+	work := func(ctx context.Context, m streams.Message[msg]) error {
 		switch {
 		case m.Message.N == poison:
 			return errors.New("poison")
@@ -389,7 +390,7 @@ func TestConsumeChaos(t *testing.T) {
 		}
 		return nil
 	}
-	opts := client.ConsumeOptions{Concurrency: 8, Batch: 32, Block: 50 * time.Millisecond, ClaimIdle: 200 * time.Millisecond,
+	opts := streams.ConsumeOptions{Concurrency: 8, Batch: 32, Block: 50 * time.Millisecond, ClaimIdle: 200 * time.Millisecond,
 		ClaimInterval: 50 * time.Millisecond, MaxDeliveries: 10, LagInterval: 100 * time.Millisecond}
 
 	// The doomed consumer takes entries until all its slots are busy, then its ctx is cancelled
@@ -397,7 +398,7 @@ func TestConsumeChaos(t *testing.T) {
 	doomedCtx, doom := context.WithCancel(ctx)
 	var stuck atomic.Int32
 	slotsFull := make(chan struct{})
-	doomed := func(ctx context.Context, m client.StreamMessage[msg]) error {
+	doomed := func(ctx context.Context, m streams.Message[msg]) error {
 		if n := stuck.Add(1); n == int32(opts.Concurrency) {
 			close(slotsFull)
 		} else if n > int32(opts.Concurrency) {
@@ -408,7 +409,7 @@ func TestConsumeChaos(t *testing.T) {
 	}
 	results := make(chan error, 3)
 	go func() {
-		results <- client.ConsumeAs(doomedCtx, newStore().Streams.Group("chaos", "doomed"), "chaos", doomed, opts)
+		results <- streams.ConsumeAs(doomedCtx, newStore().Streams.Group("chaos", "doomed"), "chaos", doomed, opts)
 	}()
 	<-slotsFull
 	doom()
@@ -422,7 +423,7 @@ func TestConsumeChaos(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	for _, name := range []string{"c1", "c2"} {
 		go func() {
-			results <- client.ConsumeAs(runCtx, newStore().Streams.Group("chaos", name), "chaos", work, opts)
+			results <- streams.ConsumeAs(runCtx, newStore().Streams.Group("chaos", name), "chaos", work, opts)
 		}()
 	}
 	timeout := time.After(50 * time.Second) // a guard, not synchronisation
@@ -474,12 +475,12 @@ func TestConsumeResumesAfterRedisRestart(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	result := make(chan error, 1)
 	go func() {
-		result <- client.ConsumeAs(cctx, e.st.Streams.Group("g", "c"), "jobs", func(_ context.Context, m client.StreamMessage[string]) error {
+		result <- streams.ConsumeAs(cctx, e.st.Streams.Group("g", "c"), "jobs", func(_ context.Context, m streams.Message[string]) error {
 			got <- m.Message
 			return nil
 		}, fastConsume(2, 5))
 	}()
-	if _, err := e.st.Streams.Append(ctx, "jobs", "before", client.AppendOptions{}); err != nil {
+	if _, err := e.st.Streams.Append(ctx, "jobs", "before", streams.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if m := <-got; m != "before" {
@@ -488,7 +489,7 @@ func TestConsumeResumesAfterRedisRestart(t *testing.T) {
 	e.srv.Restart()
 	deadline := time.Now().Add(20 * time.Second)
 	for { // the first commands on the old connections fail; append until one gets through
-		_, err := e.st.Streams.Append(ctx, "jobs", "after", client.AppendOptions{})
+		_, err := e.st.Streams.Append(ctx, "jobs", "after", streams.AppendOptions{})
 		if err == nil {
 			break
 		}
@@ -517,13 +518,13 @@ func TestCancelEndsABlockingRead(t *testing.T) {
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithStreamConnections(1) })
 	ctx := context.Background()
 	g := e.st.Streams.Group("g", "c")
-	if err := g.Ensure(ctx, "s", client.EnsureOptions{}); err != nil {
+	if err := g.Ensure(ctx, "s", streams.EnsureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	read := make(chan error, 1)
 	go func() {
-		_, err := g.Read(rctx, "s", client.ReadOptions{Block: time.Hour})
+		_, err := g.Read(rctx, "s", streams.ReadOptions{Block: time.Hour})
 		read <- err
 	}()
 	waitStreamBlocked(t, e.raw, 1)
@@ -536,13 +537,13 @@ func TestCancelEndsABlockingRead(t *testing.T) {
 	case <-time.After(30 * time.Second): // a guard: without the unblock the read lasts an hour
 		t.Fatal("cancelling ctx did not end the blocking read")
 	}
-	next := make(chan []client.StreamEntry, 1)
+	next := make(chan []streams.Entry, 1)
 	go func() {
-		entries, _ := g.Read(ctx, "s", client.ReadOptions{Block: time.Hour})
+		entries, _ := g.Read(ctx, "s", streams.ReadOptions{Block: time.Hour})
 		next <- entries
 	}()
 	waitStreamBlocked(t, e.raw, 1)
-	if _, err := e.st.Streams.Append(ctx, "s", "x", client.AppendOptions{}); err != nil {
+	if _, err := e.st.Streams.Append(ctx, "s", "x", streams.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if entries := <-next; len(entries) != 1 || string(entries[0].Message) != `"x"` {

@@ -1,4 +1,4 @@
-package client
+package streams
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// ConsumeOptions configure [StreamGroup.Consume]. The zero value is ready to use; every field
+// ConsumeOptions configure [Group.Consume]. The zero value is ready to use; every field
 // documents its default.
 type ConsumeOptions struct {
 	// Concurrency is how many handlers run at once. Default: 1.
@@ -39,7 +39,7 @@ type ConsumeOptions struct {
 	// LagInterval is how often the group's lag and pending count are reported to the observers
 	// (ops.SignalConsumerLag). Negative turns it off. Default: 10s.
 	LagInterval time.Duration
-	// EnsureStartID is the start id of the group if Consume has to create it ([StreamGroup.Ensure]
+	// EnsureStartID is the start id of the group if Consume has to create it ([Group.Ensure]
 	// runs first; an existing group keeps its position). Default: "0", the whole stream.
 	EnsureStartID string
 }

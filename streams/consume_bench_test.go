@@ -1,4 +1,4 @@
-package client_test
+package streams_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/streams"
 )
 
 // BenchmarkConsume measures a consume loop's throughput on a real redis-server: b.N entries are
@@ -47,12 +48,12 @@ func BenchmarkConsume(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			go func() {
-				result <- st.Streams.Group("g", "c").Consume(cctx, "bench", func(context.Context, client.StreamEntry) error {
+				result <- st.Streams.Group("g", "c").Consume(cctx, "bench", func(context.Context, streams.Entry) error {
 					if handled.Add(1) == int64(b.N) {
 						close(done)
 					}
 					return nil
-				}, client.ConsumeOptions{Concurrency: handlers, Batch: int64(8 * handlers), LagInterval: -1})
+				}, streams.ConsumeOptions{Concurrency: handlers, Batch: int64(8 * handlers), LagInterval: -1})
 			}()
 			<-done
 			cancel()

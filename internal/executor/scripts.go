@@ -1,4 +1,4 @@
-package client
+package executor
 
 import (
 	"context"
@@ -52,15 +52,8 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return f`)
 )
 
-func init() {
-	extraKinds[ops.ClaimRelease] = runClaimRelease
-	extraKinds[ops.LeaseAcquire] = runLeaseAcquire
-	extraKinds[ops.LeaseExtend] = runLeaseExtend
-	extraKinds[ops.LeaseRelease] = runLeaseRelease
-}
-
-// runClaimRelease: Bool reports a release; another owner is STORE_CLAIM_NOT_OWNER.
-func runClaimRelease(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
+// claimRelease: Bool reports a release; another owner is STORE_CLAIM_NOT_OWNER.
+func (e *Executor) claimRelease(ctx context.Context, op ops.Op) (ops.Result, error) {
 	n, err := releaseScript.Run(ctx, e.rdb, []string{op.Key}, op.Value).Int64()
 	if err != nil {
 		return ops.Result{}, err
@@ -71,11 +64,11 @@ func runClaimRelease(ctx context.Context, e *executor, op ops.Op) (ops.Result, e
 	return ops.Result{Bool: n == 1, Int: n}, nil
 }
 
-// runLeaseAcquire: Bool reports the lease was taken, Int is its fencing token. Keys are
+// leaseAcquire: Bool reports the lease was taken, Int is its fencing token. Keys are
 // [claim key, fence key, legacy fence key]. The first acquisition of a key (no counter yet) reads
 // the legacy counter, read only and outside the script (a Redis user confined by Store.ACLRule may
 // only read it), and starts the new counter from it: tokens keep growing across the upgrade.
-func runLeaseAcquire(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
+func (e *Executor) leaseAcquire(ctx context.Context, op ops.Op) (ops.Result, error) {
 	keys := op.Keys[:2]
 	fence, err := acquireScript.Run(ctx, e.rdb, keys, op.Value, op.TTL.Milliseconds()).Int64()
 	if err == nil && fence == -2 {
@@ -94,30 +87,31 @@ func runLeaseAcquire(ctx context.Context, e *executor, op ops.Op) (ops.Result, e
 	return ops.Result{Bool: fence > 0, Int: fence}, nil
 }
 
-// runLeaseExtend: nil when extended; absent or another owner is STORE_LEASE_LOST.
-func runLeaseExtend(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
+// leaseExtend: nil when extended; absent or another owner is STORE_LEASE_LOST.
+func (e *Executor) leaseExtend(ctx context.Context, op ops.Op) (ops.Result, error) {
 	n, err := extendScript.Run(ctx, e.rdb, []string{op.Key}, op.Value, op.TTL.Milliseconds()).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
 	if n != 1 {
-		return ops.Result{}, errLeaseLost(op.Kind, nil)
+		return ops.Result{}, ErrLeaseLost(op.Kind, nil)
 	}
 	return ops.Result{Bool: true, Int: n}, nil
 }
 
-// runLeaseRelease: nil when released; absent or another owner is STORE_LEASE_LOST.
-func runLeaseRelease(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
+// leaseRelease: nil when released; absent or another owner is STORE_LEASE_LOST.
+func (e *Executor) leaseRelease(ctx context.Context, op ops.Op) (ops.Result, error) {
 	n, err := releaseScript.Run(ctx, e.rdb, []string{op.Key}, op.Value).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
 	if n != 1 {
-		return ops.Result{}, errLeaseLost(op.Kind, nil)
+		return ops.Result{}, ErrLeaseLost(op.Kind, nil)
 	}
 	return ops.Result{Bool: true, Int: n}, nil
 }
 
-func errLeaseLost(kind ops.Kind, cause error) error {
+// ErrLeaseLost is STORE_LEASE_LOST: the lease expired or another owner holds it.
+func ErrLeaseLost(kind ops.Kind, cause error) error {
 	return ops.NewError(ops.CodeLeaseLost, kind.Operation(), "the lease expired or is held by another owner", cause)
 }

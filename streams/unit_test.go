@@ -1,4 +1,4 @@
-package client_test
+package streams_test
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
 )
 
 // TestStreamsOnAnExecutorAdapter: ops reach the handler as values; what needs connections of its
 // own (blocking reads, consume loops) is STORE_NOT_CONNECTED, not a hang.
 func TestStreamsOnAnExecutorAdapter(t *testing.T) {
 	var seen []ops.Op
-	st, err := client.New().WithService("api").WithAdapter(client.Executor(func(_ context.Context, op ops.Op) (ops.Result, error) {
+	st, err := client.New().WithService("api").WithAdapter(client.HandlerAdapter(func(_ context.Context, op ops.Op) (ops.Result, error) {
 		seen = append(seen, op)
 		switch op.Kind {
 		case ops.StreamAppend:
@@ -28,7 +29,7 @@ func TestStreamsOnAnExecutorAdapter(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	id, err := st.Streams.Append(ctx, "s", map[string]int{"a": 1}, client.AppendOptions{MaxLen: 10, Approximate: true})
+	id, err := st.Streams.Append(ctx, "s", map[string]int{"a": 1}, streams.AppendOptions{MaxLen: 10, Approximate: true})
 	if err != nil || id != "1-0" {
 		t.Fatalf("append: %q %v", id, err)
 	}
@@ -38,18 +39,18 @@ func TestStreamsOnAnExecutorAdapter(t *testing.T) {
 		t.Fatalf("append op: %+v %+v", op, op.Stream)
 	}
 	g := st.Streams.Group("g", "c")
-	entries, err := g.Read(ctx, "s", client.ReadOptions{Count: 5})
+	entries, err := g.Read(ctx, "s", streams.ReadOptions{Count: 5})
 	if err != nil || len(entries) != 1 || string(entries[0].Message) != `{"a":1}` {
 		t.Fatalf("read: %+v %v", entries, err)
 	}
 	if op := seen[1]; op.Stream.Group != "g" || op.Stream.Consumer != "c" || op.N != 5 || op.Stream.Block != 0 {
 		t.Fatalf("read op: %+v %+v", op, op.Stream)
 	}
-	if _, err := g.Read(ctx, "s", client.ReadOptions{Block: time.Second}); !ops.HasCode(err, ops.CodeNotConnected) {
-		t.Fatalf("blocking read on an Executor adapter: %v", err)
+	if _, err := g.Read(ctx, "s", streams.ReadOptions{Block: time.Second}); !ops.HasCode(err, ops.CodeNotConnected) {
+		t.Fatalf("blocking read on an HandlerAdapter adapter: %v", err)
 	}
-	err = g.Consume(ctx, "s", func(context.Context, client.StreamEntry) error { return nil }, client.ConsumeOptions{})
+	err = g.Consume(ctx, "s", func(context.Context, streams.Entry) error { return nil }, streams.ConsumeOptions{})
 	if !ops.HasCode(err, ops.CodeNotConnected) {
-		t.Fatalf("consume on an Executor adapter: %v", err)
+		t.Fatalf("consume on an HandlerAdapter adapter: %v", err)
 	}
 }

@@ -1,0 +1,9 @@
+// Package executor is the end of every store chain: it runs an ops.Op on a go-redis client with
+// exactly the commands of the original @igniter-js/store (spec §6–§8) and maps every go-redis
+// error to a coded *ops.Error (errors.go). It never retries: retries are the retry
+// middleware's, above it.
+//
+// Every ops.Kind is dispatched from one switch (Executor.run). Stream commands are in
+// streams.go, the Lua scripts of claims and leases in scripts.go. Blocking reads run on a
+// connection of their own that the caller puts in the ctx (WithReadConn).
+package executor

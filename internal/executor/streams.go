@@ -1,0 +1,158 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/igniter-go/store/ops"
+)
+
+// StreamTraceField is the optional entry field that carries the producer's trace context. The
+// original reads only the field data, so the extra field is invisible to it.
+const StreamTraceField = "trace"
+
+func (e *Executor) xadd(ctx context.Context, op ops.Op) (ops.Result, error) {
+	args := make([]any, 0, 8)
+	args = append(args, "XADD", op.Key)
+	if op.HasN {
+		args = append(args, "MAXLEN")
+		if op.Stream != nil && op.Stream.Approx {
+			args = append(args, "~")
+		}
+		args = append(args, op.N)
+	}
+	args = append(args, "*", "data", op.Value)
+	if trace := entryTrace(ctx); trace != "" {
+		args = append(args, StreamTraceField, trace)
+	}
+	id, err := e.rdb.Do(ctx, args...).Text()
+	return ops.Result{Strings: []string{id}}, err
+}
+
+func (e *Executor) xrange(ctx context.Context, op ops.Op) (ops.Result, error) {
+	s := op.Stream
+	start, end := s.Start, s.End
+	var msgs []redis.XMessage
+	var err error
+	switch {
+	case s.Reverse && op.HasN:
+		msgs, err = e.rdb.XRevRangeN(ctx, op.Key, end, start, op.N).Result()
+	case s.Reverse:
+		msgs, err = e.rdb.XRevRange(ctx, op.Key, end, start).Result()
+	case op.HasN:
+		msgs, err = e.rdb.XRangeN(ctx, op.Key, start, end, op.N).Result()
+	default:
+		msgs, err = e.rdb.XRange(ctx, op.Key, start, end).Result()
+	}
+	return ops.Result{Entries: entries(msgs)}, err
+}
+
+func (e *Executor) xgroupCreate(ctx context.Context, op ops.Op) error {
+	err := e.rdb.XGroupCreateMkStream(ctx, op.Key, op.Stream.Group, op.Stream.Start).Err()
+	if err != nil && redis.HasErrorPrefix(err, "BUSYGROUP") {
+		return nil // idempotent, as the original: an existing group keeps its start id
+	}
+	return err
+}
+
+// xreadgroup reads new entries for a consumer (XREADGROUP … STREAMS key >). rdb is the
+// connection to read on: blocking reads get one of their own.
+func (e *Executor) xreadgroup(ctx context.Context, rdb redis.Cmdable, op ops.Op) (ops.Result, error) {
+	s := op.Stream
+	args := &redis.XReadGroupArgs{Group: s.Group, Consumer: s.Consumer, Streams: []string{op.Key, ">"}, Block: -1}
+	if op.HasN {
+		args.Count = op.N
+	}
+	if s.Block > 0 {
+		args.Block = s.Block
+	}
+	streams, err := rdb.XReadGroup(ctx, args).Result()
+	if err == redis.Nil {
+		return ops.Result{}, nil
+	}
+	if err != nil || len(streams) == 0 {
+		return ops.Result{}, err
+	}
+	return ops.Result{Entries: entries(streams[0].Messages)}, nil
+}
+
+func (e *Executor) xautoclaim(ctx context.Context, op ops.Op) (ops.Result, error) {
+	s := op.Stream
+	start := s.Start
+	if start == "" {
+		start = "0-0"
+	}
+	count := op.N
+	if !op.HasN {
+		count = 100
+	}
+	msgs, next, err := e.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: op.Key, Group: s.Group, Consumer: s.Consumer, MinIdle: s.MinIdle, Start: start, Count: count,
+	}).Result()
+	return ops.Result{Entries: entries(msgs), Strings: []string{next}}, err
+}
+
+func entries(msgs []redis.XMessage) []ops.Entry {
+	if len(msgs) == 0 {
+		return nil
+	}
+	out := make([]ops.Entry, len(msgs))
+	for i, m := range msgs {
+		fields := make(map[string]string, len(m.Values))
+		for k, v := range m.Values {
+			switch t := v.(type) {
+			case string:
+				fields[k] = t
+			case nil:
+				fields[k] = ""
+			default:
+				fields[k] = fmt.Sprint(t)
+			}
+		}
+		out[i] = ops.Entry{ID: m.ID, Fields: fields}
+	}
+	return out
+}
+
+// xpending runs a StreamPending Op. With op.Stream.Start set it lists pending entries with their
+// delivery counts, XPENDING key group [IDLE ms] start end count [consumer] (Result.Entries, each
+// with Deliveries and the field consumer). Without, it reports the groups of the stream,
+// XINFO GROUPS key: one Result.Entries item per group, ID = group name, Fields pending, lag
+// (-1 when Redis cannot tell), consumers and last-delivered-id.
+func (e *Executor) xpending(ctx context.Context, op ops.Op) (ops.Result, error) {
+	s := op.Stream
+	if s.Start != "" {
+		count := op.N
+		if !op.HasN {
+			count = 100
+		}
+		list, err := e.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: op.Key, Group: s.Group, Idle: s.MinIdle, Start: s.Start, End: s.End, Count: count, Consumer: s.Consumer,
+		}).Result()
+		if err != nil {
+			return ops.Result{}, err
+		}
+		out := make([]ops.Entry, len(list))
+		for i, p := range list {
+			out[i] = ops.Entry{ID: p.ID, Deliveries: p.RetryCount, Fields: map[string]string{"consumer": p.Consumer}}
+		}
+		return ops.Result{Entries: out}, nil
+	}
+	groups, err := e.rdb.XInfoGroups(ctx, op.Key).Result()
+	if err != nil {
+		return ops.Result{}, err
+	}
+	out := make([]ops.Entry, len(groups))
+	for i, g := range groups {
+		out[i] = ops.Entry{ID: g.Name, Deliveries: g.Pending, Fields: map[string]string{
+			"pending":           strconv.FormatInt(g.Pending, 10),
+			"lag":               strconv.FormatInt(g.Lag, 10),
+			"consumers":         strconv.FormatInt(g.Consumers, 10),
+			"last-delivered-id": g.LastDeliveredID,
+		}}
+	}
+	return ops.Result{Entries: out}, nil
+}

@@ -1,0 +1,24 @@
+// Package streams is the store's Redis Streams feature: append and range, consumer groups
+// (Ensure, Read, Ack, Claim, Pending, Lag) and a consume loop with redelivery and dead letters.
+// Reach it through a built store's Streams field:
+//
+//	id, err := store.Streams.Append(ctx, "orders", order, streams.AppendOptions{})
+//	g := store.Streams.Group("billing", "worker-1")
+//	err = streams.ConsumeAs(ctx, g, "orders", handle, streams.ConsumeOptions{})
+//
+// Keys are igniter:store:<service>{:<scope>:<id>}*:streams:<name>, and each entry holds its
+// message as JSON in one field, data, as @igniter-js/store writes it, so Go and TypeScript
+// services share streams. Every operation runs through the store's middleware chain as an
+// ops.Op (kinds stream.*); the package reaches the store only through the small
+// internal/storecore interface.
+//
+// Blocking reads (Group.Read with a Block, and every consume loop) run on connections of their
+// own (client.Builder.WithStreamConnections, default 8), so they never hold up other operations.
+// client.Store.Close stops every consume loop and waits for its handlers.
+//
+// # Goroutines
+//
+// Consume runs on the caller's goroutine until ctx ends or the store closes; it starts
+// ConsumeOptions.Concurrency worker goroutines, which run the handler, and one goroutine that
+// acks handled entries. A handler must not call client.Store.Close: Close waits for it.
+package streams
