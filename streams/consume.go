@@ -43,13 +43,24 @@ const maxClaimRounds = 16
 // new entries and runs h on each, at most opts.Concurrency at once, on connections of its own:
 //   - an entry is acked after h returns nil; an error or panic leaves it pending;
 //   - entries pending longer than opts.ClaimIdle (failed ones, and those of consumers that died)
-//     are claimed with XAUTOCLAIM and delivered again;
+//     are claimed with XAUTOCLAIM and delivered again; the entries the loop holds (running or
+//     queued) have their idle time reset every ClaimIdle/3 (XCLAIM … JUSTID, which leaves their
+//     delivery count alone), so no consumer claims an entry whose handler still runs, and the
+//     loop never dead-letters or re-runs an entry it holds;
 //   - an entry that reaches opts.MaxDeliveries goes to the dead-letter stream ([DeadLetter]) and
 //     is acked;
 //   - the trace context an entry carries (its trace field) is extracted into h's ctx;
 //   - every step is reported to the store's observers: ops.SignalConsumed, SignalHandlerFailed,
 //     SignalRedelivered, SignalReclaimed, SignalDeadLettered, and SignalConsumerLag every
 //     opts.LagInterval.
+//
+// A group that disappears while the loop runs (XGROUP DESTROY; a Redis restart without
+// persistence, which loses the stream too) is re-created at the last id the loop read, so what it
+// has seen is not delivered again and what was appended since is not skipped (entries that were
+// pending in the lost group are lost with it; with several consumers, entries between their last
+// ids may be delivered again, never skipped). A loop that has read nothing yet re-creates it at
+// opts.EnsureStartID. A process that restarts has no memory of its last id: Consume ensures the
+// group with opts.EnsureStartID, and an existing group keeps its position.
 //
 // When ctx is done the loop stops reading, waits for the handlers in flight (their ctx is ctx, so
 // they see the cancellation), acks those that succeeded, and returns nil; entries it read but
@@ -124,6 +135,8 @@ type consumer struct {
 	mu       sync.Mutex
 	inflight map[string]struct{} // ids queued or being handled, so a claim never runs one twice at once
 
+	lastRead string // id of the last entry the loop read as new: where a lost group is re-created
+
 	ackMu   sync.Mutex
 	acks    []handled     // handled entries waiting for the next XACK
 	ackWake chan struct{} // capacity 1: there are acks to send
@@ -156,9 +169,13 @@ func (c *consumer) run(ctx context.Context) {
 	}
 	stopAcks, acksDone := make(chan struct{}), make(chan struct{})
 	go c.ackLoop(context.WithoutCancel(ctx), stopAcks, acksDone)
+	stopTouch, touchDone := make(chan struct{}), make(chan struct{})
+	go c.touchLoop(context.WithoutCancel(ctx), stopTouch, touchDone)
 	defer func() {
 		close(c.work)
 		c.workers.Wait()
+		close(stopTouch)
+		<-touchDone
 		close(stopAcks)
 		<-acksDone
 	}()
@@ -196,17 +213,73 @@ func (c *consumer) read(ctx context.Context) {
 				if errors.Is(err, ops.ErrFailed) {
 					// Redis refused the read: the group (or the stream) may be gone, after a
 					// restart without persistence or a DEL. Ensure is idempotent.
-					if err := c.g.Ensure(ctx, c.stream, EnsureOptions{StartID: c.o.EnsureStartID}); err != nil && ctx.Err() == nil {
+					if err := c.g.Ensure(ctx, c.stream, EnsureOptions{StartID: c.resumeID()}); err != nil && ctx.Err() == nil {
 						c.log(ctx, "re-creating the group failed", err)
 					}
 				}
 			}
 			continue
 		}
+		if len(res.Entries) > 0 {
+			c.lastRead = res.Entries[len(res.Entries)-1].ID // XREADGROUP > returns them in id order
+		}
 		for _, e := range res.Entries {
 			c.dispatch(ctx, e, 1)
 		}
 		c.release(n - int64(len(res.Entries)))
+	}
+}
+
+// resumeID is where the loop re-creates a group that disappeared under it: right after the last
+// entry it read, so nothing it has seen is delivered again and nothing appended since is skipped;
+// EnsureStartID while it has read nothing.
+func (c *consumer) resumeID() string {
+	if c.lastRead != "" {
+		return c.lastRead
+	}
+	return c.o.EnsureStartID
+}
+
+// touchEvery is how often the loop refreshes its entries in flight: a third of ClaimIdle, so an
+// entry whose handler (or queue wait) runs long never reaches ClaimIdle.
+func (c *consumer) touchEvery() time.Duration {
+	return max(c.o.ClaimIdle/3, time.Millisecond)
+}
+
+// touchLoop refreshes the entries in flight every touchEvery until stop, on its own goroutine:
+// neither a blocking read nor a claim pass delays it. Claiming off (ClaimIdle < 0): nothing to do.
+func (c *consumer) touchLoop(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	if c.o.ClaimIdle <= 0 {
+		return
+	}
+	t := time.NewTicker(c.touchEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			c.touchInFlight(ctx)
+		case <-stop:
+			return
+		}
+	}
+}
+
+// touchInFlight resets the idle time of every entry this loop holds (queued or being handled), so
+// that no claim pass, of this consumer or another, takes an entry whose handler is still running.
+func (c *consumer) touchInFlight(ctx context.Context) {
+	c.mu.Lock()
+	if len(c.inflight) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	ids := make([]string, 0, len(c.inflight))
+	for id := range c.inflight {
+		ids = append(ids, id)
+	}
+	c.mu.Unlock()
+	if err := c.g.touch(ctx, c.stream, ids); err != nil && ctx.Err() == nil {
+		c.log(ctx, "refreshing the entries in flight failed", err)
 	}
 }
 
@@ -388,6 +461,7 @@ func (c *consumer) deadLetter(ctx context.Context, e Entry, deliveries int64, ca
 // claim claims entries idle for longer than ClaimIdle, in rounds of at most Batch, and delivers
 // them again, or dead-letters those delivered more than MaxDeliveries times.
 func (c *consumer) claim(ctx context.Context) {
+	c.touchInFlight(ctx) // what this loop holds is not idle, whatever the touch cadence was
 	cursor := "0-0"
 	for range maxClaimRounds {
 		n := c.acquire(ctx, c.o.Batch)
@@ -431,8 +505,17 @@ func (c *consumer) deliveryCounts(ctx context.Context, entries []ops.Entry) map[
 	return counts
 }
 
-// redeliver handles a claimed entry, which holds one slot.
+// redeliver handles a claimed entry, which holds one slot. An entry this loop still holds (its
+// handler runs, or it waits for one) is left alone: it is never dead-lettered or handed to a second
+// handler while in flight; its handler's outcome decides.
 func (c *consumer) redeliver(ctx context.Context, e ops.Entry, counts map[string]int64) {
+	c.mu.Lock()
+	_, busy := c.inflight[e.ID]
+	c.mu.Unlock()
+	if busy {
+		c.release(1)
+		return
+	}
 	d, known := counts[e.ID]
 	var err error
 	if !known {

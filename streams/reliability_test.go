@@ -1,0 +1,160 @@
+package streams_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/streams"
+)
+
+// lagTicks forwards consumer_lag signals: the read loop sends one per LagInterval, between its
+// claim passes, so counting them counts loop rounds without sleeping.
+func lagTicks(consumer string) (*streamSignals, <-chan ops.Signal) {
+	ch := make(chan ops.Signal, 1024)
+	return newStreamSignals(func(s ops.Signal) {
+		if s.Kind == ops.SignalConsumerLag {
+			select {
+			case ch <- s:
+			default:
+			}
+		}
+	}), ch
+}
+
+func waitTicks(t *testing.T, ticks <-chan ops.Signal, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-ticks:
+		case <-time.After(20 * time.Second): // a guard, not synchronisation
+			t.Fatal("the consume loop stopped reporting")
+		}
+	}
+}
+
+// TestReliabilityInFlightEntryNeverDeadLettered: a handler running far longer than ClaimIdle (the
+// issue's case: ClaimIdle 50 ms, MaxDeliveries 3, a slow handler) finishes, its entry is acked
+// once, and it is neither dead-lettered nor handed to a second handler, by its own consumer or by
+// another consumer of the group. Before the fix the loop's own claim pass re-claimed the entry
+// (raising its delivery count) and dead-lettered it while the handler still ran.
+func TestReliabilityInFlightEntryNeverDeadLettered(t *testing.T) {
+	obs, ticks := lagTicks("c1")
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithObserver(obs) })
+	ctx := context.Background()
+	if _, err := e.st.Streams.Append(ctx, "jobs", "slow", streams.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}, 8), make(chan struct{})
+	var calls1, calls2 atomic.Int64
+	opts := fastConsume(1, 3)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	results := make(chan error, 2)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		results <- e.st.Streams.Group("g", "c1").Consume(cctx, "jobs", func(ctx context.Context, _ streams.Entry) error {
+			calls1.Add(1)
+			entered <- struct{}{}
+			<-release
+			return nil
+		}, opts)
+	}()
+	<-entered
+	// A second consumer of the group, claiming entries idle for 300 ms: the first loop refreshes
+	// its entries every ClaimIdle/3 (17 ms), so only a stall of that loop longer than 300 ms on
+	// this shared machine would let it claim.
+	other := opts
+	other.ClaimIdle = 300 * time.Millisecond
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		results <- e.st.Streams.Group("g", "c2").Consume(cctx, "jobs", func(ctx context.Context, _ streams.Entry) error {
+			calls2.Add(1)
+			return nil
+		}, other)
+	}()
+	// 150 lag reports of two loops at LagInterval 10 ms: the entry has been in flight for many
+	// times either ClaimIdle, and claim passes (every 20 ms) of both consumers ran meanwhile.
+	waitTicks(t, ticks, 150)
+	close(release)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		pending, err := e.raw.XPending(ctx, streamKey+"jobs", "g").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending.Count == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the entry was never acked: %+v", pending)
+		}
+		waitTicks(t, ticks, 1)
+	}
+	cancel()
+	wg.Wait()
+	if dead := readStreamDeadLetters(t, e.raw, streamKey+"jobs:dead"); len(dead) != 0 {
+		t.Fatalf("an entry whose handler was still running was dead-lettered: %+v", dead)
+	}
+	if n1, n2 := calls1.Load(), calls2.Load(); n1 != 1 || n2 != 0 {
+		t.Fatalf("handled %d times by its consumer and %d times by the other, want once", n1, n2)
+	}
+}
+
+// TestReliabilityLostGroupIsNotReplayed: when the group disappears under a running loop (XGROUP
+// DESTROY, or a restart without persistence), the loop re-creates it at the last id it saw
+// delivered: what it handled is not handled again, and what arrived meanwhile is not skipped.
+// Before the fix the group was re-created at "0" and the whole stream was handled again.
+func TestReliabilityLostGroupIsNotReplayed(t *testing.T) {
+	e := newStreamEnv(t, nil)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var handled []string
+	got := make(chan string, 64)
+	cctx, cancel := context.WithCancel(ctx)
+	result := make(chan error, 1)
+	go func() {
+		result <- streams.ConsumeAs(cctx, e.st.Streams.Group("g", "c"), "jobs", func(_ context.Context, m streams.Message[string]) error {
+			mu.Lock()
+			handled = append(handled, m.Message)
+			mu.Unlock()
+			got <- m.Message
+			return nil
+		}, fastConsume(1, 5))
+	}()
+	for i := range 3 {
+		if _, err := e.st.Streams.Append(ctx, "jobs", fmt.Sprint("m", i), streams.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		<-got
+	}
+	if err := e.raw.XGroupDestroy(ctx, streamKey+"jobs", "g").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Streams.Append(ctx, "jobs", "after", streams.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Entries are delivered in id order, one at a time: a replay of m0..m2 would come before "after".
+	select {
+	case m := <-got:
+		if m != "after" {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("after the group was lost the loop handled %q again (all: %q)", m, handled)
+		}
+	case <-time.After(20 * time.Second): // a guard, not synchronisation
+		t.Fatal("the loop did not resume after the group was lost")
+	}
+	cancel()
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+}
