@@ -64,9 +64,14 @@ const maxClaimRounds = 16
 //
 // When ctx is done the loop stops reading, waits for the handlers in flight (their ctx is ctx, so
 // they see the cancellation), acks those that succeeded, and returns nil; entries it read but
-// did not finish stay pending for the group's other consumers. client.Store.Close stops every loop
-// the same way, and Consume then returns STORE_CLOSED (a handler must not call Close: Close
-// waits for it). Delivery is at least once: a handler should be idempotent. An handler
+// did not finish stay pending for the group's other consumers; a handler that ignores its ctx is
+// waited for at most opts.StopGrace. client.Store.Close stops every loop the same way, and Consume
+// then returns STORE_CLOSED (a handler that calls Close waits opts.StopGrace for itself).
+//
+// An entry larger than the store's maximum inbound payload (client.Builder.WithMaxPayload,
+// default 1 MiB) is never decoded nor handed to h: it is reported (SignalMessageInvalid,
+// STORE_MESSAGE_INVALID wrapping [ErrEntryTooLarge]), dead-lettered without its message, and
+// acked. Delivery is at least once: a handler should be idempotent. An handler
 // adapter has no connections for the loop: STORE_NOT_CONNECTED.
 func (g Group) Consume(ctx context.Context, stream string, h Handler, opts ConsumeOptions) error {
 	s := g.s
@@ -173,13 +178,32 @@ func (c *consumer) run(ctx context.Context) {
 	go c.touchLoop(context.WithoutCancel(ctx), stopTouch, touchDone)
 	defer func() {
 		close(c.work)
-		c.workers.Wait()
+		c.awaitWorkers(ctx)
 		close(stopTouch)
 		<-touchDone
 		close(stopAcks)
 		<-acksDone
 	}()
 	c.read(ctx)
+}
+
+// awaitWorkers waits for the workers to finish their entries, at most StopGrace: a handler that
+// ignores its canceled ctx is reported and left behind (its entry stays pending).
+func (c *consumer) awaitWorkers(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		c.workers.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(c.o.StopGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		c.g.s.Logger().LogAttrs(context.WithoutCancel(ctx), slog.LevelError,
+			"igniter store: consume: handlers still running after the loop stopped; they ignore their ctx",
+			slog.String("stream", c.stream), slog.String("group", c.g.group), slog.Duration("waited", c.o.StopGrace))
+	}
 }
 
 // read reads new entries for the workers until ctx ends, with a claim pass every ClaimInterval
@@ -334,7 +358,11 @@ func (c *consumer) dispatch(_ context.Context, e ops.Entry, deliveries int64) {
 func (c *consumer) worker(ctx context.Context) {
 	defer c.workers.Done()
 	for d := range c.work {
-		if ctx.Err() == nil { // after the end, queued entries stay pending for another consumer
+		switch {
+		case ctx.Err() != nil: // after the end, queued entries stay pending for another consumer
+		case entrySize(d.entry) > c.g.s.MaxPayload():
+			c.tooLarge(ctx, d.entry, d.deliveries)
+		default:
 			c.handle(ctx, parseEntry(d.entry.ID, d.entry.Fields), d.deliveries)
 		}
 		c.mu.Lock()
@@ -362,6 +390,29 @@ func (c *consumer) handle(ctx context.Context, e Entry, deliveries int64) {
 		return
 	}
 	s.Signal(hctx, ops.Signal{Kind: ops.SignalRedelivered, Name: c.stream, Group: c.g.group, N: deliveries, Err: err})
+}
+
+// ErrEntryTooLarge is the cause of the STORE_MESSAGE_INVALID a consume loop reports for an entry
+// larger than the store's maximum inbound payload (client.Builder.WithMaxPayload).
+var ErrEntryTooLarge = errors.New("stream entry larger than the maximum inbound payload")
+
+// entrySize is the size of an entry's fields, names and values.
+func entrySize(e ops.Entry) int {
+	n := 0
+	for k, v := range e.Fields {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// tooLarge drops an entry larger than the maximum payload without decoding it or calling the
+// handler: it is reported (message_invalid), dead-lettered without its message, and acked.
+func (c *consumer) tooLarge(ctx context.Context, e ops.Entry, deliveries int64) {
+	size := entrySize(e)
+	err := ops.NewError(ops.CodeMessageInvalid, "stream.consume",
+		fmt.Sprintf("entry of %d bytes dropped: the maximum inbound payload is %d", size, c.g.s.MaxPayload()), ErrEntryTooLarge)
+	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: c.stream, Group: c.g.group, Err: err})
+	c.deadLetter(context.WithoutCancel(ctx), Entry{ID: e.ID}, deliveries, err)
 }
 
 // call runs the handler; an error or a panic becomes STORE_HANDLER_FAILED wrapping it.

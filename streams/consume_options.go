@@ -44,7 +44,17 @@ type ConsumeOptions struct {
 	// before the loop read anything (after that, the last id it read). Default: "0", the whole
 	// stream.
 	EnsureStartID string
+	// StopGrace is how long the loop, once it stops (its ctx is done, or the store closes), waits
+	// for handlers still running; their ctx is canceled, so a handler that honours it returns at
+	// once. A handler that ignores its ctx longer is reported (an error in the log) and left
+	// running: the loop returns, its entry stays pending and is claimed again later (when such a
+	// handler returns, its result is dropped). Negative is STORE_CONFIGURATION_INVALID. Default: 10s,
+	// the grace Store.Close gives subscription handlers.
+	StopGrace time.Duration
 }
+
+// DefaultStopGrace is the default ConsumeOptions.StopGrace.
+const DefaultStopGrace = 10 * time.Second
 
 func (o ConsumeOptions) withDefaults(stream string) (ConsumeOptions, error) {
 	bad := func(field string, v any) error {
@@ -62,6 +72,11 @@ func (o ConsumeOptions) withDefaults(stream string) (ConsumeOptions, error) {
 		return o, bad("MaxDeliveries", o.MaxDeliveries)
 	case o.ClaimInterval < 0:
 		return o, bad("ClaimInterval", o.ClaimInterval)
+	case o.StopGrace < 0:
+		return o, bad("StopGrace", o.StopGrace)
+	}
+	if o.StopGrace == 0 {
+		o.StopGrace = DefaultStopGrace
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = 1

@@ -2,7 +2,10 @@ package streams_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,4 +160,109 @@ func TestReliabilityLostGroupIsNotReplayed(t *testing.T) {
 	if err := <-result; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReliabilityStreamHandlerGrace: a handler that ignores its ctx no longer holds Store.Close
+// (and Consume) forever: after StopGrace the loop reports it and returns.
+func TestReliabilityStreamHandlerGrace(t *testing.T) {
+	logs := &lockedBuffer{}
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder {
+		return b.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))
+	})
+	ctx := context.Background()
+	if _, err := e.st.Streams.Append(ctx, "jobs", "stuck", streams.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release) // the abandoned handler ends with the test
+	opts := fastConsume(1, 5)
+	opts.StopGrace = 100 * time.Millisecond
+	result := make(chan error, 1)
+	go func() {
+		result <- e.st.Streams.Group("g", "c").Consume(ctx, "jobs", func(context.Context, streams.Entry) error {
+			close(entered)
+			<-release // ignores its ctx
+			return nil
+		}, opts)
+	}()
+	<-entered
+	closed := make(chan error, 1)
+	go func() { closed <- e.st.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second): // a hang detector: the grace is 100 ms
+		t.Fatal("Store.Close waited for a handler that ignores its ctx")
+	}
+	if err := <-result; !ops.HasCode(err, ops.CodeClosed) {
+		t.Fatalf("Consume returned %v, want STORE_CLOSED", err)
+	}
+	if !strings.Contains(logs.String(), "still running") {
+		t.Fatalf("the abandoned handler was not reported: %s", logs.String())
+	}
+}
+
+// TestReliabilityStreamEntryPayloadLimit: an entry larger than the store's maximum inbound payload
+// is not decoded nor handed to the handler: it is reported, dead-lettered without its message,
+// and acked; the next entry is handled.
+func TestReliabilityStreamEntryPayloadLimit(t *testing.T) {
+	invalid := make(chan ops.Signal, 4)
+	obs := newStreamSignals(func(s ops.Signal) {
+		if s.Kind == ops.SignalMessageInvalid {
+			invalid <- s
+		}
+	})
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithObserver(obs).WithMaxPayload(1024) })
+	ctx := context.Background()
+	big, err := e.st.Streams.Append(ctx, "jobs", strings.Repeat("x", 2048), streams.AppendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Streams.Append(ctx, "jobs", "small", streams.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 4)
+	cctx, cancel := context.WithCancel(ctx)
+	result := make(chan error, 1)
+	go func() {
+		result <- streams.ConsumeAs(cctx, e.st.Streams.Group("g", "c"), "jobs", func(_ context.Context, m streams.Message[string]) error {
+			got <- m.Message
+			return nil
+		}, fastConsume(1, 5))
+	}()
+	if m := <-got; m != "small" {
+		t.Fatalf("handled %.20q…, want only the small entry", m)
+	}
+	s := <-invalid
+	if !errors.Is(s.Err, streams.ErrEntryTooLarge) || !ops.HasCode(s.Err, ops.CodeMessageInvalid) {
+		t.Fatalf("signal %+v", s)
+	}
+	cancel()
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+	dead := readStreamDeadLetters(t, e.raw, streamKey+"jobs:dead")
+	if len(dead) != 1 || dead[0].ID != big || string(dead[0].Message) != "null" {
+		t.Fatalf("dead letters %+v, want the big entry's id without its message", dead)
+	}
+	if n := e.raw.XPending(ctx, streamKey+"jobs", "g").Val().Count; n != 0 {
+		t.Fatalf("%d entries left pending", n)
+	}
+}
+
+// lockedBuffer is a log destination safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

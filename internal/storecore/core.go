@@ -37,4 +37,6 @@ type Store interface {
 	// Blocking is the pool of connections for blocking reads and the registry of consume loops
 	// of the store's core.
 	Blocking() *blockconn.Pool
+	// MaxPayload is the largest inbound payload the store decodes (client.Builder.WithMaxPayload).
+	MaxPayload() int
 }
