@@ -210,6 +210,7 @@ func (b *Builder) Build() (*Store, error) {
 		blocking:    blockconn.New(b.adapter.universal(), b.streams.conns),
 		healthCheck: b.health,
 		maxPayload:  b.limits.payload(),
+		sources:     newGroupSources(),
 	}
 	if c.healthCheck == 0 {
 		c.healthCheck = DefaultHealthCheck

@@ -53,6 +53,7 @@ type core struct {
 	observe    ops.Middleware // the telemetry slot alone: what a rejected op passes through
 	handler    ops.Handler    // chain(executor), composed once
 	maxPayload int            // largest inbound payload decoded (builder_limits.go)
+	sources    *groupSources  // consume loops' group identities for metrics (backend_sources.go)
 
 	events      *eventsState    // events config and the subscriber, opened at the first Subscribe
 	blocking    *blockconn.Pool // connections of blocking stream reads; consume loops

@@ -12,26 +12,28 @@ type SignalKind uint8
 
 // The signals. Each comment says which fields are set.
 const (
-	SignalUnknown        SignalKind = iota
-	SignalDelivered                 // a pub/sub message reached a handler; Name = event string
-	SignalDropped                   // a subscription buffer was full; Name, N = messages dropped
-	SignalReconnected               // a subscriber connection came back and resubscribed; N = channels + patterns
-	SignalHandlerFailed             // a handler returned an error or panicked; Name, Err
-	SignalMessageInvalid            // an inbound message or entry could not be decoded; Name, Err
-	SignalConsumed                  // a stream entry was handled and acked; Name = stream, Group
-	SignalRedelivered               // a failed entry was left pending for redelivery; Name, Group, Err
-	SignalReclaimed                 // idle pending entries were claimed from a dead consumer; Name, Group, N
-	SignalDeadLettered              // an entry went to the dead-letter stream; Name, Group, N = deliveries
-	SignalConsumerLag               // a consumer group's lag and pending count; Name, Group, N = lag, M = pending
-	SignalRetry                     // an attempt failed and will be retried; Op, N = attempt that failed, Err
-	SignalRetryBudget               // a retry was due but the budget was spent; Op, Err
-	SignalBreakerState              // the breaker changed state; Name = breaker, From, To
+	SignalUnknown         SignalKind = iota
+	SignalDelivered                  // a pub/sub message reached a handler; Name = event string
+	SignalDropped                    // a subscription buffer was full; Name, N = messages dropped
+	SignalReconnected                // a subscriber connection came back and resubscribed; N = channels + patterns
+	SignalHandlerFailed              // a handler returned an error or panicked; Name, Err
+	SignalMessageInvalid             // an inbound message or entry could not be decoded; Name, Err
+	SignalConsumed                   // a stream entry was handled and acked; Name = stream, Group
+	SignalRedelivered                // a failed entry was left pending for redelivery; Name, Group, Err
+	SignalReclaimed                  // idle pending entries were claimed from a dead consumer; Name, Group, N
+	SignalDeadLettered               // an entry went to the dead-letter stream; Name, Group, N = deliveries
+	SignalConsumerLag                // a consumer group's lag and pending count; Name, Group, Source, N = lag, M = pending
+	SignalRetry                      // an attempt failed and will be retried; Op, N = attempt that failed, Err
+	SignalRetryBudget                // a retry was due but the budget was spent; Op, Err
+	SignalBreakerState               // the breaker changed state; Name = breaker, From, To
+	SignalConsumerStopped            // the last consume loop of a group instance ended; Name, Group, Source
 	signalCount
 )
 
 var signalNames = [signalCount]string{
 	"unknown", "delivered", "dropped", "reconnected", "handler_failed", "message_invalid", "consumed",
 	"redelivered", "reclaimed", "dead_lettered", "consumer_lag", "retry", "retry_budget_exhausted", "breaker_state",
+	"consumer_stopped",
 }
 
 // String returns the signal's snake_case name, used in telemetry names.
@@ -73,6 +75,12 @@ type Signal struct {
 	Duration time.Duration
 	// Err is the failure, a coded error.
 	Err error
+	// Source identifies, opaquely, the group instance a consumer-lag signal measures: the same
+	// for every loop of one stream and group of one store (its scope included), different for
+	// another tenant's. Gauges add up distinct sources instead of overwriting each other, and
+	// drop a source at its SignalConsumerStopped. It is a keyed hash whose key never leaves the
+	// process, so it reveals no name or id. 0: no source.
+	Source uint64
 }
 
 // Observer receives signals. Observe must be fast and must not block: it runs on the store's

@@ -11,6 +11,7 @@ import (
 
 	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/internal/executor"
+	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -51,8 +52,9 @@ const maxClaimRounds = 16
 //     is acked;
 //   - the trace context an entry carries (its trace field) is extracted into h's ctx;
 //   - every step is reported to the store's observers: ops.SignalConsumed, SignalHandlerFailed,
-//     SignalRedelivered, SignalReclaimed, SignalDeadLettered, and SignalConsumerLag every
-//     opts.LagInterval.
+//     SignalRedelivered, SignalReclaimed, SignalDeadLettered, SignalConsumerLag every
+//     opts.LagInterval (measured after a read, with the group instance's opaque Source), and
+//     SignalConsumerStopped when the store's last loop on the group ends.
 //
 // A group that disappears while the loop runs (XGROUP DESTROY; a Redis restart without
 // persistence, which loses the stream too) is re-created at the last id the loop read, so what it
@@ -101,7 +103,15 @@ func (g Group) Consume(ctx context.Context, stream string, h Handler, opts Consu
 	defer cancel(nil)
 	stop := st.AfterClose(func() { cancel(ops.Closed(ops.StreamRead)) })
 	defer stop()
-	newConsumer(g, stream, h, o).run(ctx)
+	source, release := s.GroupSource(s.Key(keyspace.NamespaceStreams, stream), g.group)
+	defer func() {
+		if release() { // the group instance's last loop here: its gauges go
+			s.Signal(context.WithoutCancel(ctx), ops.Signal{Kind: ops.SignalConsumerStopped, Name: stream, Group: g.group, Source: source})
+		}
+	}()
+	c := newConsumer(g, stream, h, o)
+	c.source = source
+	c.run(ctx)
 	if cause := context.Cause(ctx); ops.HasCode(cause, ops.CodeClosed) {
 		return cause
 	}
@@ -141,6 +151,7 @@ type consumer struct {
 	inflight map[string]struct{} // ids queued or being handled, so a claim never runs one twice at once
 
 	lastRead string // id of the last entry the loop read as new: where a lost group is re-created
+	source   uint64 // the group instance's opaque identity for lag signals (ops.Signal.Source)
 
 	ackMu   sync.Mutex
 	acks    []handled     // handled entries waiting for the next XACK
@@ -215,10 +226,6 @@ func (c *consumer) read(ctx context.Context) {
 			c.claim(ctx)
 			nextClaim = time.Now().Add(c.o.ClaimInterval)
 		}
-		if now := time.Now(); c.o.LagInterval > 0 && !now.Before(nextLag) {
-			c.reportLag(ctx)
-			nextLag = time.Now().Add(c.o.LagInterval)
-		}
 		n := c.acquire(ctx, c.o.Batch)
 		if n == 0 {
 			return
@@ -251,6 +258,11 @@ func (c *consumer) read(ctx context.Context) {
 			c.dispatch(ctx, e, 1)
 		}
 		c.release(n - int64(len(res.Entries)))
+		// After the read, so a report counts what this read just took as delivered, not as lag.
+		if now := time.Now(); c.o.LagInterval > 0 && !now.Before(nextLag) {
+			c.reportLag(ctx)
+			nextLag = time.Now().Add(c.o.LagInterval)
+		}
 	}
 }
 
@@ -596,7 +608,7 @@ func (c *consumer) reportLag(ctx context.Context) {
 		}
 		return
 	}
-	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, N: lag.Lag, M: lag.Pending})
+	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, Source: c.source, N: lag.Lag, M: lag.Pending})
 }
 
 func (c *consumer) log(ctx context.Context, msg string, err error) {

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
+	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
 // lagTicks forwards consumer_lag signals: the read loop sends one per LagInterval, between its
@@ -265,4 +268,97 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// gaugeSeries returns the values of a metric's series labelled stream=jobs, group=g.
+func gaugeSeries(t *testing.T, reg *prometheus.Registry, name string) []float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["stream"] == "jobs" && labels["group"] == "g" {
+				out = append(out, m.GetGauge().GetValue())
+			}
+		}
+	}
+	return out
+}
+
+// TestReliabilityLagGaugesPerTenant: two tenants with the same stream and group names share the
+// lag and pending series (their labels hold no scope id): the series is their sum, not whichever
+// reported last; a second loop on the same group does not count it twice; and when the loops
+// end their series are deleted (they were left behind, one set per stream name, forever).
+func TestReliabilityLagGaugesPerTenant(t *testing.T) {
+	metrics := opsprom.NewMetrics()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics)
+	obs, ticks := lagTicks("")
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithMetrics(metrics).WithObserver(obs) })
+	ctx := context.Background()
+	t1, t2 := e.st.MustScope("tenant", "t1"), e.st.MustScope("tenant", "t2")
+	for tenant, n := range map[*client.Store]int{t1: 3, t2: 5} {
+		for i := range n {
+			if _, err := tenant.Streams.Append(ctx, "jobs", i, streams.AppendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	release := make(chan struct{})
+	cctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, c := range []struct {
+		st       *client.Store
+		consumer string
+	}{{t1, "a"}, {t2, "a"}, {t2, "b"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := c.st.Streams.Group("g", c.consumer).Consume(cctx, "jobs", func(ctx context.Context, _ streams.Entry) error {
+				select {
+				case <-release:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}, fastConsume(1, 5))
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	// Every entry is delivered and none acked: pending 3 + 5, whichever loop reported last.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		waitTicks(t, ticks, 1)
+		p, l := gaugeSeries(t, reg, opsprom.MetricStreamPending), gaugeSeries(t, reg, opsprom.MetricStreamConsumerLag)
+		if len(p) == 1 && p[0] == 8 && len(l) == 1 && l[0] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pending series %v, lag series %v; want one series each, 8 and 0", p, l)
+		}
+	}
+	for range 30 { // it stays the sum while all three loops keep reporting
+		waitTicks(t, ticks, 1)
+		if p := gaugeSeries(t, reg, opsprom.MetricStreamPending); len(p) != 1 || p[0] != 8 {
+			t.Fatalf("pending series %v, want [8]", p)
+		}
+	}
+	close(release)
+	cancel()
+	wg.Wait()
+	if p, l := gaugeSeries(t, reg, opsprom.MetricStreamPending), gaugeSeries(t, reg, opsprom.MetricStreamConsumerLag); len(p)+len(l) != 0 {
+		t.Fatalf("series left after every loop ended: pending %v, lag %v", p, l)
+	}
 }

@@ -39,4 +39,8 @@ type Store interface {
 	Blocking() *blockconn.Pool
 	// MaxPayload is the largest inbound payload the store decodes (client.Builder.WithMaxPayload).
 	MaxPayload() int
+	// GroupSource returns the opaque ops.Signal.Source of the group instance (the full stream
+	// key and group) and registers one consume loop on it; release unregisters the loop and
+	// reports whether it was the group instance's last one in this store's core.
+	GroupSource(key, group string) (source uint64, release func() (last bool))
 }

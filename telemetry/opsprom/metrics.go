@@ -52,6 +52,7 @@ type Metrics struct {
 	dead       *prometheus.CounterVec
 	lag        *prometheus.GaugeVec
 	pending    *prometheus.GaugeVec
+	lagGauges  *lagGauges // writes lag and pending (lag.go)
 
 	// byKind[k] holds the resolved series of kind k, one entry per service seen. It is
 	// copy-on-write: readers load it without locking; mu serialises writers.
@@ -93,7 +94,7 @@ func NewMetrics(opts ...Option) *Metrics {
 	}
 	op := []string{LabelService, LabelNamespace, LabelOperation}
 	stream := []string{LabelService, LabelStream, LabelGroup}
-	return &Metrics{
+	m := &Metrics{
 		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelNamespace, LabelOperation, LabelOutcome),
 		duration:   prometheus.NewHistogramVec(hopts, op),
 		inFlight:   gauge(MetricInFlight, "Store operations running now.", op...),
@@ -114,6 +115,8 @@ func NewMetrics(opts ...Option) *Metrics {
 		pending:    gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged.", stream...),
 		byKind:     make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
 	}
+	m.lagGauges = newLagGauges(m.lag, m.pending)
+	return m
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
@@ -217,9 +220,8 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 		m.reclaimed.WithLabelValues(s.Service, s.Name, s.Group).Add(float64(s.N))
 	case ops.SignalDeadLettered:
 		m.dead.WithLabelValues(s.Service, s.Name, s.Group).Inc()
-	case ops.SignalConsumerLag:
-		m.lag.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.N))
-		m.pending.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.M))
+	case ops.SignalConsumerLag, ops.SignalConsumerStopped:
+		m.lagGauges.observe(s) // lag.go: summed per group instance, deleted when loops end
 	case ops.SignalRetry:
 		m.retries.WithLabelValues(s.Service, s.Op.Operation()).Inc()
 	case ops.SignalRetryBudget:
