@@ -362,3 +362,44 @@ func TestReliabilityLagGaugesPerTenant(t *testing.T) {
 		t.Fatalf("series left after every loop ended: pending %v, lag %v", p, l)
 	}
 }
+
+// TestReliabilityLagGaugeMeasuredAfterRead: the loop's lag report follows its read, so the
+// entries the read took count as delivered. The report used to come first: with the default
+// 10 s LagInterval, stream_consumer_lag showed 1 for an entry already handled, while Group.Lag
+// returned 0.
+func TestReliabilityLagGaugeMeasuredAfterRead(t *testing.T) {
+	metrics := opsprom.NewMetrics()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics)
+	obs, ticks := lagTicks("")
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithMetrics(metrics).WithObserver(obs) })
+	ctx := context.Background()
+	if _, err := e.st.Streams.Append(ctx, "jobs", "one", streams.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	opts := fastConsume(1, 5)
+	opts.LagInterval = time.Hour // one report only: the first
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	handled := make(chan struct{}, 1)
+	result := make(chan error, 1)
+	go func() {
+		result <- e.st.Streams.Group("g", "c").Consume(cctx, "jobs", func(context.Context, streams.Entry) error {
+			handled <- struct{}{}
+			return nil
+		}, opts)
+	}()
+	waitTicks(t, ticks, 1)
+	<-handled
+	lag, err := e.st.Streams.Group("g", "c").Lag(ctx, "jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := gaugeSeries(t, reg, opsprom.MetricStreamConsumerLag); len(g) != 1 || int64(g[0]) != lag.Lag {
+		t.Fatalf("stream_consumer_lag %v, Group.Lag %d", g, lag.Lag)
+	}
+	cancel()
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+}
