@@ -56,6 +56,10 @@ const maxClaimRounds = 16
 //     opts.LagInterval (measured after a read, with the group instance's opaque Source), and
 //     SignalConsumerStopped when the store's last loop on the group ends.
 //
+// Goroutines: h runs on the loop's opts.Concurrency worker goroutines; reads, claims and lag
+// reports on the goroutine that called Consume; acks and the refresh of entries in flight on one
+// goroutine each. Observers and the logger are called from all of them.
+//
 // A group that disappears while the loop runs (XGROUP DESTROY; a Redis restart without
 // persistence, which loses the stream too) is re-created at the last id the loop read, so what it
 // has seen is not delivered again and what was appended since is not skipped (entries that were
