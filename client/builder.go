@@ -104,6 +104,7 @@ func (b *Builder) WithService(name string) *Builder {
 // AddScope declares a scope key. Once any scope is declared, [Store.Scope] accepts only declared
 // keys. The key follows the original's namespace rules (no '.', no ':', not reserved) and may not
 // be a store namespace (kv, counter, claim, events, streams) nor hold glob characters or spaces.
+// Default: no scope declared, and Scope accepts any valid key.
 func (b *Builder) AddScope(key string, opts ...ScopeOption) *Builder {
 	err := keyspace.ValidateNamespace(key) // the original's check, with its codes and messages
 	if err == nil {
@@ -137,7 +138,7 @@ func (b *Builder) WithLogger(l *slog.Logger) *Builder {
 }
 
 // Use appends middleware that runs innermost, after the store's own middleware (telemetry,
-// validation, retry, breaker) and right before the executor, in the order given.
+// validation, retry, breaker) and right before the executor, in the order given. Default: none.
 func (b *Builder) Use(mws ...ops.Middleware) *Builder {
 	c := b.clone()
 	c.user = append(c.user, mws...)
@@ -146,7 +147,7 @@ func (b *Builder) Use(mws ...ops.Middleware) *Builder {
 
 // WithObserver adds an observer of the signals the store raises outside an operation's call:
 // pub/sub deliveries, drops and reconnects, consume-loop progress, retries, breaker transitions.
-// Telemetry packages provide observers; they run in the order added.
+// Telemetry packages provide observers; they run in the order added. Default: none.
 func (b *Builder) WithObserver(o ops.Observer) *Builder {
 	c := b.clone()
 	c.observers = append(c.observers, o)

@@ -32,8 +32,17 @@
 //
 // Every call builds an [ops.Op] and runs it through the middleware chain composed once at Build
 // (telemetry, timeout, schema validation, retry, breaker, then [Builder.Use] middleware) to the
-// executor, which is the only code that talks to go-redis. A Store is immutable and safe for
-// concurrent use.
+// executor (internal/executor), the only code that runs data commands on go-redis; the
+// subscriber and the blocking-read connections (internal/blockconn) hold connections of their
+// own. Scoping is applied when the Op is built, not by a middleware. A Store is immutable and
+// safe for concurrent use. Streams live in package streams, reached through [Store.Streams].
+//
+// # What a store owns
+//
+// Everything one Build creates belongs to its core and ends at [Store.Close]: the chain, the
+// events registry and subscriber connection, the blocking-read connections and consume loops,
+// and (with [OwnClient]) the go-redis client. Stores derived by [Store.Scope] share it. The
+// package keeps no state of its own: a closed store is garbage like any value.
 //
 // # Defaults
 //
@@ -54,6 +63,11 @@
 //     probe through; while open, calls fail at once with STORE_CIRCUIT_OPEN
 //     (errors.Is(err, breaker.ErrOpen)). A panic below it counts as a failure. One breaker per
 //     Build, shared by the stores scoped from it. [Builder.WithoutBreaker] turns it off.
+//   - stream connections: 8  for blocking stream reads and consume
+//     loops, opened on first use ([Builder.WithStreamConnections]).
+//   - health check: an idle subscriber connection is pinged after 30s ([DefaultHealthCheck]) and
+//     replaced when it does not answer within another 30s ([Builder.WithHealthCheck]).
+//   - logger: discard ([Builder.WithLogger]).
 //   - telemetry: none. [Builder.WithTelemetry], [Builder.WithMetrics] and [Builder.WithTracing]
 //     share the outermost slot, in this order: tracing outermost, then metrics, then events.
 //

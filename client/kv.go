@@ -108,3 +108,48 @@ func (s *Store) ttlOp(ctx context.Context, kind ops.Kind, ns, key string, ttl ti
 	op.Key = s.prefix.Key(ns, key)
 	return s.do(ctx, op)
 }
+
+// SetIfAbsent stores value as JSON under key only when key does not exist, atomically (one
+// SET … NX GET, Redis 7.0 or later), and reports whether it stored it. When key already holds a
+// value, nothing is written and that value is decoded into existing (a non-nil pointer, as for
+// [KV.Get]; nil skips decoding), so every caller learns the one value that won: A/B assignment,
+// idempotency keys, webhook dedup. ttl is as for [KV.Set] and applies only to a value this call
+// stores. A key holding a non-string type is STORE_SET_FAILED wrapping Redis's WRONGTYPE.
+//
+// It is not retried by default: after a lost reply a retry would find this call's own value and
+// report stored=false (the value in existing would still be the right one).
+func (kv KV) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration, existing any) (stored bool, err error) {
+	s := kv.s
+	op := s.op(ops.KVSetIfAbsent)
+	if op.TTL, err = ttlOf(ops.KVSetIfAbsent, ttl); err == nil {
+		if key == "" {
+			err = errKeyRequired(ops.KVSetIfAbsent)
+		} else {
+			op.Value, err = encode(ops.KVSetIfAbsent, value)
+		}
+	}
+	if err != nil {
+		_, err = s.reject(ctx, op, err)
+		return false, err
+	}
+	op.Key = s.prefix.Key(keyspace.NamespaceKV, key)
+	res, err := s.do(ctx, op)
+	if err != nil || res.Bool {
+		return res.Bool, err
+	}
+	if existing != nil {
+		err = decode(ops.KVSetIfAbsent, res.Value, existing)
+	}
+	return false, err
+}
+
+// SetIfAbsentAs is [KV.SetIfAbsent] for a typed value: it returns the value key holds after the
+// call (value when this call stored it, the earlier value otherwise) and whether this call
+// stored it.
+func SetIfAbsentAs[T any](ctx context.Context, kv KV, key string, value T, ttl time.Duration) (winner T, stored bool, err error) {
+	stored, err = kv.SetIfAbsent(ctx, key, value, ttl, &winner)
+	if stored {
+		winner = value
+	}
+	return winner, stored, err
+}

@@ -3,7 +3,8 @@ package client
 import (
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/igniter-go/store/internal/keyspace"
 )
 
 // fenceSegment names the fence keys' place under a store prefix. It holds a '.', which no scope
@@ -38,14 +39,14 @@ func fenceKey(prefix, claimKey string) string {
 	key := claimKey[len(prefix)+len(":claim:"):]
 	open := strings.IndexByte(pre, '{')
 	if open < 0 {
-		return pre + "{" + slotTag(keySlot(claimKey)) + "}:" + key
+		return pre + "{" + keyspace.SlotTag(keyspace.Slot(claimKey)) + "}:" + key
 	}
 	if end := strings.IndexByte(pre[open+1:], '}'); end > 0 {
 		return pre + key
 	}
-	slot := keySlot(claimKey)
+	slot := keyspace.Slot(claimKey)
 	for n := 0; ; n++ { // n < 16384·k for a small k: the hashed text changes with n
-		if f := pre + strconv.Itoa(n) + ":" + key; keySlot(f) == slot {
+		if f := pre + strconv.Itoa(n) + ":" + key; keyspace.Slot(f) == slot {
 			return f
 		}
 	}
@@ -62,69 +63,12 @@ func fenceKey(prefix, claimKey string) string {
 //
 // Each is in its claim key's slot, so the acquire script can read it.
 func legacyFenceKey(claimKey string) string {
-	tag := hashTag(claimKey)
+	tag := keyspace.HashTag(claimKey)
 	switch {
 	case tag == claimKey && !strings.Contains(claimKey, "}"):
 		return "{" + claimKey + "}:fence"
 	case tag != claimKey: // a valid tag holds no '}' by construction
 		return "{" + tag + "}:fence:" + claimKey
 	}
-	return "{" + slotTag(keySlot(claimKey)) + "}:fence:" + claimKey
-}
-
-// hashTag returns the part of key that Redis Cluster hashes: the text between the first '{' and
-// the first '}' after it when that text is not empty, else the whole key.
-func hashTag(key string) string {
-	if s := strings.IndexByte(key, '{'); s >= 0 {
-		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
-			return key[s+1 : s+1+e]
-		}
-	}
-	return key
-}
-
-// hashSlots is the number of Redis Cluster hash slots.
-const hashSlots = 16384
-
-// keySlot is Redis Cluster's HASH_SLOT: CRC16 (XMODEM) of the hash tag, mod 16384.
-func keySlot(key string) int {
-	return int(crc16(hashTag(key)) % hashSlots)
-}
-
-func crc16(s string) uint16 {
-	var crc uint16
-	for i := 0; i < len(s); i++ {
-		crc ^= uint16(s[i]) << 8
-		for range 8 {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return crc
-}
-
-var (
-	slotTagsOnce sync.Once
-	slotTags     []string
-)
-
-// slotTag returns the smallest decimal number whose text hashes to slot. The table is built on
-// first use (about 170,000 CRCs, a few milliseconds).
-func slotTag(slot int) string {
-	slotTagsOnce.Do(func() {
-		tags := make([]string, hashSlots)
-		left := hashSlots
-		for n := 0; left > 0; n++ {
-			t := strconv.Itoa(n)
-			if s := crc16(t) % hashSlots; tags[s] == "" {
-				tags[s] = t
-				left--
-			}
-		}
-		slotTags = tags
-	})
-	return slotTags[slot]
+	return "{" + keyspace.SlotTag(keyspace.Slot(claimKey)) + "}:fence:" + claimKey
 }

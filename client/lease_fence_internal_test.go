@@ -3,12 +3,14 @@ package client
 import (
 	"strings"
 	"testing"
+
+	"github.com/igniter-go/store/internal/keyspace"
 )
 
 // Exported to the client_test package, whose cluster test checks them against CLUSTER KEYSLOT.
 var (
 	LeaseFenceKey       = fenceKeyOf
-	LeaseKeySlot        = keySlot
+	LeaseKeySlot        = keyspace.Slot
 	LeaseFenceKeyShapes = fenceKeyShapes
 )
 
@@ -37,7 +39,7 @@ var fenceKeyShapes = []string{
 
 func TestLeaseFenceKeyLayout(t *testing.T) {
 	want := map[string]string{
-		"igniter:store:api:claim:job":             "igniter:store:api:claim.fence:{" + slotTag(keySlot("igniter:store:api:claim:job")) + "}:job",
+		"igniter:store:api:claim:job":             "igniter:store:api:claim.fence:{" + keyspace.SlotTag(keyspace.Slot("igniter:store:api:claim:job")) + "}:job",
 		"igniter:store:api:org:{org_9}:claim:job": "igniter:store:api:org:{org_9}:claim.fence:job",
 	}
 	for k, f := range want {
@@ -56,19 +58,19 @@ func TestLeaseFenceKeyLayout(t *testing.T) {
 			t.Errorf("claim keys %q and %q share fence key %q", k, other, f)
 		}
 		seen[f] = k
-		if keySlot(f) != keySlot(k) {
-			t.Errorf("fence key %q is in slot %d, its claim key in %d", f, keySlot(f), keySlot(k))
+		if keyspace.Slot(f) != keyspace.Slot(k) {
+			t.Errorf("fence key %q is in slot %d, its claim key in %d", f, keyspace.Slot(f), keyspace.Slot(k))
 		}
-		if lf := legacyFenceKey(k); keySlot(lf) != keySlot(k) || !strings.HasPrefix(lf, "{") {
-			t.Errorf("legacy fence key %q is in slot %d, its claim key in %d", lf, keySlot(lf), keySlot(k))
+		if lf := legacyFenceKey(k); keyspace.Slot(lf) != keyspace.Slot(k) || !strings.HasPrefix(lf, "{") {
+			t.Errorf("legacy fence key %q is in slot %d, its claim key in %d", lf, keyspace.Slot(lf), keyspace.Slot(k))
 		}
 	}
 	if got := legacyFenceKey("igniter:store:api:claim:job"); got != "{igniter:store:api:claim:job}:fence" {
 		t.Errorf("legacy layout changed: %q", got)
 	}
-	for slot := range hashSlots {
-		if tag := slotTag(slot); keySlot(tag) != slot || strings.ContainsAny(tag, "{}") {
-			t.Fatalf("slotTag(%d) = %q hashes to %d", slot, tag, keySlot(tag))
+	for slot := range keyspace.HashSlots {
+		if tag := keyspace.SlotTag(slot); keyspace.Slot(tag) != slot || strings.ContainsAny(tag, "{}") {
+			t.Fatalf("keyspace.SlotTag(%d) = %q hashes to %d", slot, tag, keyspace.Slot(tag))
 		}
 	}
 }
@@ -87,8 +89,8 @@ func FuzzLeaseFenceKey(f *testing.F) {
 		prefix := "igniter:store:api:org:" + id
 		k := prefix + ":claim:" + user
 		fk := fenceKey(prefix, k)
-		if keySlot(fk) != keySlot(k) || !strings.HasPrefix(fk, prefix+":claim.fence:") {
-			t.Fatalf("fenceKey(%q) = %q: slot %d vs %d", k, fk, keySlot(fk), keySlot(k))
+		if keyspace.Slot(fk) != keyspace.Slot(k) || !strings.HasPrefix(fk, prefix+":claim.fence:") {
+			t.Fatalf("fenceKey(%q) = %q: slot %d vs %d", k, fk, keyspace.Slot(fk), keyspace.Slot(k))
 		}
 	})
 }

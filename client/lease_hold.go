@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/igniter-go/store/internal/executor"
@@ -40,9 +41,10 @@ func (l *Lease) Hold(ctx context.Context, fn func(ctx context.Context) error) er
 	defer cancel(nil)
 	stop, done := make(chan struct{}), make(chan struct{})
 	var lost error // written by the watchdog before it closes done
+	var inflight sync.WaitGroup
 	go func() {
 		defer close(done)
-		if lost = l.watch(ctx, stop); lost != nil {
+		if lost = l.watch(ctx, stop, &inflight); lost != nil {
 			cancel(lost)
 		}
 	}()
@@ -50,7 +52,9 @@ func (l *Lease) Hold(ctx context.Context, fn func(ctx context.Context) error) er
 		close(stop)
 		<-done
 		// Release even when the caller's ctx has ended: the key must not stay held until expiry.
-		return l.Release(context.WithoutCancel(ctx))
+		err := l.Release(context.WithoutCancel(ctx))
+		inflight.Wait() // an extension the watchdog stopped waiting for
+		return err
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -78,7 +82,12 @@ func (l *Lease) Hold(ctx context.Context, fn func(ctx context.Context) error) er
 // watch extends the lease every TTL/3 until stop is closed, and returns the error that ends
 // ownership: STORE_LEASE_LOST from an extension, or a STORE_LEASE_LOST wrapping the last failure
 // when no extension succeeded in time to be sure the lease is still held. nil when stopped.
-func (l *Lease) watch(ctx context.Context, stop <-chan struct{}) error {
+//
+// An extension runs on its own goroutine (counted in inflight), and the watchdog stops waiting
+// for it when less than one interval of the lease may be left: a go-redis client without
+// ContextTimeoutEnabled ignores ctx deadlines, so a call on a stalled connection returns only at
+// its ReadTimeout (3 s by default), which may be after the lease expired.
+func (l *Lease) watch(ctx context.Context, stop <-chan struct{}, inflight *sync.WaitGroup) error {
 	interval := max(l.ttl/3, time.Millisecond)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -92,8 +101,22 @@ func (l *Lease) watch(ctx context.Context, stop <-chan struct{}) error {
 		sent := time.Now()
 		// Bound the extension so that a hanging Redis still leaves fn one interval, before the
 		// lease can expire, to notice its cancelled ctx.
-		ectx, cancel := context.WithDeadline(context.WithoutCancel(ctx), validUntil.Add(-interval))
-		err := l.Extend(ectx, l.ttl)
+		giveUpAt := validUntil.Add(-interval)
+		ectx, cancel := context.WithDeadline(context.WithoutCancel(ctx), giveUpAt)
+		ext := make(chan error, 1)
+		inflight.Go(func() { ext <- l.Extend(ectx, l.ttl) })
+		giveUp := time.NewTimer(time.Until(giveUpAt))
+		var err error
+		select {
+		case err = <-ext:
+		case <-giveUp.C:
+			err = context.DeadlineExceeded // the extension hangs past its deadline
+		case <-stop:
+			giveUp.Stop()
+			cancel()
+			return nil
+		}
+		giveUp.Stop()
 		cancel()
 		switch {
 		case err == nil:

@@ -162,6 +162,20 @@ func (s *Store) Prefix() string { return s.prefix.Base() }
 // Logger returns the store's logger.
 func (s *Store) Logger() *slog.Logger { return s.core.logger }
 
+// Ping checks that Redis answers (PING), through the middleware chain like every operation, so
+// it is timed out, retried, counted by the breaker and observed: a readiness probe. It needs no
+// scope (the root store of a service with Required scopes can ping); a closed store fails it
+// with STORE_CLOSED. Build never dials, so call Ping to find out whether the server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	op := s.op(ops.StorePing)
+	if s.core.closed.Load() {
+		_, err := s.reject(ctx, op, errClosed(op.Kind))
+		return err
+	}
+	_, err := s.core.handler(ctx, op)
+	return err
+}
+
 // Close ends every subscription and consumer of this store and of every store scoped from it,
 // releases the connections the store opened, and closes the go-redis client if the adapter owns
 // it ([OwnClient]). Operations after Close fail with STORE_CLOSED. Close is idempotent and

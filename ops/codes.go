@@ -142,11 +142,11 @@ func FailedCode(k Kind) Code {
 	switch k {
 	case KVGet, KVExists:
 		return CodeGetFailed
-	case KVSet, KVExpire, KVTouch, CounterExpire:
+	case KVSet, KVExpire, KVTouch, CounterExpire, KVSetIfAbsent:
 		return CodeSetFailed
 	case KVRemove:
 		return CodeDeleteFailed
-	case CounterIncrement, CounterDecrement:
+	case CounterIncrement, CounterDecrement, CounterGCRA:
 		return CodeIncrementFailed
 	case ClaimOnce, ClaimRelease, LeaseAcquire, LeaseExtend, LeaseRelease:
 		return CodeClaimFailed

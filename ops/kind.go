@@ -40,8 +40,14 @@ const (
 	StreamAck     // XACK
 	StreamClaim   // XAUTOCLAIM
 	StreamPending // XPENDING
+	StreamRedrive // SET NX marker + XADD + XDEL, in one script (two on a cluster when the keys' slots differ)
 
 	DevScan // SCAN
+
+	KVSetIfAbsent // SET NX GET [PX]
+	CounterGCRA   // GCRA rate-limit script (GET, SET PX) on one counter key
+
+	StorePing // PING: Store.Ping, a readiness check
 
 	kindCount
 )
@@ -88,8 +94,14 @@ var kinds = [kindCount]kindInfo{
 	StreamAck:     {"stream", "ack", "stream.ack", "XACK", "streams", false},
 	StreamClaim:   {"stream", "claim", "stream.claim", "XAUTOCLAIM", "streams", false},
 	StreamPending: {"stream", "pending", "stream.pending", "XPENDING", "streams", true},
+	StreamRedrive: {"stream", "redrive", "stream.redrive", "EVALSHA", "streams", false},
 
 	DevScan: {"dev", "scan", "dev.scan", "SCAN", "kv", true},
+
+	KVSetIfAbsent: {"kv", "setIfAbsent", "kv.setIfAbsent", "SET", "kv", false},
+	CounterGCRA:   {"counter", "gcra", "counter.gcra", "EVALSHA", "counter", false},
+
+	StorePing: {"store", "ping", "store.ping", "PING", "", true},
 }
 
 func (k Kind) info() *kindInfo {

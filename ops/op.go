@@ -45,6 +45,8 @@ type Op struct {
 	// Stream holds the arguments of the stream operations; nil for other kinds. Pointers keep
 	// the Op small, so passing it by value through the chain stays cheap.
 	Stream *StreamArgs
+	// Rate holds the arguments of a rate-limit check (CounterGCRA); nil for other kinds.
+	Rate *RateArgs
 
 	// Idempotent reports whether running the Op twice has the effect of running it once, so a
 	// retry after an ambiguous failure is safe. The store sets it to Kind.ReadOnly() unless the
@@ -76,6 +78,9 @@ type StreamArgs struct {
 	Approx bool
 	// Reverse ranges newest first (XREVRANGE).
 	Reverse bool
+	// Fields are the field/value pairs of the entry a redrive adds (data first); IDs then holds
+	// the dead letter's id.
+	Fields []string
 }
 
 // Result is the reply to an Op. It is returned by the handler, never stored in the Op.
@@ -94,6 +99,8 @@ type Result struct {
 	Cursor uint64
 	// Entries are stream entries (XRANGE, XREADGROUP, XAUTOCLAIM).
 	Entries []Entry
+	// Rate is the reply of a rate-limit check (CounterGCRA); nil for other kinds.
+	Rate *RateReply
 }
 
 // Entry is one stream entry: its id and its fields.

@@ -34,6 +34,9 @@ type DeadLetter struct {
 	Deliveries int64 `json:"deliveries"`
 	// Message is the entry's message, as [Entry.Message].
 	Message json.RawMessage `json:"message"`
+	// History is the entry's earlier dead-letter history when it was redriven before
+	// ([RedriveHistoryField], a JSON array of [DeadLetterRecord]); absent otherwise.
+	History json.RawMessage `json:"history,omitempty"`
 }
 
 // maxClaimRounds bounds one claim pass, so reading new entries is never starved.
@@ -508,7 +511,7 @@ func (c *consumer) ack(ctx context.Context, ids ...string) error {
 func (c *consumer) deadLetter(ctx context.Context, e Entry, deliveries int64, cause error) {
 	s := c.g.s
 	dl := DeadLetter{Stream: c.stream, Group: c.g.group, Consumer: c.g.consumer, ID: e.ID, Error: cause.Error(),
-		Deliveries: deliveries, Message: e.Message}
+		Deliveries: deliveries, Message: e.Message, History: historyField(e.Fields)}
 	op := streamOp(s, ops.StreamAppend, c.o.DeadLetter)
 	op.Stream = &ops.StreamArgs{}
 	var err error

@@ -72,7 +72,7 @@ var errorKeys = []string{AttrErrorOperation, AttrErrorCode, AttrErrorMessage}
 // error.
 func startedKeys(k ops.Kind) []string {
 	switch k {
-	case ops.KVSet, ops.KVExpire, ops.KVTouch:
+	case ops.KVSet, ops.KVExpire, ops.KVTouch, ops.KVSetIfAbsent:
 		return []string{AttrKVTTL}
 	case ops.CounterIncrement, ops.CounterDecrement:
 		return []string{AttrCounterDelta}
@@ -90,7 +90,7 @@ func startedKeys(k ops.Kind) []string {
 		return []string{AttrEventsChannel, AttrEventsWildcard}
 	case ops.StreamAppend:
 		return []string{AttrStreamName, AttrStreamCount}
-	case ops.StreamRange:
+	case ops.StreamRange, ops.StreamRedrive:
 		return []string{AttrStreamName}
 	case ops.StreamEnsure, ops.StreamRead, ops.StreamClaim, ops.StreamPending:
 		return []string{AttrStreamName, AttrStreamGroup, AttrStreamConsumer}
@@ -121,7 +121,7 @@ func successKeys(k ops.Kind) []string {
 		return []string{AttrLeaseReleased}
 	case ops.BatchGet:
 		return []string{AttrBatchFound}
-	case ops.StreamRange, ops.StreamRead, ops.StreamClaim, ops.StreamPending:
+	case ops.StreamRange, ops.StreamRead, ops.StreamClaim, ops.StreamPending, ops.StreamRedrive:
 		return []string{AttrStreamCount}
 	}
 	return nil

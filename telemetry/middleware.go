@@ -99,7 +99,7 @@ func appendStarted(a []slog.Attr, op ops.Op) []slog.Attr {
 	k := op.Kind
 	a = appendBase(a, op.Service, k.Group(), op.ScopeKey, op.ScopeDepth)
 	switch k {
-	case ops.KVSet:
+	case ops.KVSet, ops.KVSetIfAbsent:
 		if op.TTL > 0 { // the original's options.ttl "may be absent"; 0 is no expiry
 			a = append(a, ttlAttr(AttrKVTTL, op))
 		}
@@ -123,7 +123,7 @@ func appendStarted(a []slog.Attr, op ops.Op) []slog.Attr {
 		a = append(a, slog.String(AttrEventsChannel, op.Name), slog.Bool(AttrEventsWildcard, strings.IndexByte(op.Name, '*') >= 0))
 	case ops.StreamAppend:
 		a = append(a, slog.String(AttrStreamName, op.Name), slog.Int(AttrStreamCount, 1))
-	case ops.StreamRange:
+	case ops.StreamRange, ops.StreamRedrive:
 		a = append(a, slog.String(AttrStreamName, op.Name))
 	case ops.StreamEnsure, ops.StreamRead, ops.StreamClaim, ops.StreamPending, ops.StreamAck:
 		a = append(a, slog.String(AttrStreamName, op.Name))
@@ -171,6 +171,8 @@ func appendSuccess(a []slog.Attr, op ops.Op, res ops.Result) []slog.Attr {
 		a = append(a, slog.Int(AttrBatchFound, found))
 	case ops.StreamRange, ops.StreamRead, ops.StreamClaim, ops.StreamPending:
 		a = append(a, slog.Int(AttrStreamCount, len(res.Entries)))
+	case ops.StreamRedrive:
+		a = append(a, slog.Int64(AttrStreamCount, res.Int)) // 1 moved, 0 not
 	}
 	return a
 }

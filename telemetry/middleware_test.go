@@ -58,7 +58,11 @@ var opCases = []opCase{
 		started: []string{"ctx.stream.name=events", "ctx.stream.group=processors", "ctx.stream.consumer=worker-2"}, success: []string{"ctx.stream.count=2"}},
 	{op: ops.Op{Kind: ops.StreamPending, Name: "events", Stream: &ops.StreamArgs{Group: "processors"}}, res: ops.Result{Entries: make([]ops.Entry, 1)},
 		started: []string{"ctx.stream.name=events", "ctx.stream.group=processors"}, success: []string{"ctx.stream.count=1"}},
+	{op: ops.Op{Kind: ops.StreamRedrive, Name: "events"}, res: ops.Result{Int: 1, Bool: true}, started: []string{"ctx.stream.name=events"}, success: []string{"ctx.stream.count=1"}},
 	{op: ops.Op{Kind: ops.DevScan, N: 10, Cursor: 5}, res: ops.Result{Strings: []string{"k"}}},
+	{op: ops.Op{Kind: ops.KVSetIfAbsent, TTL: sec(30)}, res: ops.Result{Bool: true}, started: []string{"ctx.kv.ttl=30"}},
+	{op: ops.Op{Kind: ops.CounterGCRA, N: 1}, res: ops.Result{Bool: true, Rate: &ops.RateReply{Allowed: 1}}},
+	{op: ops.Op{Kind: ops.StorePing}},
 }
 
 // scoped fills in the identity a scoped store gives every Op (two scopes deep).

@@ -107,7 +107,8 @@ func TestImportRules(t *testing.T) {
 // packages it runs on, test support, and the programs on top.
 func talksToRedis(rel string) bool {
 	switch rel {
-	case "client", "internal/executor", "internal/blockconn", "storetest":
+	case "client", "internal/executor", "internal/blockconn", "storetest",
+		"nearcache": // it runs go-redis's client-side cache (RESP3 tracking) on a client of its own
 		return true
 	}
 	return strings.HasPrefix(rel, "internal/redistest") || strings.HasPrefix(rel, "loadtest") ||

@@ -14,10 +14,10 @@ import (
 // allowedVars are the package-level variables of mutable types that the library may have, with
 // why each holds no per-store state. Anything else belongs in a field of the store that owns it.
 var allowedVars = map[string]string{
-	"internal/codec.encoders": "a sync.Pool of reusable encoders: a cache of buffers, no store's state",
-	"telemetry.bufPool":       "a sync.Pool of attribute buffers: a cache, no store's state",
-	"telemetry.signals":       "the read-only catalog of signal names and levels, never written after declaration",
-	"client.slotTagsOnce":     "computes a constant table (hash tag per cluster slot) once; no store's state",
+	"internal/codec.encoders":        "a sync.Pool of reusable encoders: a cache of buffers, no store's state",
+	"telemetry.bufPool":              "a sync.Pool of attribute buffers: a cache, no store's state",
+	"telemetry.signals":              "the read-only catalog of signal names and levels, never written after declaration",
+	"internal/keyspace.slotTagsOnce": "computes a constant table (hash tag per cluster slot) once; no store's state",
 }
 
 // libraryDirs returns the module's library package directories (relative, slash-separated):

@@ -73,6 +73,12 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	case ops.EventsPublish:
 		n, err := rdb.Publish(ctx, op.Key, op.Value).Result()
 		return ops.Result{Int: n}, err
+	case ops.KVSetIfAbsent:
+		return e.setIfAbsent(ctx, op)
+	case ops.CounterGCRA:
+		return e.gcra(ctx, op)
+	case ops.StorePing:
+		return ops.Result{}, rdb.Ping(ctx).Err()
 	case ops.DevScan:
 		keys, cursor, err := rdb.Scan(ctx, op.Cursor, op.Key, op.N).Result()
 		return ops.Result{Strings: keys, Cursor: cursor}, err
@@ -89,6 +95,8 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 		return ops.Result{Int: n}, err
 	case ops.StreamClaim:
 		return e.xautoclaim(ctx, op)
+	case ops.StreamRedrive:
+		return e.redrive(ctx, op)
 	case ops.StreamPending:
 		return e.xpending(ctx, op)
 	case ops.ClaimRelease:

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/igniter-go/store/examples/internal/harness"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const want = `host-a leads the cleanup job (fence 1)
+host-a: cleanup written
+host-a crashed without resigning
+another host took over within the lease TTL: true (fence 2 > 1: true)
+host-a wakes up and writes with fence 1 -> rejected: stale fence 1 < 2
+stale writes accepted: 0, rejected: 1
+`
+
+func TestExample(t *testing.T) {
+	if got := harness.Run(t, run); got != want {
+		t.Errorf("output:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestExampleOnRedis(t *testing.T) {
+	if got := harness.RunRedis(t, run); got != want {
+		t.Errorf("output:\n%s\nwant:\n%s", got, want)
+	}
+}

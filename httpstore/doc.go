@@ -1,0 +1,19 @@
+// Package httpstore is net/http middleware that gives each request the store of its tenant.
+//
+// The original's route-handler recipe resolves the organization in every handler and calls
+// store.scope by hand, so a handler that forgets leaks data across tenants, and its spans start
+// a new trace. [New] does it once, before the handler:
+//
+//  1. continues the caller's trace: unless the request's context already carries a span (an
+//     otelhttp handler ran first), the trace context in the request headers is extracted with
+//     the configured propagator ([Options.Propagator], by default OpenTelemetry's global one,
+//     which does nothing until the application sets one), so the store's spans join the trace;
+//  2. resolves the tenant with the function the application gives ([Options.Tenant]);
+//  3. puts the store scoped to it ([client.Store.Scope]) in the request's context, where
+//     [FromContext] (or [MustFromContext]) finds it.
+//
+// A resolver error answers the request without calling the handler: 400 for a missing or
+// invalid tenant id ([ErrNoTenant], or a STORE_* error of the ops.ErrInvalid category from
+// Scope), the status of an error that carries one ([StatusError]), 500 otherwise; the body never
+// holds the error's text unless the status is a 4xx. [Options.OnError] replaces that answer.
+package httpstore

@@ -1,0 +1,12 @@
+package leader_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them: every term must end.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}

@@ -1,0 +1,56 @@
+package ratelimit_test
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/ratelimit"
+)
+
+// The cost of one limiter check (EVALSHA of the GCRA script) beside a Counter.Increment (the
+// original recipe's INCR, before its EXPIRE), on one real redis-server.
+func BenchmarkAllow(b *testing.B) {
+	srv := redistest.Start(b)
+	ctx := context.Background()
+	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(b))).Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	lim := ratelimit.New(st, ratelimit.Options{})
+	limit := ratelimit.PerSecond(1_000_000) // never limits: every call runs the full script and writes
+	b.Run("Allow", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuPerOp(b)()
+		for b.Loop() {
+			if _, err := lim.Allow(ctx, "k", limit); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Increment", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuPerOp(b)()
+		for b.Loop() {
+			if _, err := st.Counter.Increment(ctx, "k2"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// cpuPerOp reports this process's CPU time (getrusage) per op as cpu-ns/op.
+func cpuPerOp(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
