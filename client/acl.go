@@ -26,7 +26,8 @@ type ACLOptions struct {
 }
 
 // aclCommands are the commands the store sends: KV, counters, batch, claims and leases
-// (scripts run their commands under the same rule), events, streams, cluster topology, and
+// (scripts run their commands under the same rule), the recipes (SET … NX GET, TIME in the rate
+// limiter's script), events, streams (XDEL by redrive), cluster topology, and
 // CLIENT ID/UNBLOCK, which end a blocking stream read when its ctx ends. go-redis's CLIENT SETINFO
 // is left out: go-redis ignores its error, and Redis before 7.2 rejects a rule naming it. (CLIENT
 // UNBLOCK can end any client's blocking read; the reader just reads again.)
@@ -35,7 +36,7 @@ var aclCommands = []string{
 	"multi", "exec", "discard", "evalsha", "eval",
 	"publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping",
 	"xadd", "xrange", "xrevrange", "xreadgroup", "xack", "xgroup|create", "xautoclaim", "xclaim", "xpending",
-	"xinfo|groups", "xlen",
+	"xinfo|groups", "xlen", "xdel", "time",
 	"client|id", "client|unblock", "cluster|slots", "cluster|shards", "readonly",
 }
 

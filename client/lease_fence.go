@@ -1,7 +1,6 @@
 package client
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/igniter-go/store/internal/keyspace"
@@ -16,7 +15,7 @@ const fenceSegment = "claim.fence"
 // lease's claim key <prefix>:claim:<key> (the original's layout, which must not change). Being
 // under the prefix, it is covered by the ACL rule that confines a tenant to "<prefix>:*"
 // ([Store.ACLRule]). The acquire script touches both keys, so on Redis Cluster both must hash to
-// one slot. The layout, for a claim key <prefix>:claim:<key>:
+// one slot. The layout is keyspace.Beside's, for a claim key <prefix>:claim:<key>:
 //
 //	<prefix>:claim.fence:{<n>}:<key>   the prefix holds no '{': <n> is the smallest decimal
 //	                                   number that hashes to the claim key's slot
@@ -33,23 +32,10 @@ const fenceSegment = "claim.fence"
 //
 // Earlier versions kept the counter at {<claim key>}:fence (see [legacyFenceKey]), outside the
 // prefix. The acquire script seeds a missing counter from that legacy key once, so tokens keep
-// growing across the upgrade; it only reads it.
+// growing across the upgrade (the first acquisition reads it, outside the script; see
+// internal/executor's leaseAcquire).
 func fenceKey(prefix, claimKey string) string {
-	pre := prefix + ":" + fenceSegment + ":"
-	key := claimKey[len(prefix)+len(":claim:"):]
-	open := strings.IndexByte(pre, '{')
-	if open < 0 {
-		return pre + "{" + keyspace.SlotTag(keyspace.Slot(claimKey)) + "}:" + key
-	}
-	if end := strings.IndexByte(pre[open+1:], '}'); end > 0 {
-		return pre + key
-	}
-	slot := keyspace.Slot(claimKey)
-	for n := 0; ; n++ { // n < 16384·k for a small k: the hashed text changes with n
-		if f := pre + strconv.Itoa(n) + ":" + key; keyspace.Slot(f) == slot {
-			return f
-		}
-	}
+	return keyspace.Beside(prefix, fenceSegment, claimKey[len(prefix)+len(":claim:"):], claimKey)
 }
 
 // legacyFenceKey is where versions before the fence keys moved under the prefix kept a lease's

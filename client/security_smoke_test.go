@@ -7,6 +7,7 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
 )
 
@@ -44,6 +45,10 @@ func smokeEveryFeature(t *testing.T, st *client.Store) {
 	check("batch.set", st.Batch.Set(ctx, client.BatchEntry{Key: "b1", Value: 1}, client.BatchEntry{Key: "b2", Value: 2, TTL: time.Minute}))
 	_, err = st.Batch.Get(ctx, "b1", "b2")
 	check("batch.get", err)
+	_, err = st.KV.SetIfAbsent(ctx, "absent", 1, time.Minute, new(int))
+	check("kv.setIfAbsent", err)
+	_, err = st.Counter.GCRA(ctx, "rate", ops.RateArgs{Rate: 10, Period: time.Second, Burst: 10}, 1)
+	check("counter.gcra", err)
 	_, err = st.Claim.Once(ctx, "once", "me", time.Minute)
 	check("claim.once", err)
 	_, err = st.Claim.Release(ctx, "once", "me")
@@ -113,6 +118,16 @@ func smokeEveryFeature(t *testing.T, st *client.Store) {
 	}
 	cancel()
 	check("stream.consume", <-done)
+
+	// A dead letter moved back to its stream (XDEL, XADD and a marker key, in one script).
+	_, err = st.Streams.Append(ctx, "r:dead", streams.DeadLetter{Stream: "r", Group: "g", Consumer: "c", ID: "1-1",
+		Error: "boom", Deliveries: 1, Message: []byte(`"again"`)}, streams.AppendOptions{})
+	check("stream.append dead letter", err)
+	res, err := st.Streams.Redrive(ctx, "r", streams.RedriveOptions{})
+	check("stream.redrive", err)
+	if res.Moved != 1 {
+		t.Fatalf("redrive = %+v", res)
+	}
 }
 
 var _ = events.Message{} // the smoke set subscribes with raw handlers
