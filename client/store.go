@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/igniter-go/store/internal/blockconn"
+	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
@@ -61,6 +62,7 @@ type core struct {
 
 	closed    atomic.Bool
 	closeOnce sync.Once
+	closer    atomic.Uint64 // id of the goroutine running Close, once it runs
 	closeErr  error
 	mu        sync.Mutex
 	closers   []func() error // subscriptions, consumers, connections: closed in reverse order
@@ -183,6 +185,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	c := s.core
 	c.closeOnce.Do(func() {
+		c.closer.Store(goid.Current()) // a callback calling Close is not waited for (see goid)
 		c.closed.Store(true)
 		c.mu.Lock()
 		closers := c.closers

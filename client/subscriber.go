@@ -15,6 +15,7 @@ import (
 
 	"github.com/igniter-go/store/events"
 	"github.com/igniter-go/store/internal/executor"
+	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/middleware/schema"
 	"github.com/igniter-go/store/ops"
 )
@@ -405,7 +406,7 @@ func (sb *subscriber) close(ctx context.Context) error {
 	}
 	// Wait for every subscription goroutine but the caller's own: a handler or OnError may call
 	// Store.Close, and that call cannot wait for itself.
-	self := goroutineID()
+	self := goid.Current()
 	var running []chan struct{}
 	sb.mu.Lock()
 	for w := range sb.live {

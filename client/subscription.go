@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -70,7 +71,7 @@ func spawn(sb *subscriber, fn func()) {
 			delete(sb.live, w)
 			sb.mu.Unlock()
 		}()
-		w.gid.Store(goroutineID())
+		w.gid.Store(goid.Current())
 		fn()
 	}()
 }

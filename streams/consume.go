@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/internal/executor"
+	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 )
@@ -75,7 +77,7 @@ const maxClaimRounds = 16
 // they see the cancellation), acks those that succeeded, and returns nil; entries it read but
 // did not finish stay pending for the group's other consumers; a handler that ignores its ctx is
 // waited for at most opts.StopGrace. client.Store.Close stops every loop the same way, and Consume
-// then returns STORE_CLOSED (a handler that calls Close waits opts.StopGrace for itself).
+// then returns STORE_CLOSED (a handler may call Close: Close does not wait for it).
 //
 // An entry larger than the store's maximum inbound payload (client.Builder.WithMaxPayload,
 // default 1 MiB) is never decoded nor handed to h: it is reported (SignalMessageInvalid,
@@ -152,7 +154,7 @@ type consumer struct {
 	// Concurrency+Batch, so a read never takes more than the workers can soon start.
 	credits chan struct{}
 	work    chan delivery // entries for the workers; never blocks a sender that holds a credit
-	workers sync.WaitGroup
+	workers []worker
 
 	mu       sync.Mutex
 	inflight map[string]struct{} // ids queued or being handled, so a claim never runs one twice at once
@@ -186,9 +188,15 @@ func newConsumer(g Group, stream string, h Handler, o ConsumeOptions) *consumer 
 }
 
 func (c *consumer) run(ctx context.Context) {
-	for range c.o.Concurrency {
-		c.workers.Add(1)
-		go c.worker(ctx)
+	c.workers = make([]worker, c.o.Concurrency)
+	for i := range c.workers {
+		w := &c.workers[i]
+		w.exited = make(chan struct{})
+		go func() {
+			defer close(w.exited)
+			w.gid.Store(goid.Current())
+			c.worker(ctx)
+		}()
 	}
 	stopAcks, acksDone := make(chan struct{}), make(chan struct{})
 	go c.ackLoop(context.WithoutCancel(ctx), stopAcks, acksDone)
@@ -205,22 +213,32 @@ func (c *consumer) run(ctx context.Context) {
 	c.read(ctx)
 }
 
+// worker is one handler goroutine of a loop.
+type worker struct {
+	gid    atomic.Uint64 // its goroutine id (internal/goid), once it runs
+	exited chan struct{} // closed when it returns
+}
+
 // awaitWorkers waits for the workers to finish their entries, at most StopGrace: a handler that
-// ignores its canceled ctx is reported and left behind (its entry stays pending).
+// ignores its canceled ctx is reported and left behind (its entry stays pending). A handler that
+// called the store's Close is not waited for: it is waiting for this loop.
 func (c *consumer) awaitWorkers(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		c.workers.Wait()
-		close(done)
-	}()
 	t := time.NewTimer(c.o.StopGrace)
 	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		c.g.s.Logger().LogAttrs(context.WithoutCancel(ctx), slog.LevelError,
-			"igniter store: consume: handlers still running after the loop stopped; they ignore their ctx",
-			slog.String("stream", c.stream), slog.String("group", c.g.group), slog.Duration("waited", c.o.StopGrace))
+	for i := range c.workers {
+		w := &c.workers[i]
+		if closer := c.g.s.Closer(); closer != 0 && w.gid.Load() == closer {
+			continue
+		}
+		select {
+		case <-w.exited:
+			continue
+		case <-t.C:
+			c.g.s.Logger().LogAttrs(context.WithoutCancel(ctx), slog.LevelError,
+				"igniter store: consume: handlers still running after the loop stopped; they ignore their ctx",
+				slog.String("stream", c.stream), slog.String("group", c.g.group), slog.Duration("waited", c.o.StopGrace))
+		}
+		return
 	}
 }
 
@@ -375,7 +393,6 @@ func (c *consumer) dispatch(_ context.Context, e ops.Entry, deliveries int64) {
 }
 
 func (c *consumer) worker(ctx context.Context) {
-	defer c.workers.Done()
 	for d := range c.work {
 		switch {
 		case ctx.Err() != nil: // after the end, queued entries stay pending for another consumer

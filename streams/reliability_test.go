@@ -412,3 +412,38 @@ func metricsThen(metrics *opsprom.Metrics, next ops.Observer) ops.Observer {
 		next.Observe(ctx, s)
 	})
 }
+
+// TestReliabilityCloseFromStreamHandler: a consume handler may call the store's Close: Close
+// does not wait for the handler it is called from (it waited the whole StopGrace for itself).
+func TestReliabilityCloseFromStreamHandler(t *testing.T) {
+	logs := &lockedBuffer{}
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder {
+		return b.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))
+	})
+	ctx := context.Background()
+	if _, err := e.st.Streams.Append(ctx, "jobs", "last", streams.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	result := make(chan error, 1)
+	go func() {
+		result <- e.st.Streams.Group("g", "c").Consume(ctx, "jobs", func(context.Context, streams.Entry) error {
+			closed <- e.st.Close()
+			return nil
+		}, fastConsume(1, 5)) // StopGrace: the default 10 s
+	}()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close from a handler: %v", err)
+		}
+	case <-time.After(5 * time.Second): // below the 10 s grace
+		t.Fatal("Store.Close called from a consume handler waited for that handler")
+	}
+	if err := <-result; !ops.HasCode(err, ops.CodeClosed) {
+		t.Fatalf("Consume returned %v", err)
+	}
+	if strings.Contains(logs.String(), "still running") {
+		t.Fatalf("the calling handler was reported as hung: %s", logs.String())
+	}
+}
