@@ -441,12 +441,16 @@ func entrySize(e ops.Entry) int {
 	return n
 }
 
+// errEntryTooLarge is the STORE_MESSAGE_INVALID of an entry of size bytes over the limit.
+func errEntryTooLarge(size, limit int) error {
+	return ops.NewError(ops.CodeMessageInvalid, "stream.consume",
+		fmt.Sprintf("entry of %d bytes not decoded: the maximum inbound payload is %d", size, limit), ErrEntryTooLarge)
+}
+
 // tooLarge drops an entry larger than the maximum payload without decoding it or calling the
 // handler: it is reported (message_invalid), dead-lettered without its message, and acked.
 func (c *consumer) tooLarge(ctx context.Context, e ops.Entry, deliveries int64) {
-	size := entrySize(e)
-	err := ops.NewError(ops.CodeMessageInvalid, "stream.consume",
-		fmt.Sprintf("entry of %d bytes dropped: the maximum inbound payload is %d", size, c.g.s.MaxPayload()), ErrEntryTooLarge)
+	err := errEntryTooLarge(entrySize(e), c.g.s.MaxPayload())
 	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: c.stream, Group: c.g.group, Err: err})
 	c.deadLetter(context.WithoutCancel(ctx), Entry{ID: e.ID}, deliveries, err)
 }

@@ -447,3 +447,28 @@ func TestReliabilityCloseFromStreamHandler(t *testing.T) {
 		t.Fatalf("the calling handler was reported as hung: %s", logs.String())
 	}
 }
+
+// TestReliabilityTypedReadsPayloadLimit: RangeAs and ReadAs do not decode an entry larger than
+// the store's maximum inbound payload; its Err says why, the others decode.
+func TestReliabilityTypedReadsPayloadLimit(t *testing.T) {
+	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithMaxPayload(1024) })
+	ctx := context.Background()
+	for _, m := range []string{strings.Repeat("x", 2048), "small"} {
+		if _, err := e.st.Streams.Append(ctx, "jobs", m, streams.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ranged, err := streams.RangeAs[string](ctx, e.st.Streams, "jobs", streams.RangeOptions{})
+	if !errors.Is(err, streams.ErrEntryTooLarge) || len(ranged) != 2 || !errors.Is(ranged[0].Err, streams.ErrEntryTooLarge) ||
+		ranged[0].Message != "" || ranged[1].Message != "small" {
+		t.Fatalf("RangeAs = %+v, %v", ranged, err)
+	}
+	g := e.st.Streams.Group("g", "c")
+	if err := g.Ensure(ctx, "jobs", streams.EnsureOptions{StartID: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := streams.ReadAs[string](ctx, g, "jobs", streams.ReadOptions{})
+	if !ops.HasCode(err, ops.CodeMessageInvalid) || len(read) != 2 || read[1].Message != "small" {
+		t.Fatalf("ReadAs = %+v, %v", read, err)
+	}
+}
