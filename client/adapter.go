@@ -37,6 +37,7 @@ func Redis(rdb redis.UniversalClient, opts ...RedisOption) Adapter {
 		o(a)
 	}
 	a.exec = executor.New(rdb)
+	executor.GuardCluster(rdb) // no blind re-send of a command whose reply was lost
 	return a
 }
 

@@ -28,6 +28,7 @@ type BatchEntry struct {
 
 // Get reads keys with one MGET and returns one Item per key, in input order (duplicates kept),
 // each decoded as [KV.Get] decodes into an any. No keys returns nil without a call to Redis.
+// On Redis Cluster it sends one MGET per hash slot, in one pipeline (cluster_batch.go).
 func (b Batch) Get(ctx context.Context, keys ...string) ([]Item[any], error) {
 	return BatchGetAs[any](ctx, b, keys...)
 }
@@ -72,6 +73,8 @@ func BatchGetAs[T any](ctx context.Context, b Batch, keys ...string) ([]Item[T],
 // and an invalid one fails the call (STORE_KEY_REQUIRED, STORE_TTL_INVALID,
 // STORE_SERIALIZATION_FAILED) with nothing written. The writes then run in one MULTI/EXEC: an MSET
 // of the entries without a TTL and a SET … EX|PX for each entry with one. No entries is a no-op.
+// On Redis Cluster the writes run as one such MULTI/EXEC per hash slot: all or nothing per slot,
+// not across slots (internal/executor/cluster_batch.go); keys sharing a hash tag share a slot.
 func (b Batch) Set(ctx context.Context, entries ...BatchEntry) error {
 	if len(entries) == 0 {
 		return nil

@@ -220,6 +220,7 @@ func (b *Builder) Build() (*Store, error) {
 	// subscriber, then the adapter.
 	c.onClose(c.events.close)
 	c.onClose(c.blocking.Close)
+	b.prepareInstruments() // zero series before the first event: builder_telemetry.go
 	return newStore(c, keyspace.New(b.service)), nil
 }
 

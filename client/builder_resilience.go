@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -95,6 +96,18 @@ func (b *Builder) applyResilience() *Builder {
 		c.slots[slotBreaker] = breaker.New(breakerSignals(cfg.breaker, b.service, emit)).Middleware()
 	}
 	return c
+}
+
+// breakerName is the name of the breaker Build makes, "" when it makes none.
+func (b *Builder) breakerName() string {
+	var cfg resilienceConfig
+	for _, opt := range b.resilience {
+		opt(&cfg)
+	}
+	if cfg.breakerOff {
+		return ""
+	}
+	return cmp.Or(cfg.breaker.Name, "redis") // breaker.Settings' default name
 }
 
 // retrySignals returns p with callbacks that also raise SignalRetry and SignalRetryBudget.

@@ -19,6 +19,27 @@ type Instrument interface {
 	ops.Observer
 }
 
+// Preparer is implemented by an [Instrument] that publishes its series before the first event
+// (*opsprom.Metrics does), so the dashboards of a quiet service show zeros rather than no data.
+// Build calls Prepare once the store is valid, with the service, the declared scope keys (in
+// AddScope order) and the breaker's name ("" when WithoutBreaker).
+type Preparer interface {
+	Prepare(service string, scopeKeys []string, breaker string)
+}
+
+// prepareInstruments gives the store's identity to the instruments that are Preparers.
+func (b *Builder) prepareInstruments() {
+	keys := make([]string, len(b.scopes))
+	for i, d := range b.scopes {
+		keys[i] = d.key
+	}
+	for _, in := range []Instrument{b.telemetry.tracing, b.telemetry.metrics} {
+		if p, ok := in.(Preparer); ok {
+			p.Prepare(b.service, keys, b.breakerName())
+		}
+	}
+}
+
 // telemetryConfig is what the telemetry options set; applyTelemetry turns it into the
 // telemetry slot, observers and trace carrier at Build.
 type telemetryConfig struct {

@@ -26,7 +26,7 @@ func churnOnce(t *testing.T, addr string, i int) {
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	st, err := client.New().WithService("churn").WithAdapter(client.Redis(rdb, client.OwnClient())).
-		WithMetrics(opsprom.NewMetrics()).
+		WithMetrics(opsprom.New()).
 		WithTelemetry(telemetry.NewSlogSink(slog.New(slog.DiscardHandler))).
 		Build()
 	if err != nil {

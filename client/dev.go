@@ -20,7 +20,7 @@ type Dev struct{ s *Store }
 // ScanOptions page a scan.
 type ScanOptions struct {
 	// Cursor continues a scan: pass the Cursor of the previous page. "" or "0" starts one.
-	// Treat it as opaque (on a Redis Cluster it will also name the node).
+	// Treat it as opaque: on a Redis Cluster it also names the node being scanned (cluster_scan.go).
 	Cursor string
 	// Count is the SCAN COUNT hint. Default: 10, as the original; at most [MaxScanCount] (a
 	// larger Count is lowered to it).

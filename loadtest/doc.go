@@ -1,13 +1,23 @@
-// Command loadtest drives a closed-loop workload through the store and prints throughput and
-// latency percentiles.
+// Command loadtest drives a workload through the store (the real API, the default middleware
+// chain) and reports throughput, HDR-histogram latency percentiles per operation, errors by
+// STORE_* code and client CPU per operation, as text, JSON (-json) and a self-contained HTML
+// page with charts (-html).
 //
-// With no flags it starts an embedded Redis (miniredis, in-process) so it runs anywhere with
-// nothing installed:
+// With no flags it runs the kv scenario for about 10 s on an embedded Redis (miniredis,
+// in-process), so it runs anywhere with nothing installed:
 //
 //	go run ./loadtest
-//	go run ./loadtest -redis 127.0.0.1:6379 -duration 30s -concurrency 64 -reads 0.9
+//	go run ./loadtest -scenario mixed -start-redis -duration 30s -html report.html
+//	go run ./loadtest -redis 127.0.0.1:6379 -rate 20000 -concurrency 64
+//	go run ./loadtest -scenario streams -cluster 127.0.0.1:7000,127.0.0.1:7001
 //
-// Each worker issues one operation at a time (closed loop): KV.Get or KV.Set of a JSON value on
-// a random key of a scoped store, in the given read ratio. The report gives operations per
-// second and the p50/p99/p99.9 latencies of each operation, measured around the store call.
+// Scenarios (-scenario): kv, counter, claim, events, streams, mixed (see the README). Loops:
+// closed (each of -concurrency workers has one call in flight) or open (-rate R: calls start on
+// a schedule and latency counts from the scheduled start, correcting coordinated omission as
+// wrk2 does). -chaos kills and restarts a redis-server of its own mid-run; -compare runs the
+// same workload through plain go-redis and the store, interleaved, and prints the ratios;
+// -metrics-addr serves the store's Prometheus metrics during the run.
+//
+// Bad flags print one line and exit with status 2. SIGINT or SIGTERM ends the run early: the
+// partial report is printed, everything the run started is stopped, and the exit status is 130.
 package main

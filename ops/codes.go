@@ -101,6 +101,10 @@ const (
 	CodeStreamClaimFailed Code = "STORE_STREAM_CLAIM_FAILED"
 	// CodeSlowConsumer: a subscription's buffer was full and messages were dropped.
 	CodeSlowConsumer Code = "STORE_SLOW_CONSUMER"
+	// CodeOutcomeUnknown: the command reached Redis but its reply was lost (the connection
+	// dropped or timed out after the write), so it may or may not have been applied. Category
+	// [ErrUnavailable]: the retry middleware retries it only when the Op is idempotent.
+	CodeOutcomeUnknown Code = "STORE_OUTCOME_UNKNOWN"
 )
 
 // OriginalCodes lists the 45 codes of @igniter-js/store, in its order.
@@ -132,7 +136,7 @@ func Codes() []Code {
 		CodeServiceInvalid, CodeScopeRequired, CodeTimeout, CodeCanceled, CodeClosed, CodeCircuitOpen,
 		CodeRetryBudgetExhausted, CodeClaimNotOwner, CodeLeaseLost, CodeLeaseNotAcquired,
 		CodeMessageInvalid, CodeHandlerFailed, CodeStreamRangeFailed, CodeStreamClaimFailed,
-		CodeSlowConsumer, CodeScanCursorInvalid,
+		CodeSlowConsumer, CodeScanCursorInvalid, CodeOutcomeUnknown,
 	)
 }
 

@@ -133,7 +133,7 @@ func Failure(k Kind, category error, cause error) *Error {
 // counting it in the breaker would be wrong.
 func CategoryOf(code Code) error {
 	switch code {
-	case CodeConnectionFailed, CodeNotConnected:
+	case CodeConnectionFailed, CodeNotConnected, CodeOutcomeUnknown:
 		return ErrUnavailable
 	case CodeCircuitOpen, CodeRetryBudgetExhausted, CodeClosed, CodeSlowConsumer:
 		return ErrRejected

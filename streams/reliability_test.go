@@ -300,7 +300,7 @@ func gaugeSeries(t *testing.T, reg *prometheus.Registry, name string) []float64 
 // reported last; a second loop on the same group does not count it twice; and when the loops
 // end their series are deleted (they were left behind, one set per stream name, forever).
 func TestReliabilityLagGaugesPerTenant(t *testing.T) {
-	metrics := opsprom.NewMetrics()
+	metrics := opsprom.New()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics)
 	obs, ticks := lagTicks("")
@@ -368,7 +368,7 @@ func TestReliabilityLagGaugesPerTenant(t *testing.T) {
 // 10 s LagInterval, stream_consumer_lag showed 1 for an entry already handled, while Group.Lag
 // returned 0.
 func TestReliabilityLagGaugeMeasuredAfterRead(t *testing.T) {
-	metrics := opsprom.NewMetrics()
+	metrics := opsprom.New()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics)
 	obs, ticks := lagTicks("")

@@ -28,11 +28,11 @@ func TestAllocationBudget(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
-	base := ops.Chain(opsprom.NewMetrics().Middleware(), telemetry.New(sink))
+	base := ops.Chain(opsprom.New().Middleware(), telemetry.New(sink))
 	traced := ops.Chain(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp)).Middleware(), base)
 	errDown := ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF)
 	fail := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, errDown }
-	quiet := ops.Chain(opsprom.NewMetrics().Middleware(), telemetry.New(levelSink{slog.LevelError + 1, telemetry.NewRecorder()}))
+	quiet := ops.Chain(opsprom.New().Middleware(), telemetry.New(levelSink{slog.LevelError + 1, telemetry.NewRecorder()}))
 	ctx := context.Background()
 	for _, c := range []struct {
 		name string

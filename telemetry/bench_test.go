@@ -44,7 +44,7 @@ func BenchmarkChain(b *testing.B) {
 	tpDirect := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(dropProcessor{}))
 	defer func() { _ = tpDirect.Shutdown(context.Background()) }()
 	otelDirect := opsotel.New(opsotel.WithTracerProvider(tpDirect), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("localhost", 6379)).Middleware()
-	prom := opsprom.NewMetrics()
+	prom := opsprom.New()
 
 	cases := []struct {
 		name string
@@ -142,10 +142,10 @@ func BenchmarkStore(b *testing.B) {
 	}{
 		{"none", func(b *client.Builder) *client.Builder { return b }},
 		{"metrics+events", func(b *client.Builder) *client.Builder {
-			return b.WithMetrics(opsprom.NewMetrics()).WithTelemetry(infoLog)
+			return b.WithMetrics(opsprom.New()).WithTelemetry(infoLog)
 		}},
 		{"metrics+events+otel", func(b *client.Builder) *client.Builder {
-			return b.WithMetrics(opsprom.NewMetrics()).WithTelemetry(infoLog).
+			return b.WithMetrics(opsprom.New()).WithTelemetry(infoLog).
 				WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp)))
 		}},
 	}

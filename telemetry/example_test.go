@@ -53,7 +53,7 @@ func ExampleCatalog() {
 // register, spans to the global OpenTelemetry providers.
 func Example_store() {
 	rec := telemetry.NewRecorder()
-	metrics := opsprom.NewMetrics() // prometheus.MustRegister(metrics) on your registry
+	metrics := opsprom.New() // prometheus.MustRegister(metrics) on your registry
 	exec := func(context.Context, ops.Op) (ops.Result, error) {
 		return ops.Result{Value: []byte(`"Ada"`), Bool: true}, nil
 	}

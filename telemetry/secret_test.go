@@ -46,7 +46,7 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
-	prom := opsprom.NewMetrics()
+	prom := opsprom.New()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prom)
 

@@ -21,8 +21,11 @@ func New(rdb redis.UniversalClient) *Executor { return &Executor{rdb: rdb} }
 
 // Handle runs op: it is an ops.Handler.
 func (e *Executor) Handle(ctx context.Context, op ops.Op) (ops.Result, error) {
-	res, err := e.run(ctx, op)
+	res, err := e.run(e.guard(ctx), op) // guard.go: lost replies on a cluster are not re-sent
 	if err != nil {
+		if lost := lostReplyOf(op, err); lost != nil {
+			return ops.Result{}, lost
+		}
 		return ops.Result{}, MapError(op.Kind, err)
 	}
 	return res, nil
@@ -80,6 +83,9 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	case ops.StorePing:
 		return ops.Result{}, rdb.Ping(ctx).Err()
 	case ops.DevScan:
+		if c, ok := rdb.(*redis.ClusterClient); ok {
+			return clusterScan(ctx, c, op) // cluster_scan.go
+		}
 		keys, cursor, err := rdb.Scan(ctx, op.Cursor, op.Key, op.N).Result()
 		return ops.Result{Strings: keys, Cursor: cursor}, err
 	case ops.StreamAppend:
@@ -124,6 +130,9 @@ func expire(ctx context.Context, rdb redis.UniversalClient, key string, ttl time
 }
 
 func (e *Executor) mget(ctx context.Context, keys []string) (ops.Result, error) {
+	if c, ok := e.rdb.(*redis.ClusterClient); ok {
+		return clusterMGet(ctx, c, keys) // cluster_batch.go
+	}
 	vals, err := e.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
 		return ops.Result{}, err
@@ -140,6 +149,9 @@ func (e *Executor) mget(ctx context.Context, keys []string) (ops.Result, error) 
 // mset writes a batch atomically on one node: MULTI, one MSET of the entries without a TTL, one
 // SET … EX|PX per entry with a TTL (the original's commands, in its order), EXEC.
 func (e *Executor) mset(ctx context.Context, op ops.Op) error {
+	if c, ok := e.rdb.(*redis.ClusterClient); ok {
+		return clusterMSet(ctx, c, op) // cluster_batch.go
+	}
 	b := op.Batch
 	_, err := e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		var plain []any

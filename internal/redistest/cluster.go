@@ -36,7 +36,33 @@ func CLIBinary() string {
 // [Start] does when redis-server or redis-cli is missing.
 func StartCluster(t testing.TB, masters int) *Cluster {
 	t.Helper()
-	masters = max(masters, 3)
+	return StartClusterWith(t, ClusterOptions{Primaries: masters})
+}
+
+// ClusterOptions shape a test cluster. Zero fields mean the defaults given.
+type ClusterOptions struct {
+	// Primaries is the number of primaries; below 3 (the least Redis accepts) means 3.
+	Primaries int
+	// ReplicasPerPrimary is the number of replicas of each primary. Default 0.
+	ReplicasPerPrimary int
+	// NodeTimeout is cluster-node-timeout: how long a node may be unreachable before the others
+	// fail it over. Default 5s; failover tests use about 1s.
+	NodeTimeout time.Duration
+}
+
+// StartClusterWith starts a cluster of o.Primaries primaries with o.ReplicasPerPrimary replicas
+// each (`redis-cli --cluster create … --cluster-replicas n`), waits until every node reports
+// cluster_state:ok and knows every other node, and, with replicas, until each replica's link to
+// its primary is up. Addrs and Nodes list every node, primaries and replicas; [Cluster.Primaries]
+// tells which is which now. It skips or fails as [StartCluster] does.
+func StartClusterWith(t testing.TB, o ClusterOptions) *Cluster {
+	t.Helper()
+	masters := max(o.Primaries, 3)
+	replicas := max(o.ReplicasPerPrimary, 0)
+	timeout := o.NodeTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
 	bin, cli := Binary(), CLIBinary()
 	if bin == "" || cli == "" {
 		if os.Getenv(RequireEnv) != "" {
@@ -54,24 +80,35 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 			}
 		}
 	}
-	for range masters {
-		port, bus := port(), port()
-		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, t: t, bin: bin}
-		s.args = []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--daemonize", "no", "--loglevel", "notice", "--dir", t.TempDir(),
-			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", strconv.Itoa(bus),
-			"--cluster-node-timeout", "5000"}
+	for range masters * (1 + replicas) {
+		s := &Server{t: t, bin: bin}
+		dir := t.TempDir()
+		s.repick = func() {
+			port, bus := port(), port()
+			s.Addr, s.Port = "127.0.0.1:"+strconv.Itoa(port), port
+			s.args = []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+				"--daemonize", "no", "--loglevel", "notice", "--dir", dir,
+				"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", strconv.Itoa(bus),
+				"--cluster-node-timeout", strconv.FormatInt(timeout.Milliseconds(), 10),
+				// A replica may always take over, however long its primary has been gone.
+				"--cluster-replica-validity-factor", "0"}
+		}
+		s.repick()
 		s.start()
+		s.repick = nil // the cluster is formed on these ports
 		t.Cleanup(s.Kill)
 		c.Nodes = append(c.Nodes, s)
 		c.Addrs = append(c.Addrs, s.Addr)
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
 		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
 	}
 	c.waitOK(t)
+	if replicas > 0 {
+		c.waitReplicas(t, masters*replicas)
+	}
 	return c
 }
 

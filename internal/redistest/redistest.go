@@ -34,9 +34,17 @@ type Server struct {
 	t    testing.TB
 	bin  string
 	args []string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	// ready is the log line that says the process is ready; "" means redis-server's
+	// "Ready to accept connections" (a sentinel prints no such line).
+	ready string
+	// repick, when set, chooses new ports and arguments after a failed first start whose port
+	// was taken meanwhile (free ports are picked, closed, then bound by redis-server: another
+	// process can take one in between). Restart keeps the port and clears it.
+	repick  func()
+	repicks int
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // Binary returns the path of redis-server, or "" when none is installed.
@@ -59,10 +67,15 @@ func Start(t testing.TB, extra ...string) *Server {
 		}
 		t.Skip("SKIPPING: redis-server is not installed; integration tests need it (apt-get install -y redis-server)")
 	}
-	port := freePort(t)
-	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, t: t, bin: bin}
-	s.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--loglevel", "notice", "--dir", t.TempDir()}, extra...)
+	s := &Server{t: t, bin: bin}
+	dir := t.TempDir()
+	s.repick = func() {
+		port := freePort(t)
+		s.Addr, s.Port = "127.0.0.1:"+strconv.Itoa(port), port
+		s.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--daemonize", "no", "--loglevel", "notice", "--dir", dir}, extra...)
+	}
+	s.repick()
 	s.start()
 	t.Cleanup(s.Kill)
 	return s
@@ -90,6 +103,10 @@ func (s *Server) start() {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
 	}
+	readyLine := s.ready
+	if readyLine == "" {
+		readyLine = "Ready to accept connections"
+	}
 	ready := make(chan struct{})
 	done := make(chan struct{})
 	var log strings.Builder
@@ -101,7 +118,7 @@ func (s *Server) start() {
 			logMu.Lock()
 			log.WriteString(sc.Text() + "\n")
 			logMu.Unlock()
-			if !signalled && strings.Contains(sc.Text(), "Ready to accept connections") {
+			if !signalled && strings.Contains(sc.Text(), readyLine) {
 				signalled = true
 				close(ready)
 			}
@@ -115,6 +132,13 @@ func (s *Server) start() {
 	case <-done:
 		logMu.Lock()
 		defer logMu.Unlock()
+		if s.repick != nil && strings.Contains(log.String(), "Address already in use") && s.repicks < 5 {
+			// Another process took a port between its pick and the bind: pick again.
+			s.repicks++
+			s.repick()
+			s.start()
+			return
+		}
 		s.t.Fatalf("redistest: redis-server exited before it was ready:\n%s", log.String())
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
@@ -142,6 +166,7 @@ func (s *Server) Kill() {
 // The data is gone: persistence is off.
 func (s *Server) Restart() {
 	s.t.Helper()
+	s.repick = nil
 	s.Kill()
 	s.start()
 }

@@ -1,7 +1,7 @@
 // Package opsprom measures store operations and signals with Prometheus
 // (github.com/prometheus/client_golang).
 //
-// [NewMetrics] returns a [Metrics], a prometheus.Collector that the caller registers on the
+// [New] returns a [Metrics], a prometheus.Collector that the caller registers on the
 // registry of its choice; nothing is registered on the global registry. Its
 // [Metrics.Middleware] counts and times every operation, and [Metrics.Observe] (an ops.Observer)
 // counts the signals: retries, breaker transitions, pub/sub deliveries, drops and reconnects,
@@ -9,12 +9,18 @@
 //
 // # Names and labels
 //
-// Metric names and label names are exported constants (dashboards depend on them). Labels are
-// low-cardinality by construction: service, namespace (the operation group: kv, counter, claim,
-// lease, batch, events, stream, dev), operation (kv.get, claim.once…) and outcome (the
-// ops.Outcome of the error). The stream metrics add the stream and consumer group names, which
+// Metric names, label names and label values are exported constants, and [Labels] lists each
+// metric's labels (the dashboards in dashboards/ are built from them and checked against them).
+// Labels are low-cardinality by construction: service, scope_key (the innermost scope's key as
+// declared by the application, "" when unscoped — never the scope id), namespace (the operation
+// group: kv, counter, claim, lease, batch, events, stream, dev), operation (kv.get,
+// claim.once…) and outcome (the ops.Outcome of the error). The stream metrics add the stream and consumer group names, which
 // are part of an application's schema; the breaker metrics add the breaker's name. No label
 // ever holds a key, a scope id, a message id or a payload.
+//
+// [Metrics.Prepare] (client.Builder.Build calls it) publishes zero series for every operation
+// and signal and the breaker's closed state before the first event, so a quiet service's
+// dashboards show zeros and increase() sees a first failure.
 //
 // The latency histogram keeps classic buckets from 100µs (see [DefaultBuckets]) and is also a
 // native histogram, so a Prometheus that scrapes native histograms gets fine resolution

@@ -12,8 +12,8 @@ import (
 )
 
 // Register the metrics on your own registry and put the middleware outermost.
-func ExampleNewMetrics() {
-	m := opsprom.NewMetrics()
+func ExampleNew() {
+	m := opsprom.New()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 
@@ -24,4 +24,17 @@ func ExampleNewMetrics() {
 	n, _ := testutil.GatherAndCount(reg, opsprom.MetricOperations)
 	fmt.Println(n, "outcome series for counter.increment")
 	// Output: 8 outcome series for counter.increment
+}
+
+// Prepare (client.Builder.Build calls it) publishes a store's series before its first event:
+// the breaker reads closed and every operation has a zero count.
+func ExampleMetrics_Prepare() {
+	m := opsprom.New()
+	m.Prepare("api", []string{"tenant"}, "redis")
+
+	fmt.Println(testutil.CollectAndCount(m, opsprom.MetricBreakerState), "breaker state series")
+	fmt.Println(testutil.CollectAndCount(m, opsprom.MetricOperations) == 2*len(ops.Kinds())*len(opsprom.Outcomes()))
+	// Output:
+	// 3 breaker state series
+	// true
 }

@@ -2,6 +2,7 @@ package opsprom
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,7 +13,7 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// Option configures [NewMetrics].
+// Option configures [New].
 type Option func(*config)
 
 type config struct {
@@ -35,6 +36,8 @@ func WithoutNativeHistogram() Option { return func(c *config) { c.native = false
 // [Metrics.Middleware] and the Metrics itself (an ops.Observer) to the store.
 type Metrics struct {
 	ops        *prometheus.CounterVec
+	errs       *prometheus.CounterVec
+	handler    *prometheus.HistogramVec
 	duration   *prometheus.HistogramVec
 	inFlight   *prometheus.GaugeVec
 	retries    *prometheus.CounterVec
@@ -54,10 +57,12 @@ type Metrics struct {
 	pending    *prometheus.GaugeVec
 	lagGauges  *lagGauges // writes lag and pending (lag.go)
 
-	// byKind[k] holds the resolved series of kind k, one entry per service seen. It is
-	// copy-on-write: readers load it without locking; mu serialises writers.
+	// byKind[k] holds the resolved series of kind k, one entry per (service, scope key) seen.
+	// It is copy-on-write: readers load it without locking; mu serialises writers.
 	byKind []atomic.Pointer[[]*series]
 	mu     sync.Mutex
+	// prepared holds the (service, breaker) pairs Prepare has seen, under mu.
+	prepared map[[2]string]bool
 }
 
 var (
@@ -65,16 +70,20 @@ var (
 	_ ops.Observer         = (*Metrics)(nil)
 )
 
-// series are the resolved metrics of one (kind, service).
+// series are the resolved metrics of one (kind, service, scope key).
 type series struct {
 	service  string
+	scopeKey string
 	outcome  [len(outcomes)]prometheus.Counter
 	duration prometheus.Observer
 	inFlight prometheus.Gauge
+	// codes holds the error-code counters seen so far, copy-on-write under Metrics.mu.
+	codes  atomic.Pointer[map[ops.Code]prometheus.Counter]
+	labels [4]string // service, scope key, namespace, operation
 }
 
-// NewMetrics returns the store's metrics, registered nowhere.
-func NewMetrics(opts ...Option) *Metrics {
+// New returns the store's metrics, registered nowhere.
+func New(opts ...Option) *Metrics {
 	c := config{buckets: DefaultBuckets, native: true}
 	for _, o := range opts {
 		o(&c)
@@ -92,10 +101,16 @@ func NewMetrics(opts ...Option) *Metrics {
 		hopts.NativeHistogramMaxBucketNumber = 160
 		hopts.NativeHistogramMinResetDuration = time.Hour
 	}
-	op := []string{LabelService, LabelNamespace, LabelOperation}
+	op := []string{LabelService, LabelScopeKey, LabelNamespace, LabelOperation}
+	hh := prometheus.HistogramOpts{Name: MetricHandlerDuration, Help: "How long event and stream handlers ran, in seconds.",
+		Buckets: c.buckets, ConstLabels: c.constLabels}
+	hh.NativeHistogramBucketFactor, hh.NativeHistogramMaxBucketNumber, hh.NativeHistogramMinResetDuration =
+		hopts.NativeHistogramBucketFactor, hopts.NativeHistogramMaxBucketNumber, hopts.NativeHistogramMinResetDuration
 	stream := []string{LabelService, LabelStream, LabelGroup}
 	m := &Metrics{
-		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelNamespace, LabelOperation, LabelOutcome),
+		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelOutcome),
+		errs:       counter(MetricErrors, "Failed store operations by error code.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelCode),
+		handler:    prometheus.NewHistogramVec(hh, []string{LabelService, LabelSource}),
 		duration:   prometheus.NewHistogramVec(hopts, op),
 		inFlight:   gauge(MetricInFlight, "Store operations running now.", op...),
 		retries:    counter(MetricRetries, "Attempts that failed and were retried.", LabelService, LabelOperation),
@@ -114,13 +129,14 @@ func NewMetrics(opts ...Option) *Metrics {
 		lag:        gauge(MetricStreamConsumerLag, "Entries of the stream not yet delivered to the group.", stream...),
 		pending:    gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged.", stream...),
 		byKind:     make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
+		prepared:   map[[2]string]bool{},
 	}
 	m.lagGauges = newLagGauges(m.lag, m.pending)
 	return m
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.ops, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
+	return []prometheus.Collector{m.ops, m.errs, m.handler, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
 		m.delivered, m.dropped, m.reconnects, m.failures, m.invalid,
 		m.consumed, m.redeliv, m.reclaimed, m.dead, m.lag, m.pending}
 }
@@ -144,7 +160,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) Middleware() ops.Middleware {
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
-			s := m.seriesOf(op.Kind, op.Service)
+			s := m.seriesOf(op.Kind, op.Service, op.ScopeKey)
 			s.inFlight.Inc()
 			start := time.Now()
 			res, err := next(ctx, op)
@@ -153,6 +169,9 @@ func (m *Metrics) Middleware() ops.Middleware {
 			i := 0
 			if err != nil {
 				i = outcomeIndex(ops.Outcome(err))
+				if i != 0 {
+					m.codeCounter(s, ops.CodeOf(err)).Inc()
+				}
 			}
 			s.outcome[i].Inc()
 			return res, err
@@ -160,14 +179,14 @@ func (m *Metrics) Middleware() ops.Middleware {
 	}
 }
 
-// seriesOf returns the cached series of (k, service), resolving them on first use.
-func (m *Metrics) seriesOf(k ops.Kind, service string) *series {
+// seriesOf returns the cached series of (k, service, scopeKey), resolving them on first use.
+func (m *Metrics) seriesOf(k ops.Kind, service, scopeKey string) *series {
 	if int(k) >= len(m.byKind) {
 		k = ops.KindUnknown
 	}
 	if list := m.byKind[k].Load(); list != nil {
 		for _, s := range *list {
-			if s.service == service {
+			if s.service == service && s.scopeKey == scopeKey {
 				return s
 			}
 		}
@@ -177,22 +196,44 @@ func (m *Metrics) seriesOf(k ops.Kind, service string) *series {
 	var list []*series
 	if p := m.byKind[k].Load(); p != nil {
 		for _, s := range *p {
-			if s.service == service {
+			if s.service == service && s.scopeKey == scopeKey {
 				return s
 			}
 		}
 		list = slices.Clone(*p)
 	}
 	ns, name := k.Group(), k.Operation()
-	s := &series{service: service,
-		duration: m.duration.WithLabelValues(service, ns, name),
-		inFlight: m.inFlight.WithLabelValues(service, ns, name)}
+	s := &series{service: service, scopeKey: scopeKey, labels: [4]string{service, scopeKey, ns, name},
+		duration: m.duration.WithLabelValues(service, scopeKey, ns, name),
+		inFlight: m.inFlight.WithLabelValues(service, scopeKey, ns, name)}
 	for i, o := range outcomes {
-		s.outcome[i] = m.ops.WithLabelValues(service, ns, name, o)
+		s.outcome[i] = m.ops.WithLabelValues(service, scopeKey, ns, name, o)
 	}
 	list = append(list, s)
 	m.byKind[k].Store(&list)
 	return s
+}
+
+// codeCounter returns the error counter of code for s, creating it on first use.
+func (m *Metrics) codeCounter(s *series, code ops.Code) prometheus.Counter {
+	if p := s.codes.Load(); p != nil {
+		if c, ok := (*p)[code]; ok {
+			return c
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	codes := map[ops.Code]prometheus.Counter{}
+	if p := s.codes.Load(); p != nil {
+		if c, ok := (*p)[code]; ok {
+			return c
+		}
+		codes = maps.Clone(*p)
+	}
+	c := m.errs.WithLabelValues(s.labels[0], s.labels[1], s.labels[2], s.labels[3], string(code))
+	codes[code] = c
+	s.codes.Store(&codes)
+	return c
 }
 
 // Observe counts a signal. It implements ops.Observer.
@@ -200,6 +241,7 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 	switch s.Kind {
 	case ops.SignalDelivered:
 		m.delivered.WithLabelValues(s.Service).Inc()
+		m.handler.WithLabelValues(s.Service, SourceEvents).Observe(s.Duration.Seconds())
 	case ops.SignalDropped:
 		n := s.N
 		if n <= 0 {
@@ -210,10 +252,12 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 		m.reconnects.WithLabelValues(s.Service).Inc()
 	case ops.SignalHandlerFailed:
 		m.failures.WithLabelValues(s.Service, source(s)).Inc()
+		m.handler.WithLabelValues(s.Service, source(s)).Observe(s.Duration.Seconds())
 	case ops.SignalMessageInvalid:
 		m.invalid.WithLabelValues(s.Service, source(s)).Inc()
 	case ops.SignalConsumed:
 		m.consumed.WithLabelValues(s.Service, s.Name, s.Group).Inc()
+		m.handler.WithLabelValues(s.Service, SourceStream).Observe(s.Duration.Seconds())
 	case ops.SignalRedelivered:
 		m.redeliv.WithLabelValues(s.Service, s.Name, s.Group).Inc()
 	case ops.SignalReclaimed:
@@ -222,6 +266,13 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 		m.dead.WithLabelValues(s.Service, s.Name, s.Group).Inc()
 	case ops.SignalConsumerLag, ops.SignalConsumerStopped:
 		m.lagGauges.observe(s) // lag.go: summed per group instance, deleted when loops end
+		if s.Kind == ops.SignalConsumerLag {
+			// The group's counters exist from its first lag report, so increase() sees its first
+			// dead letter rather than a series that starts at 1.
+			for _, c := range []*prometheus.CounterVec{m.consumed, m.redeliv, m.reclaimed, m.dead} {
+				c.WithLabelValues(s.Service, s.Name, s.Group)
+			}
+		}
 	case ops.SignalRetry:
 		m.retries.WithLabelValues(s.Service, s.Op.Operation()).Inc()
 	case ops.SignalRetryBudget:
@@ -240,7 +291,7 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 
 func source(s ops.Signal) string {
 	if s.Group != "" {
-		return "stream"
+		return SourceStream
 	}
-	return "events"
+	return SourceEvents
 }

@@ -43,12 +43,12 @@ func drive(m *opsprom.Metrics) {
 }
 
 func TestScrapeHasEveryExportedName(t *testing.T) {
-	m := opsprom.NewMetrics()
+	m := opsprom.New()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(m)
 	drive(m)
 	exported := []string{
-		opsprom.MetricOperations, opsprom.MetricOperationDuration, opsprom.MetricInFlight,
+		opsprom.MetricOperations, opsprom.MetricErrors, opsprom.MetricHandlerDuration, opsprom.MetricOperationDuration, opsprom.MetricInFlight,
 		opsprom.MetricRetries, opsprom.MetricRetryBudgetExhausted,
 		opsprom.MetricBreakerState, opsprom.MetricBreakerTransitions,
 		opsprom.MetricPubSubDelivered, opsprom.MetricPubSubDropped, opsprom.MetricPubSubReconnects,
@@ -74,24 +74,24 @@ func TestScrapeHasEveryExportedName(t *testing.T) {
 }
 
 func TestScrapedValues(t *testing.T) {
-	m := opsprom.NewMetrics()
+	m := opsprom.New()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 	drive(m)
 	want := `
 # HELP igniter_store_operations_total Store operations by outcome.
 # TYPE igniter_store_operations_total counter
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="canceled",service="shop"} 0
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="conflict",service="shop"} 0
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="error",service="shop"} 0
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="invalid",service="shop"} 0
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="not_found",service="shop"} 0
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="ok",service="shop"} 2
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="rejected",service="shop"} 0
-igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="unavailable",service="shop"} 1
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="canceled",scope_key="tenant",service="shop"} 0
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="conflict",scope_key="tenant",service="shop"} 0
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="error",scope_key="tenant",service="shop"} 0
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="invalid",scope_key="tenant",service="shop"} 0
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="not_found",scope_key="tenant",service="shop"} 0
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="ok",scope_key="tenant",service="shop"} 2
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="rejected",scope_key="tenant",service="shop"} 0
+igniter_store_operations_total{namespace="kv",operation="kv.get",outcome="unavailable",scope_key="tenant",service="shop"} 1
 # HELP igniter_store_operations_in_flight Store operations running now.
 # TYPE igniter_store_operations_in_flight gauge
-igniter_store_operations_in_flight{namespace="kv",operation="kv.get",service="shop"} 0
+igniter_store_operations_in_flight{namespace="kv",operation="kv.get",scope_key="tenant",service="shop"} 0
 # HELP igniter_store_breaker_state 1 for the circuit breaker's current state, 0 for the others.
 # TYPE igniter_store_breaker_state gauge
 igniter_store_breaker_state{breaker="redis",service="shop",state="closed"} 0
@@ -123,7 +123,7 @@ igniter_store_handler_failures_total{service="shop",source="stream"} 1
 
 func TestNothingOnTheGlobalRegistry(t *testing.T) {
 	before, _ := prometheus.DefaultGatherer.Gather()
-	drive(opsprom.NewMetrics())
+	drive(opsprom.New())
 	after, _ := prometheus.DefaultGatherer.Gather()
 	for _, mf := range after {
 		if strings.HasPrefix(mf.GetName(), "igniter_store") {
@@ -136,7 +136,7 @@ func TestNothingOnTheGlobalRegistry(t *testing.T) {
 }
 
 func TestServicesGetTheirOwnSeries(t *testing.T) {
-	m := opsprom.NewMetrics()
+	m := opsprom.New()
 	h := m.Middleware()(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
 	for _, svc := range []string{"a", "b", "a", "b", "b"} {
 		_, _ = h(context.Background(), ops.Op{Kind: ops.KVSet, Service: svc})
@@ -151,7 +151,7 @@ func TestServicesGetTheirOwnSeries(t *testing.T) {
 			if o == "ok" {
 				n = map[string]string{"a": "2", "b": "3"}[svc]
 			}
-			want += `igniter_store_operations_total{namespace="kv",operation="kv.set",outcome="` + o + `",service="` + svc + `"} ` + n + "\n"
+			want += `igniter_store_operations_total{namespace="kv",operation="kv.set",outcome="` + o + `",scope_key="",service="` + svc + `"} ` + n + "\n"
 		}
 	}
 	if err := testutil.CollectAndCompare(m, strings.NewReader(want), opsprom.MetricOperations); err != nil {
@@ -160,7 +160,7 @@ func TestServicesGetTheirOwnSeries(t *testing.T) {
 }
 
 func TestInFlightAndHistogramShape(t *testing.T) {
-	m := opsprom.NewMetrics()
+	m := opsprom.New()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 	inflight := func() float64 {

@@ -1,14 +1,30 @@
 package opsprom
 
+import "slices"
+
 // The metric names. Dashboards use only these.
 const (
-	// MetricOperations counts finished operations: labels service, namespace, operation, outcome.
+	// MetricOperations counts finished operations: labels service, scope_key, namespace,
+	// operation, outcome.
 	MetricOperations = "igniter_store_operations_total"
+	// MetricErrors counts failed operations (every outcome but ok) by their STORE_* code: labels
+	// service, scope_key, namespace, operation, code. A series appears with its code's first
+	// failure.
+	MetricErrors = "igniter_store_errors_total"
 	// MetricOperationDuration is the latency of operations in seconds (classic buckets and a
-	// native histogram): labels service, namespace, operation.
+	// native histogram): labels service, scope_key, namespace, operation. A Prometheus that
+	// scrapes it classic stores the series MetricOperationDurationBucket (with the label le),
+	// MetricOperationDurationCount and MetricOperationDurationSum.
 	MetricOperationDuration = "igniter_store_operation_duration_seconds"
-	// MetricInFlight is the number of operations running now: labels service, namespace,
-	// operation.
+	// MetricOperationDurationBucket is the classic histogram's cumulative bucket counter: labels
+	// as MetricOperationDuration, plus le.
+	MetricOperationDurationBucket = MetricOperationDuration + "_bucket"
+	// MetricOperationDurationCount is the classic histogram's count of observations.
+	MetricOperationDurationCount = MetricOperationDuration + "_count"
+	// MetricOperationDurationSum is the classic histogram's sum of observations, in seconds.
+	MetricOperationDurationSum = MetricOperationDuration + "_sum"
+	// MetricInFlight is the number of operations running now: labels service, scope_key,
+	// namespace, operation.
 	MetricInFlight = "igniter_store_operations_in_flight"
 	// MetricRetries counts retried attempts: labels service, operation.
 	MetricRetries = "igniter_store_retries_total"
@@ -33,6 +49,17 @@ const (
 	// MetricMessagesInvalid counts inbound messages and entries that could not be decoded:
 	// labels service, source.
 	MetricMessagesInvalid = "igniter_store_messages_invalid_total"
+	// MetricHandlerDuration is how long event and stream handlers ran, in seconds (classic
+	// buckets and a native histogram; failed runs included): labels service, source. Classic
+	// series: MetricHandlerDurationBucket (with le), MetricHandlerDurationCount,
+	// MetricHandlerDurationSum.
+	MetricHandlerDuration = "igniter_store_handler_duration_seconds"
+	// MetricHandlerDurationBucket is the handler histogram's cumulative bucket counter.
+	MetricHandlerDurationBucket = MetricHandlerDuration + "_bucket"
+	// MetricHandlerDurationCount is the handler histogram's count of observations.
+	MetricHandlerDurationCount = MetricHandlerDuration + "_count"
+	// MetricHandlerDurationSum is the handler histogram's sum of observations, in seconds.
+	MetricHandlerDurationSum = MetricHandlerDuration + "_sum"
 	// MetricStreamConsumed counts stream entries handled and acknowledged: labels service,
 	// stream, group.
 	MetricStreamConsumed = "igniter_store_stream_consumed_total"
@@ -55,27 +82,85 @@ const (
 
 // The label names.
 const (
-	LabelService   = "service"
+	LabelService = "service"
+	// LabelScopeKey is the key of the operation's innermost scope (ops.Op.ScopeKey: "tenant",
+	// "organization"…), empty for an unscoped store. Scope keys are declared by the
+	// application, so the label stays low-cardinality; the scope id is never a label.
+	LabelScopeKey  = "scope_key"
 	LabelNamespace = "namespace"
 	LabelOperation = "operation"
 	LabelOutcome   = "outcome"
-	LabelBreaker   = "breaker"
-	LabelState     = "state"
-	LabelFrom      = "from"
-	LabelTo        = "to"
-	LabelSource    = "source"
-	LabelStream    = "stream"
-	LabelGroup     = "group"
+	// LabelCode is the STORE_* error code of a failed operation (ops.Code).
+	LabelCode    = "code"
+	LabelBreaker = "breaker"
+	LabelState   = "state"
+	LabelFrom    = "from"
+	LabelTo      = "to"
+	LabelSource  = "source"
+	LabelStream  = "stream"
+	LabelGroup   = "group"
+	// LabelLE is the upper bound of a classic histogram bucket (MetricOperationDurationBucket).
+	LabelLE = "le"
 )
+
+// Values of the outcome label (ops.Outcome).
+const (
+	OutcomeOK          = "ok"
+	OutcomeInvalid     = "invalid"
+	OutcomeNotFound    = "not_found"
+	OutcomeUnavailable = "unavailable"
+	OutcomeRejected    = "rejected"
+	OutcomeConflict    = "conflict"
+	OutcomeCanceled    = "canceled"
+	OutcomeError       = "error"
+)
+
+// Values of the state, from and to labels of the breaker metrics.
+const (
+	BreakerClosed   = "closed"
+	BreakerHalfOpen = "half-open"
+	BreakerOpen     = "open"
+)
+
+// Values of the source label.
+const (
+	SourceEvents = "events"
+	SourceStream = "stream"
+)
+
+// Labels returns the label names of each metric of [Names], in their order on the metric
+// (classic histogram series add [LabelLE] to their buckets).
+func Labels() map[string][]string {
+	op := []string{LabelService, LabelScopeKey, LabelNamespace, LabelOperation}
+	retry := []string{LabelService, LabelOperation}
+	svc := []string{LabelService}
+	src := []string{LabelService, LabelSource}
+	stream := []string{LabelService, LabelStream, LabelGroup}
+	return map[string][]string{
+		MetricOperations: append(op[:len(op):len(op)], LabelOutcome), MetricOperationDuration: op, MetricInFlight: op,
+		MetricErrors:          append(op[:len(op):len(op)], LabelCode),
+		MetricHandlerDuration: src,
+		MetricRetries:         retry, MetricRetryBudgetExhausted: retry,
+		MetricBreakerState:       {LabelService, LabelBreaker, LabelState},
+		MetricBreakerTransitions: {LabelService, LabelBreaker, LabelFrom, LabelTo},
+		MetricPubSubDelivered:    svc, MetricPubSubDropped: svc, MetricPubSubReconnects: svc,
+		MetricHandlerFailures: src, MetricMessagesInvalid: src,
+		MetricStreamConsumed: stream, MetricStreamRedelivered: stream, MetricStreamReclaimed: stream,
+		MetricStreamDeadLettered: stream, MetricStreamConsumerLag: stream, MetricStreamPending: stream,
+	}
+}
+
+// Outcomes returns the values of the outcome label.
+func Outcomes() []string { return slices.Clone(outcomes[:]) }
 
 // Names returns every metric name of this package.
 func Names() []string {
 	return []string{
-		MetricOperations, MetricOperationDuration, MetricInFlight,
+		MetricOperations, MetricErrors, MetricOperationDuration, MetricInFlight,
 		MetricRetries, MetricRetryBudgetExhausted,
 		MetricBreakerState, MetricBreakerTransitions,
 		MetricPubSubDelivered, MetricPubSubDropped, MetricPubSubReconnects,
-		MetricHandlerFailures, MetricMessagesInvalid,
+		MetricHandlerFailures, MetricHandlerDuration, MetricMessagesInvalid,
 		MetricStreamConsumed, MetricStreamRedelivered, MetricStreamReclaimed, MetricStreamDeadLettered,
 		MetricStreamConsumerLag, MetricStreamPending,
 	}
@@ -85,7 +170,7 @@ func Names() []string {
 var DefaultBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 // outcomes are the values of ops.Outcome, in the order of outcomeIndex.
-var outcomes = [...]string{"ok", "invalid", "not_found", "unavailable", "rejected", "conflict", "canceled", "error"}
+var outcomes = [...]string{OutcomeOK, OutcomeInvalid, OutcomeNotFound, OutcomeUnavailable, OutcomeRejected, OutcomeConflict, OutcomeCanceled, OutcomeError}
 
 func outcomeIndex(o string) int {
 	for i, s := range outcomes {
@@ -97,4 +182,4 @@ func outcomeIndex(o string) int {
 }
 
 // breakerStates are the states of the state-set gauge.
-var breakerStates = []string{"closed", "half-open", "open"}
+var breakerStates = []string{BreakerClosed, BreakerHalfOpen, BreakerOpen}

@@ -1,0 +1,86 @@
+package hist
+
+import (
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram range: 1 µs resolution (values are nanoseconds), 3 significant digits (0.1 %), up
+// to Highest; longer latencies are recorded as Highest.
+const (
+	Lowest  = int64(time.Microsecond)
+	Highest = int64(5 * time.Minute)
+	Digits  = 3
+)
+
+// New returns an empty histogram of the package's range and precision.
+func New() *hdr.Histogram { return hdr.New(Lowest, Highest, Digits) }
+
+// record adds d to h, clamped to the histogram's range.
+func record(h *hdr.Histogram, d time.Duration) {
+	v := int64(d)
+	v = min(max(v, 0), Highest)
+	_ = h.RecordValue(v) // in range by construction
+}
+
+// Percentiles are the percentiles a [Summary] and a [Second] report.
+var Percentiles = []float64{50, 90, 99, 99.9, 99.99, 100}
+
+// SpectrumPercentiles are the points of a latency distribution (percentile spectrum) chart.
+var SpectrumPercentiles = []float64{0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100}
+
+// Summary is one operation's run-wide numbers. Durations are nanoseconds in JSON.
+type Summary struct {
+	Op     string           `json:"op"`
+	Count  int64            `json:"count"`
+	Rate   float64          `json:"opsPerSec"`
+	Errors map[string]int64 `json:"errors,omitempty"` // by STORE_* code
+	Mean   time.Duration    `json:"mean"`
+	P50    time.Duration    `json:"p50"`
+	P90    time.Duration    `json:"p90"`
+	P99    time.Duration    `json:"p99"`
+	P999   time.Duration    `json:"p999"`
+	P9999  time.Duration    `json:"p9999"`
+	Max    time.Duration    `json:"max"`
+	// Service is the service time (from the actual start of the call) in an open-loop run,
+	// where the latency above counts from the intended start; nil in a closed loop.
+	Service *Summary `json:"service,omitempty"`
+	// Spectrum is the latency at each of SpectrumPercentiles.
+	Spectrum []Point `json:"spectrum"`
+}
+
+// Point is a latency at a percentile.
+type Point struct {
+	Percentile float64       `json:"p"`
+	Latency    time.Duration `json:"v"`
+}
+
+// ErrorCount returns the total of s.Errors.
+func (s Summary) ErrorCount() int64 {
+	var n int64
+	for _, c := range s.Errors {
+		n += c
+	}
+	return n
+}
+
+// Summarize returns h's numbers for op over elapsed.
+func Summarize(op string, h *hdr.Histogram, elapsed time.Duration) Summary {
+	s := Summary{Op: op, Count: h.TotalCount()}
+	if elapsed > 0 {
+		s.Rate = float64(s.Count) / elapsed.Seconds()
+	}
+	if s.Count == 0 {
+		return s
+	}
+	v := h.ValueAtPercentiles(Percentiles)
+	s.Mean = time.Duration(h.Mean())
+	s.P50, s.P90, s.P99 = time.Duration(v[50]), time.Duration(v[90]), time.Duration(v[99])
+	s.P999, s.P9999, s.Max = time.Duration(v[99.9]), time.Duration(v[99.99]), time.Duration(h.Max())
+	sp := h.ValueAtPercentiles(SpectrumPercentiles)
+	for _, p := range SpectrumPercentiles {
+		s.Spectrum = append(s.Spectrum, Point{Percentile: p, Latency: time.Duration(sp[p])})
+	}
+	return s
+}
