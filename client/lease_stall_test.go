@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/faultproxy"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
 )
@@ -18,8 +19,8 @@ import (
 // before the lease can expire, so no other holder can overlap fn's work.
 func TestLeaseHoldCancelsOnAStalledConnection(t *testing.T) {
 	srv := redistest.Start(t)
-	proxy := newFreezer(t, srv.Addr)
-	rdb := redis.NewClient(&redis.Options{Addr: proxy.addr(), MaxRetries: -1, PoolSize: 1})
+	proxy := faultproxy.Start(t, srv.Addr)
+	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, PoolSize: 1})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func TestLeaseHoldCancelsOnAStalledConnection(t *testing.T) {
 	held := make(chan error, 1)
 	go func() {
 		held <- lease.Hold(ctx, func(ctx context.Context) error {
-			proxy.freeze() // every connection open now goes silent (the pool holds one)
+			proxy.Freeze() // every connection open now goes silent (the pool holds one)
 			<-ctx.Done()
 			cancelled <- time.Now()
 			return nil

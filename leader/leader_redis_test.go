@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/faultproxy"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/leader"
 	"github.com/igniter-go/store/ops"
@@ -106,8 +107,8 @@ func TestLeaderClosedWithoutResignIsReplacedWithinTTL(t *testing.T) {
 // other candidate wins within the TTL with a larger fence, after the old term stopped.
 func TestLeaderStalledConnectionIsReplacedWithinTTL(t *testing.T) {
 	srv := redistest.Start(t)
-	proxy := newFreezer(t, srv.Addr)
-	a, b := newCandidate(t, proxy.addr(), "a"), newCandidate(t, srv.Addr, "b")
+	proxy := faultproxy.Start(t, srv.Addr)
+	a, b := newCandidate(t, proxy.Addr, "a"), newCandidate(t, srv.Addr, "b")
 	ctx := context.Background()
 	ta := mustLead(t, a)
 	stopped := make(chan time.Time, 1)
@@ -116,7 +117,7 @@ func TestLeaderStalledConnectionIsReplacedWithinTTL(t *testing.T) {
 
 	left := leaseLeft(t, srv)
 	frozen := time.Now()
-	proxy.freeze()
+	proxy.StallAll()
 	wb := awaitWin(t, next)
 	defer wb.term.Resign(ctx)
 	wantPromptTakeover(t, "the leader's connection stalled", wb.at.Sub(frozen), left)

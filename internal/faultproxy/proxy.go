@@ -23,6 +23,8 @@ type Proxy struct {
 	ln     net.Listener
 	wg     sync.WaitGroup
 
+	stalled atomic.Bool // StallAll: connections made from now on are frozen too
+
 	mu    sync.Mutex
 	armed string        // lower-case command name to drop the reply of; "" when disarmed
 	fired chan struct{} // closed when the armed drop happened
@@ -72,6 +74,24 @@ func (p *Proxy) Count(name string) int {
 	return p.commands[strings.ToLower(name)]
 }
 
+// Freeze silences every connection open now, in both directions, without closing it: what each
+// side sends is read and discarded, as over a half-open TCP connection or a stalled network. The
+// client sees no error, only silence. Connections made after Freeze forward as usual.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range p.conns {
+		l.frozen.Store(true)
+	}
+}
+
+// StallAll is Freeze for every connection, open now or made later: the whole path to Redis is
+// stalled, as in a network partition (a client's new connections are accepted and hear nothing).
+func (p *Proxy) StallAll() {
+	p.stalled.Store(true)
+	p.Freeze()
+}
+
 // Close stops accepting, closes every open connection and waits for the proxy's goroutines.
 func (p *Proxy) Close() {
 	_ = p.ln.Close()
@@ -96,6 +116,7 @@ func (p *Proxy) accept() {
 			continue
 		}
 		l := &link{client: c, server: s}
+		l.frozen.Store(p.stalled.Load())
 		p.mu.Lock()
 		p.conns[l] = struct{}{}
 		p.mu.Unlock()
@@ -109,6 +130,7 @@ func (p *Proxy) accept() {
 type link struct {
 	client, server net.Conn
 	drop           atomic.Pointer[chan struct{}] // set when the next reply must be dropped
+	frozen         atomic.Bool                   // Freeze: bytes are read and swallowed both ways
 	once           sync.Once
 }
 
@@ -145,6 +167,9 @@ func (p *Proxy) upstream(l *link) {
 			l.drop.Store(&fired) // before the write: the reply cannot arrive before the flag
 		}
 		p.mu.Unlock()
+		if l.frozen.Load() {
+			continue // swallowed: the server hears nothing
+		}
 		if _, err := l.server.Write(raw); err != nil {
 			return
 		}
@@ -159,6 +184,9 @@ func (p *Proxy) downstream(l *link) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := l.server.Read(buf)
+		if l.frozen.Load() && err == nil {
+			continue // swallowed: the client hears nothing
+		}
 		if fired := l.drop.Load(); fired != nil && n > 0 {
 			l.close()
 			close(*fired)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -33,5 +34,39 @@ func TestDropReplyToRunsTheCommandAndLosesTheReply(t *testing.T) {
 	}
 	if got := p.Count("incr"); got != 2 {
 		t.Fatalf("proxy forwarded %d INCRs, want 2", got)
+	}
+}
+
+// Freeze silences the connections open now (the command never reaches the server, the client
+// times out) and lets new ones through; StallAll silences new ones too.
+func TestFreezeSilencesOpenConnectionsAndStallAllEveryConnection(t *testing.T) {
+	srv := redistest.Start(t)
+	p := faultproxy.Start(t, srv.Addr)
+	ctx := context.Background()
+	dial := func() *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1, PoolSize: 1, ReadTimeout: 200 * time.Millisecond})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	first := dial()
+	if err := first.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	p.Freeze()
+	if err := first.Incr(ctx, "n").Err(); err == nil {
+		t.Fatal("INCR on a frozen connection answered")
+	}
+	if p.Count("incr") != 1 {
+		t.Fatalf("the proxy read %d INCRs, want 1", p.Count("incr"))
+	}
+	if n, err := srv.Client(t).Get(ctx, "n").Result(); !errors.Is(err, redis.Nil) {
+		t.Fatalf("the frozen INCR reached the server: n=%q %v", n, err)
+	}
+	if err := dial().Ping(ctx).Err(); err != nil {
+		t.Fatalf("a connection made after Freeze: %v", err)
+	}
+	p.StallAll()
+	if err := dial().Ping(ctx).Err(); err == nil {
+		t.Fatal("a connection made after StallAll answered")
 	}
 }
