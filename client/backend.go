@@ -17,6 +17,8 @@ func (b backend) Op(kind ops.Kind) ops.Op    { return b.s.op(kind) }
 func (b backend) Key(ns, name string) string { return b.s.prefix.Key(ns, name) }
 func (b backend) Logger() *slog.Logger       { return b.s.core.logger }
 func (b backend) Blocking() *blockconn.Pool  { return b.s.core.blocking }
+func (b backend) MaxPayload() int            { return b.s.core.maxPayload }
+func (b backend) Closer() uint64             { return b.s.core.closer.Load() }
 
 func (b backend) Do(ctx context.Context, op ops.Op) (ops.Result, error) { return b.s.do(ctx, op) }
 

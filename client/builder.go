@@ -33,6 +33,7 @@ type Builder struct {
 	events     eventsConfig  // events.go
 	streams    streamsConfig // builder_streams.go
 	health     time.Duration // subscriber health check; 0 = DefaultHealthCheck
+	limits     limitsConfig  // builder_limits.go
 }
 
 // The fixed positions of the chain, outermost first; user middleware (Use) comes after the
@@ -209,6 +210,8 @@ func (b *Builder) Build() (*Store, error) {
 		events:      &eventsState{cfg: b.events},
 		blocking:    blockconn.New(b.adapter.universal(), b.streams.conns),
 		healthCheck: b.health,
+		maxPayload:  b.limits.payload(),
+		sources:     newGroupSources(),
 	}
 	if c.healthCheck == 0 {
 		c.healthCheck = DefaultHealthCheck

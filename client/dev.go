@@ -10,6 +10,10 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
+// MaxScanCount is the largest COUNT hint Dev.Scan sends: a larger ScanOptions.Count is lowered
+// to it, so one call cannot make Redis walk (and return) an unbounded part of the keyspace.
+const MaxScanCount = 1000
+
 // Dev holds development helpers: a key scan of this store's kv namespace.
 type Dev struct{ s *Store }
 
@@ -18,7 +22,8 @@ type ScanOptions struct {
 	// Cursor continues a scan: pass the Cursor of the previous page. "" or "0" starts one.
 	// Treat it as opaque: on a Redis Cluster it also names the node being scanned (cluster_scan.go).
 	Cursor string
-	// Count is the SCAN COUNT hint. Default: 10, as the original.
+	// Count is the SCAN COUNT hint. Default: 10, as the original; at most [MaxScanCount] (a
+	// larger Count is lowered to it).
 	Count int64
 }
 
@@ -42,6 +47,7 @@ func (d Dev) Scan(ctx context.Context, pattern string, opts ScanOptions) (ScanPa
 	if op.N <= 0 {
 		op.N = 10
 	}
+	op.N = min(op.N, MaxScanCount)
 	var err error
 	if op.Cursor, err = parseCursor(opts.Cursor); err != nil {
 		_, err = s.reject(ctx, op, err)
@@ -77,11 +83,14 @@ func parseCursor(c string) (uint64, error) {
 	return n, nil
 }
 
-// Keys iterates over every kv key of this store that matches pattern, page by page, each key
-// once. It stops at the first error, which it yields.
+// Keys iterates over every kv key of this store that matches pattern, page by page (count is
+// the SCAN COUNT hint, as in [ScanOptions]). It holds one page at a time, so its memory does not
+// grow with the number of keys; in exchange it passes on SCAN's guarantee as is: every key that
+// exists for the whole iteration is yielded at least once, and a key may be yielded more than once
+// (when Redis rehashes the keyspace during the iteration). A caller that needs each key once
+// dedupes what it keeps. It stops at the first error, which it yields.
 func (d Dev) Keys(ctx context.Context, pattern string, count int64) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		seen := map[string]struct{}{}
 		opts := ScanOptions{Count: count}
 		for {
 			page, err := d.Scan(ctx, pattern, opts)
@@ -90,10 +99,6 @@ func (d Dev) Keys(ctx context.Context, pattern string, count int64) iter.Seq2[st
 				return
 			}
 			for _, k := range page.Keys {
-				if _, dup := seen[k]; dup {
-					continue
-				}
-				seen[k] = struct{}{}
 				if !yield(k, nil) {
 					return
 				}

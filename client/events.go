@@ -130,6 +130,17 @@ func (e Events) Publish(ctx context.Context, event string, data any) error {
 // messages are dropped, counted and reported. A handler's error or panic is recovered and
 // reported to [events.OnError], the store's logger and observers; delivery goes on.
 //
+// The channel decides the event: an envelope whose "type" is not the channel's event is
+// reported (STORE_MESSAGE_INVALID wrapping [events.ErrTypeMismatch], a message_invalid signal)
+// and reaches no handler; subscribe-side validation uses the channel's event's schema; and the
+// sender's type is never repeated in an error or the log. A message larger than the store's
+// maximum inbound payload ([Builder.WithMaxPayload], default 1 MiB) is dropped the same way
+// before it is decoded ([events.ErrPayloadTooLarge]).
+//
+// Goroutines: one receive goroutine per Build reads the connection and runs no user code;
+// each subscription's handler runs on its own goroutine, its OnError on another (see
+// [events.SubscribeConfig]). Observers and the logger are called from all of them.
+//
 // Errors: STORE_INVALID_EVENT_NAME, STORE_CONFIGURATION_INVALID (nil handler),
 // STORE_NOT_CONNECTED (an [HandlerAdapter] adapter has no Redis connection), STORE_CLOSED,
 // STORE_SUBSCRIBE_FAILED / STORE_CONNECTION_FAILED from Redis.

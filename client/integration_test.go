@@ -222,6 +222,7 @@ func TestScanNeverLeavesItsTenant(t *testing.T) {
 			got = append(got, k)
 		}
 		slices.Sort(got)
+		got = slices.Compact(got) // Keys passes on SCAN's repeats
 		slices.Sort(want[name])
 		if !slices.Equal(got, want[name]) {
 			t.Errorf("%s scanned %q, want %q", name, got, want[name])

@@ -54,13 +54,14 @@ func (l *Lease) Token() string { return l.token }
 // guards and have that storage reject writes carrying a smaller token than one it has seen:
 // a holder that stalled past its expiry then cannot overwrite its successor's work.
 //
-// The counter is a key of its own that never expires, in the same Redis Cluster hash slot as
-// the claim key igniter:store:…:claim:<key>: "{<claim key>}:fence" (the braces make Redis hash
-// exactly the claim key), or "{<tag>}:fence:<claim key>" when the claim key holds a hash tag
-// (a scope id such as "{org_9}"), or, for a claim key with a '}' but no valid tag,
-// "{<n>}:fence:<claim key>" with n a number that hashes to the claim key's slot. Fence keys
-// start with '{', so they never collide with store keys; an ACL that limits a user to
-// ~igniter:store:* must also allow ~{igniter:store:* and the tag forms.
+// The counter is a key of its own that never expires, under the store's prefix and in the same
+// Redis Cluster hash slot as the claim key igniter:store:…:claim:<key>:
+// "<prefix>:claim.fence:{<n>}:<key>" with n a number that hashes to the claim key's slot (other
+// shapes when a scope id holds braces; see fenceKey). So a Redis user confined to "<prefix>:*"
+// ([Store.ACLRule]) can take leases. A counter that does not exist yet starts from the one earlier
+// versions kept at "{<claim key>}:fence", so tokens keep growing across the upgrade; while old and
+// new versions hold leases on the same key at the same time, the two counters are separate, so
+// upgrade every process that takes a given lease before relying on its tokens.
 func (l *Lease) Fence() int64 { return l.fence }
 
 // TTL returns the lease's time to live, as acquired.
@@ -105,7 +106,7 @@ func (c Claim) Acquire(ctx context.Context, key string, ttl time.Duration, opts 
 		return nil, err
 	}
 	op.Key = s.prefix.Key(keyspace.NamespaceClaim, key)
-	op.Keys = []string{op.Key, fenceKey(op.Key)}
+	op.Keys = []string{op.Key, fenceKey(s.prefix.Base(), op.Key), legacyFenceKey(op.Key)}
 	op.Idempotent = true
 
 	interval := opts.RetryInterval

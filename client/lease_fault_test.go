@@ -73,7 +73,7 @@ func TestLeaseAcquireIsSafeToRetry(t *testing.T) {
 	if !first.Bool || first.Int != l.Fence() {
 		t.Fatalf("first attempt %+v, lease fence %d", first, l.Fence())
 	}
-	if n, _ := env.rdb.Get(ctx, "{igniter:store:api:claim:r}:fence").Int64(); n != l.Fence() {
+	if n, _ := env.rdb.Get(ctx, client.LeaseFenceKey("igniter:store:api:claim:r")).Int64(); n != l.Fence() {
 		t.Fatalf("fence counter %d, lease fence %d: the retry incremented it again", n, l.Fence())
 	}
 	if err := l.Release(ctx); err != nil {

@@ -182,7 +182,7 @@ func TestLeaseInvalidInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A fence key that is not an integer fails the acquisition before anything is written.
-	keys, _ := env.rdb.Keys(ctx, "{igniter:store:api:claim:k}:fence").Result()
+	keys, _ := env.rdb.Keys(ctx, client.LeaseFenceKey("igniter:store:api:claim:k")).Result()
 	if len(keys) != 1 {
 		t.Fatalf("fence key layout: found %v", keys)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/igniter-go/store/internal/blockconn"
+	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
@@ -43,15 +44,17 @@ type Store struct {
 
 // core is what every store derived from one Build shares.
 type core struct {
-	adapter   Adapter
-	service   string
-	scopes    []scopeDef
-	logger    *slog.Logger
-	observers []ops.Observer
-	carrier   TraceCarrier   // nil: no trace context in envelopes and entries
-	chain     ops.Middleware // the composed middleware, without the executor
-	observe   ops.Middleware // the telemetry slot alone: what a rejected op passes through
-	handler   ops.Handler    // chain(executor), composed once
+	adapter    Adapter
+	service    string
+	scopes     []scopeDef
+	logger     *slog.Logger
+	observers  []ops.Observer
+	carrier    TraceCarrier   // nil: no trace context in envelopes and entries
+	chain      ops.Middleware // the composed middleware, without the executor
+	observe    ops.Middleware // the telemetry slot alone: what a rejected op passes through
+	handler    ops.Handler    // chain(executor), composed once
+	maxPayload int            // largest inbound payload decoded (builder_limits.go)
+	sources    *groupSources  // consume loops' group identities for metrics (backend_sources.go)
 
 	events      *eventsState    // events config and the subscriber, opened at the first Subscribe
 	blocking    *blockconn.Pool // connections of blocking stream reads; consume loops
@@ -59,6 +62,7 @@ type core struct {
 
 	closed    atomic.Bool
 	closeOnce sync.Once
+	closer    atomic.Uint64 // id of the goroutine running Close, once it runs
 	closeErr  error
 	mu        sync.Mutex
 	closers   []func() error // subscriptions, consumers, connections: closed in reverse order
@@ -181,6 +185,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	c := s.core
 	c.closeOnce.Do(func() {
+		c.closer.Store(goid.Current()) // a callback calling Close is not waited for (see goid)
 		c.closed.Store(true)
 		c.mu.Lock()
 		closers := c.closers

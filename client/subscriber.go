@@ -15,6 +15,7 @@ import (
 
 	"github.com/igniter-go/store/events"
 	"github.com/igniter-go/store/internal/executor"
+	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/middleware/schema"
 	"github.com/igniter-go/store/ops"
 )
@@ -51,7 +52,6 @@ type subscriber struct {
 	cfg  eventsConfig
 	stop chan struct{}
 	loop chan struct{} // closed when the receive loop returns
-	wg   sync.WaitGroup
 
 	ctl sync.Mutex // serialises subscribe, unsubscribe and connection replacement
 
@@ -59,13 +59,14 @@ type subscriber struct {
 	ps      *redis.PubSub // replaced when its connection stops answering
 	closed  bool
 	topics  map[topicKey]*topic
-	waiters map[topicKey]chan struct{} // confirmations awaited by add
+	waiters map[topicKey]chan error // confirmations (nil) or refusals awaited by add
+	live    map[*worker]struct{}    // subscription goroutines that have not returned
 }
 
 func newSubscriber(c *core, cfg eventsConfig) *subscriber {
 	sb := &subscriber{c: c, cfg: cfg, ps: c.adapter.universal().Subscribe(context.Background()),
 		stop: make(chan struct{}), loop: make(chan struct{}),
-		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan struct{}{}}
+		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan error{}, live: map[*worker]struct{}{}}
 	go sb.receive()
 	return sb
 }
@@ -83,15 +84,15 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	}
 	if t := sb.topics[key]; t != nil {
 		t.subs = append(slices.Clip(t.subs), sub)
-		sub.start(&sb.wg)
+		sub.start(sb)
 		sb.mu.Unlock()
 		return nil
 	}
 	t := &topic{key: key, event: sub.event, base: base, subs: []*subscription{sub}}
-	confirmed := make(chan struct{})
+	confirmed := make(chan error, 1)
 	sb.topics[key] = t
 	sb.waiters[key] = confirmed
-	sub.start(&sb.wg)
+	sub.start(sb)
 	sb.mu.Unlock()
 
 	var err error
@@ -102,7 +103,7 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	}
 	if err == nil {
 		select {
-		case <-confirmed:
+		case err = <-confirmed:
 		case <-ctx.Done():
 			err = ctx.Err()
 		case <-sb.stop:
@@ -228,6 +229,13 @@ func (sb *subscriber) receive() {
 			continue
 		}
 		pinged = false
+		if err != nil && executor.Category(err) == ops.ErrFailed {
+			// An error reply, not a broken connection: Redis refused a (P)SUBSCRIBE (NOPERM
+			// from an ACL). RESP does not say which; add sends one at a time, so it is the
+			// one awaited.
+			sb.refuse(err)
+			continue
+		}
 		if err != nil {
 			if lost.IsZero() {
 				lost = time.Now()
@@ -278,10 +286,20 @@ func (sb *subscriber) confirm(m *redis.Subscription) {
 	key := topicKey{pattern: m.Kind == "psubscribe", name: m.Channel}
 	sb.mu.Lock()
 	if ch := sb.waiters[key]; ch != nil {
-		close(ch)
+		ch <- nil
 		delete(sb.waiters, key)
 	}
 	sb.mu.Unlock()
+}
+
+// refuse fails the subscriptions awaiting confirmation with err, a reply error.
+func (sb *subscriber) refuse(err error) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	for key, ch := range sb.waiters {
+		ch <- err
+		delete(sb.waiters, key)
+	}
 }
 
 func (sb *subscriber) reconnected(ctx context.Context, outage time.Duration) {
@@ -313,16 +331,26 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	if len(subs) == 0 {
 		return
 	}
+	// The channel decides the event: the sender's "type" is checked against it, never used to
+	// pick a schema, and never repeated in an error or a log line.
 	event := strings.TrimPrefix(msg.Channel, t.base)
+	if n := len(msg.Payload); n > sb.c.maxPayload {
+		reportAll(ctx, subs, inboundError(event, events.ErrPayloadTooLarge, map[string]any{"event": event, "size": n, "limit": sb.c.maxPayload}))
+		return
+	}
 	m, err := events.DecodeMessage([]byte(msg.Payload), t.event, event, time.Now())
 	if err != nil {
 		reportAll(ctx, subs, err)
 		return
 	}
+	if !m.Legacy && m.Type != event {
+		reportAll(ctx, subs, inboundError(event, events.ErrTypeMismatch, map[string]any{"event": event}))
+		return
+	}
 	if v := sb.cfg.validation; v.Subscribe {
-		if s, ok := sb.cfg.registry.Lookup(m.Type); ok {
+		if s, ok := sb.cfg.registry.Lookup(event); ok {
 			if issues := s.Validate(m.Data); len(issues) > 0 {
-				reportAll(ctx, subs, schema.Failed("events.subscribe", m.Type, issues))
+				reportAll(ctx, subs, schema.Failed("events.subscribe", event, issues))
 				if !v.Lenient {
 					return
 				}
@@ -334,17 +362,25 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	}
 }
 
+// inboundError is the STORE_MESSAGE_INVALID of a message dropped before its data is decoded.
+func inboundError(event string, cause error, details map[string]any) error {
+	e := ops.NewError(ops.CodeMessageInvalid, "events.subscribe", "inbound message dropped: "+cause.Error(), cause)
+	e.Details = details
+	return e
+}
+
 // reportAll reports a message that reaches no handler: one signal and one log line for the
-// message, and every subscription's error callback.
+// message, and every subscription's error callback (queued to each subscription's goroutine:
+// the receive goroutine never runs user code).
 func reportAll(ctx context.Context, subs []*subscription, err error) {
-	subs[0].report(ctx, ops.SignalMessageInvalid, err)
-	for _, sub := range subs[1:] {
-		sub.callback(ctx, err)
+	subs[0].record(ctx, ops.SignalMessageInvalid, err)
+	for _, sub := range subs {
+		sub.notify(err)
 	}
 }
 
 // close ends the loop and every subscription, then waits (up to closeGrace) for running
-// handlers.
+// handlers, except the one calling close, if any.
 func (sb *subscriber) close(ctx context.Context) error {
 	sb.mu.Lock()
 	if sb.closed {
@@ -368,15 +404,28 @@ func (sb *subscriber) close(ctx context.Context) error {
 	for _, sub := range subs {
 		sub.shutdown()
 	}
-	done := make(chan struct{})
-	go func() { sb.wg.Wait(); close(done) }()
+	// Wait for every subscription goroutine but the caller's own: a handler or OnError may call
+	// Store.Close, and that call cannot wait for itself.
+	self := goid.Current()
+	var running []chan struct{}
+	sb.mu.Lock()
+	for w := range sb.live {
+		if w.gid.Load() != self {
+			running = append(running, w.exited)
+		}
+	}
+	sb.mu.Unlock()
 	t := time.NewTimer(closeGrace)
 	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		sb.c.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription handlers still running after Close; they ignore their ctx",
-			slog.Duration("waited", closeGrace))
+	for _, exited := range running {
+		select {
+		case <-exited:
+			continue
+		case <-t.C:
+			sb.c.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription handlers still running after Close; they ignore their ctx",
+				slog.Duration("waited", closeGrace))
+		}
+		break
 	}
 	if err != nil {
 		return executor.MapError(ops.EventsUnsubscribe, err)

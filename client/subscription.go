@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"github.com/igniter-go/store/events"
+	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/ops"
 )
 
-// subscription is one handler on one topic, with its own goroutine and bounded buffer.
+// subscription is one handler on one topic, with its own goroutine and bounded buffer, and (when
+// it has an OnError) a second goroutine for the error callback, so that a drop is reported while
+// the handler is blocked and a blocking callback holds up only its own subscription.
 type subscription struct {
 	s     *Store
 	event string
@@ -19,6 +22,7 @@ type subscription struct {
 	h     events.Handler
 	cfg   events.SubscribeConfig
 	buf   chan events.Message
+	notes chan error // failures waiting for OnError, on the callback goroutine
 
 	ctx    context.Context // canceled at Close; the handlers' ctx
 	cancel context.CancelFunc
@@ -45,19 +49,58 @@ const logEvery = time.Second
 // call, and ends at Close.
 func newSubscription(parent context.Context, s *Store, event string, h events.Handler, cfg events.SubscribeConfig) *subscription {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	return &subscription{s: s, event: event, h: h, cfg: cfg, buf: make(chan events.Message, cfg.Buffer), ctx: ctx, cancel: cancel}
+	return &subscription{s: s, event: event, h: h, cfg: cfg, buf: make(chan events.Message, cfg.Buffer),
+		notes: make(chan error, max(cfg.Buffer, 16)), ctx: ctx, cancel: cancel}
 }
 
-// start runs the subscription's goroutine, counted by wg. The caller holds the subscriber's
-// mu and has checked that it is not closed, so Close waits for this goroutine.
-func (sub *subscription) start(wg *sync.WaitGroup) {
-	wg.Add(1)
+// worker is one goroutine of a subscription, as Store.Close sees it.
+type worker struct {
+	gid    atomic.Uint64 // the goroutine's id, once it runs
+	exited chan struct{} // closed when it returns
+}
+
+// spawn runs fn on a new goroutine recorded in sb.live until it returns. The caller holds sb.mu
+// and has checked that sb is not closed, so Close waits for the goroutine.
+func spawn(sb *subscriber, fn func()) {
+	w := &worker{exited: make(chan struct{})}
+	sb.live[w] = struct{}{}
 	go func() {
-		defer wg.Done()
-		sub.run()
+		defer close(w.exited)
+		defer func() {
+			sb.mu.Lock()
+			delete(sb.live, w)
+			sb.mu.Unlock()
+		}()
+		w.gid.Store(goid.Current())
+		fn()
 	}()
 }
 
+// start runs the subscription's goroutines. The caller holds sb.mu and has checked that sb is
+// not closed.
+func (sub *subscription) start(sb *subscriber) {
+	spawn(sb, sub.run)
+	if sub.cfg.OnError != nil {
+		spawn(sb, sub.callbacks)
+	}
+}
+
+// callbacks is the callback goroutine: every call of OnError happens here, in the order the
+// failures were found, never on the subscriber's receive goroutine nor the handler's.
+func (sub *subscription) callbacks() {
+	for {
+		select {
+		case <-sub.ctx.Done():
+			return
+		case err := <-sub.notes:
+			if !sub.isClosed() {
+				sub.callback(sub.ctx, err)
+			}
+		}
+	}
+}
+
+// run is the handler goroutine: every call of the handler happens here.
 func (sub *subscription) run() {
 	for {
 		select {
@@ -101,6 +144,36 @@ func (sub *subscription) call(ctx context.Context, m events.Message) (err error)
 	return sub.h(ctx, m)
 }
 
+func (sub *subscription) isClosed() bool {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.closed
+}
+
+// notify queues err for OnError from the receive goroutine; it never blocks. When the queue is
+// full the callback misses err (the signal and the log, written by the caller, still have it).
+func (sub *subscription) notify(err error) {
+	if sub.cfg.OnError == nil {
+		return
+	}
+	select {
+	case sub.notes <- err:
+	default:
+	}
+}
+
+// notifyWait queues err for OnError from the handler goroutine: it waits for room, so a handler
+// failing faster than its callback returns is slowed down instead of losing reports.
+func (sub *subscription) notifyWait(err error) {
+	if sub.cfg.OnError == nil {
+		return
+	}
+	select {
+	case sub.notes <- err:
+	case <-sub.ctx.Done():
+	}
+}
+
 // offer queues m for the handler, or drops it when the buffer is full.
 func (sub *subscription) offer(ctx context.Context, m events.Message) {
 	select {
@@ -118,12 +191,19 @@ func (sub *subscription) offer(ctx context.Context, m events.Message) {
 			WithDetails(map[string]any{"event": sub.event, "dropped": n, "buffer": sub.cfg.Buffer})
 		sub.s.core.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: slow subscription, dropping messages",
 			slog.String("event", sub.event), slog.Uint64("dropped_total", n), slog.Int("buffer", sub.cfg.Buffer))
-		sub.callback(ctx, err)
+		sub.notify(err)
 	}
 }
 
-// report sends a failure to telemetry, the log and the error callback.
+// report sends a failure to telemetry, the log and the error callback. It runs on the handler
+// goroutine.
 func (sub *subscription) report(ctx context.Context, kind ops.SignalKind, err error) {
+	sub.record(ctx, kind, err)
+	sub.notifyWait(err)
+}
+
+// record sends a failure to telemetry and the (rate-limited) log.
+func (sub *subscription) record(ctx context.Context, kind ops.SignalKind, err error) {
 	sub.s.signal(ctx, ops.Signal{Kind: kind, Name: sub.event, Err: err})
 	now, last := time.Now().UnixNano(), sub.lastLog.Load()
 	if now-last >= int64(logEvery) && sub.lastLog.CompareAndSwap(last, now) {
@@ -133,10 +213,9 @@ func (sub *subscription) report(ctx context.Context, kind ops.SignalKind, err er
 	} else {
 		sub.suppressed.Add(1)
 	}
-	sub.callback(ctx, err)
 }
 
-// callback calls OnError, recovering its panics.
+// callback calls OnError, recovering its panics. It runs on the callback goroutine only.
 func (sub *subscription) callback(ctx context.Context, err error) {
 	if sub.cfg.OnError == nil {
 		return

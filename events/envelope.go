@@ -233,3 +233,14 @@ func invalidMessage(event string, cause error) error {
 	return ops.NewError(ops.CodeMessageInvalid, "events.subscribe", "inbound message cannot be decoded", cause).
 		WithDetails(map[string]any{"event": event})
 }
+
+// The causes of a STORE_MESSAGE_INVALID that the subscriber reports before decoding a message's
+// data; errors.Is finds them in the reported error.
+var (
+	// ErrTypeMismatch: the envelope's "type" is not the event of the channel it arrived on. The
+	// channel decides the event; the sender's type is not trusted (and not repeated in the error).
+	ErrTypeMismatch = decodeError("envelope type does not match its channel's event")
+	// ErrPayloadTooLarge: the message is larger than the store's maximum inbound payload; it
+	// was dropped without being decoded.
+	ErrPayloadTooLarge = decodeError("message larger than the maximum inbound payload")
+)

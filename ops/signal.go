@@ -22,10 +22,11 @@ const (
 	SignalRedelivered                   // a failed entry was left pending for redelivery; Name, Group, Err
 	SignalReclaimed                     // idle pending entries were claimed from a dead consumer; Name, Group, N
 	SignalDeadLettered                  // an entry went to the dead-letter stream; Name, Group, N = deliveries
-	SignalConsumerLag                   // a consumer group's lag and pending count; Name, Group, N = lag, M = pending
+	SignalConsumerLag                   // a consumer group's lag and pending count; Name, Group, Source, N = lag, M = pending
 	SignalRetry                         // an attempt failed and will be retried; Op, N = attempt that failed, Err
 	SignalRetryBudget                   // a retry was due but the budget was spent; Op, Err
 	SignalBreakerState                  // the breaker changed state; Name = breaker, From, To
+	SignalConsumerStopped               // the last consume loop of a group instance ended; Name, Group, Source
 	SignalNearHit                       // a near-cache read was answered from memory
 	SignalNearMiss                      // a near-cache read was not in memory and went to Redis
 	SignalNearInvalidated               // Redis invalidated a near-cached key; N = entries removed
@@ -37,7 +38,7 @@ const (
 var signalNames = [signalCount]string{
 	"unknown", "delivered", "dropped", "reconnected", "handler_failed", "message_invalid", "consumed",
 	"redelivered", "reclaimed", "dead_lettered", "consumer_lag", "retry", "retry_budget_exhausted", "breaker_state",
-	"near_hit", "near_miss", "near_invalidated", "near_connection_lost", "near_flushed",
+	"consumer_stopped", "near_hit", "near_miss", "near_invalidated", "near_connection_lost", "near_flushed",
 }
 
 // String returns the signal's snake_case name, used in telemetry names.
@@ -79,6 +80,12 @@ type Signal struct {
 	Duration time.Duration
 	// Err is the failure, a coded error.
 	Err error
+	// Source identifies, opaquely, the group instance a consumer-lag signal measures: the same
+	// for every loop of one stream and group of one store (its scope included), different for
+	// another tenant's. Gauges add up distinct sources instead of overwriting each other, and
+	// drop a source at its SignalConsumerStopped. It is a keyed hash whose key never leaves the
+	// process, so it reveals no name or id. 0: no source.
+	Source uint64
 }
 
 // Observer receives signals. Observe must be fast and must not block: it runs on the store's

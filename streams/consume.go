@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/internal/executor"
+	"github.com/igniter-go/store/internal/goid"
+	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -46,19 +49,40 @@ const maxClaimRounds = 16
 // new entries and runs h on each, at most opts.Concurrency at once, on connections of its own:
 //   - an entry is acked after h returns nil; an error or panic leaves it pending;
 //   - entries pending longer than opts.ClaimIdle (failed ones, and those of consumers that died)
-//     are claimed with XAUTOCLAIM and delivered again;
+//     are claimed with XAUTOCLAIM and delivered again; the entries the loop holds (running or
+//     queued) have their idle time reset every ClaimIdle/3 (XCLAIM … JUSTID, which leaves their
+//     delivery count alone), so no consumer claims an entry whose handler still runs, and the
+//     loop never dead-letters or re-runs an entry it holds;
 //   - an entry that reaches opts.MaxDeliveries goes to the dead-letter stream ([DeadLetter]) and
 //     is acked;
 //   - the trace context an entry carries (its trace field) is extracted into h's ctx;
 //   - every step is reported to the store's observers: ops.SignalConsumed, SignalHandlerFailed,
-//     SignalRedelivered, SignalReclaimed, SignalDeadLettered, and SignalConsumerLag every
-//     opts.LagInterval.
+//     SignalRedelivered, SignalReclaimed, SignalDeadLettered, SignalConsumerLag every
+//     opts.LagInterval (measured after a read, with the group instance's opaque Source), and
+//     SignalConsumerStopped when the store's last loop on the group ends.
+//
+// Goroutines: h runs on the loop's opts.Concurrency worker goroutines; reads, claims and lag
+// reports on the goroutine that called Consume; acks and the refresh of entries in flight on one
+// goroutine each. Observers and the logger are called from all of them.
+//
+// A group that disappears while the loop runs (XGROUP DESTROY; a Redis restart without
+// persistence, which loses the stream too) is re-created at the last id the loop read, so what it
+// has seen is not delivered again and what was appended since is not skipped (entries that were
+// pending in the lost group are lost with it; with several consumers, entries between their last
+// ids may be delivered again, never skipped). A loop that has read nothing yet re-creates it at
+// opts.EnsureStartID. A process that restarts has no memory of its last id: Consume ensures the
+// group with opts.EnsureStartID, and an existing group keeps its position.
 //
 // When ctx is done the loop stops reading, waits for the handlers in flight (their ctx is ctx, so
 // they see the cancellation), acks those that succeeded, and returns nil; entries it read but
-// did not finish stay pending for the group's other consumers. client.Store.Close stops every loop
-// the same way, and Consume then returns STORE_CLOSED (a handler must not call Close: Close
-// waits for it). Delivery is at least once: a handler should be idempotent. An handler
+// did not finish stay pending for the group's other consumers; a handler that ignores its ctx is
+// waited for at most opts.StopGrace. client.Store.Close stops every loop the same way, and Consume
+// then returns STORE_CLOSED (a handler may call Close: Close does not wait for it).
+//
+// An entry larger than the store's maximum inbound payload (client.Builder.WithMaxPayload,
+// default 1 MiB) is never decoded nor handed to h: it is reported (SignalMessageInvalid,
+// STORE_MESSAGE_INVALID wrapping [ErrEntryTooLarge]), dead-lettered without its message, and
+// acked. Delivery is at least once: a handler should be idempotent. An handler
 // adapter has no connections for the loop: STORE_NOT_CONNECTED.
 func (g Group) Consume(ctx context.Context, stream string, h Handler, opts ConsumeOptions) error {
 	s := g.s
@@ -88,7 +112,15 @@ func (g Group) Consume(ctx context.Context, stream string, h Handler, opts Consu
 	defer cancel(nil)
 	stop := st.AfterClose(func() { cancel(ops.Closed(ops.StreamRead)) })
 	defer stop()
-	newConsumer(g, stream, h, o).run(ctx)
+	source, release := s.GroupSource(s.Key(keyspace.NamespaceStreams, stream), g.group)
+	defer func() {
+		if release() { // the group instance's last loop here: its gauges go
+			s.Signal(context.WithoutCancel(ctx), ops.Signal{Kind: ops.SignalConsumerStopped, Name: stream, Group: g.group, Source: source})
+		}
+	}()
+	c := newConsumer(g, stream, h, o)
+	c.source = source
+	c.run(ctx)
 	if cause := context.Cause(ctx); ops.HasCode(cause, ops.CodeClosed) {
 		return cause
 	}
@@ -122,10 +154,13 @@ type consumer struct {
 	// Concurrency+Batch, so a read never takes more than the workers can soon start.
 	credits chan struct{}
 	work    chan delivery // entries for the workers; never blocks a sender that holds a credit
-	workers sync.WaitGroup
+	workers []worker
 
 	mu       sync.Mutex
 	inflight map[string]struct{} // ids queued or being handled, so a claim never runs one twice at once
+
+	lastRead string // id of the last entry the loop read as new: where a lost group is re-created
+	source   uint64 // the group instance's opaque identity for lag signals (ops.Signal.Source)
 
 	ackMu   sync.Mutex
 	acks    []handled     // handled entries waiting for the next XACK
@@ -153,19 +188,58 @@ func newConsumer(g Group, stream string, h Handler, o ConsumeOptions) *consumer 
 }
 
 func (c *consumer) run(ctx context.Context) {
-	for range c.o.Concurrency {
-		c.workers.Add(1)
-		go c.worker(ctx)
+	c.workers = make([]worker, c.o.Concurrency)
+	for i := range c.workers {
+		w := &c.workers[i]
+		w.exited = make(chan struct{})
+		go func() {
+			defer close(w.exited)
+			w.gid.Store(goid.Current())
+			c.worker(ctx)
+		}()
 	}
 	stopAcks, acksDone := make(chan struct{}), make(chan struct{})
 	go c.ackLoop(context.WithoutCancel(ctx), stopAcks, acksDone)
+	stopTouch, touchDone := make(chan struct{}), make(chan struct{})
+	go c.touchLoop(context.WithoutCancel(ctx), stopTouch, touchDone)
 	defer func() {
 		close(c.work)
-		c.workers.Wait()
+		c.awaitWorkers(ctx)
+		close(stopTouch)
+		<-touchDone
 		close(stopAcks)
 		<-acksDone
 	}()
 	c.read(ctx)
+}
+
+// worker is one handler goroutine of a loop.
+type worker struct {
+	gid    atomic.Uint64 // its goroutine id (internal/goid), once it runs
+	exited chan struct{} // closed when it returns
+}
+
+// awaitWorkers waits for the workers to finish their entries, at most StopGrace: a handler that
+// ignores its canceled ctx is reported and left behind (its entry stays pending). A handler that
+// called the store's Close is not waited for: it is waiting for this loop.
+func (c *consumer) awaitWorkers(ctx context.Context) {
+	t := time.NewTimer(c.o.StopGrace)
+	defer t.Stop()
+	for i := range c.workers {
+		w := &c.workers[i]
+		if closer := c.g.s.Closer(); closer != 0 && w.gid.Load() == closer {
+			continue
+		}
+		select {
+		case <-w.exited:
+			continue
+		case <-t.C:
+			c.g.s.Logger().LogAttrs(context.WithoutCancel(ctx), slog.LevelError,
+				"igniter store: consume: handlers still running after the loop stopped; they ignore their ctx",
+				slog.String("stream", c.stream), slog.String("group", c.g.group), slog.Duration("waited", c.o.StopGrace))
+		}
+		return
+	}
 }
 
 // read reads new entries for the workers until ctx ends, with a claim pass every ClaimInterval
@@ -176,10 +250,6 @@ func (c *consumer) read(ctx context.Context) {
 		if now := time.Now(); c.o.ClaimIdle > 0 && !now.Before(nextClaim) {
 			c.claim(ctx)
 			nextClaim = time.Now().Add(c.o.ClaimInterval)
-		}
-		if now := time.Now(); c.o.LagInterval > 0 && !now.Before(nextLag) {
-			c.reportLag(ctx)
-			nextLag = time.Now().Add(c.o.LagInterval)
 		}
 		n := c.acquire(ctx, c.o.Batch)
 		if n == 0 {
@@ -199,17 +269,78 @@ func (c *consumer) read(ctx context.Context) {
 				if errors.Is(err, ops.ErrFailed) {
 					// Redis refused the read: the group (or the stream) may be gone, after a
 					// restart without persistence or a DEL. Ensure is idempotent.
-					if err := c.g.Ensure(ctx, c.stream, EnsureOptions{StartID: c.o.EnsureStartID}); err != nil && ctx.Err() == nil {
+					if err := c.g.Ensure(ctx, c.stream, EnsureOptions{StartID: c.resumeID()}); err != nil && ctx.Err() == nil {
 						c.log(ctx, "re-creating the group failed", err)
 					}
 				}
 			}
 			continue
 		}
+		if len(res.Entries) > 0 {
+			c.lastRead = res.Entries[len(res.Entries)-1].ID // XREADGROUP > returns them in id order
+		}
 		for _, e := range res.Entries {
 			c.dispatch(ctx, e, 1)
 		}
 		c.release(n - int64(len(res.Entries)))
+		// After the read, so a report counts what this read just took as delivered, not as lag.
+		if now := time.Now(); c.o.LagInterval > 0 && !now.Before(nextLag) {
+			c.reportLag(ctx)
+			nextLag = time.Now().Add(c.o.LagInterval)
+		}
+	}
+}
+
+// resumeID is where the loop re-creates a group that disappeared under it: right after the last
+// entry it read, so nothing it has seen is delivered again and nothing appended since is skipped;
+// EnsureStartID while it has read nothing.
+func (c *consumer) resumeID() string {
+	if c.lastRead != "" {
+		return c.lastRead
+	}
+	return c.o.EnsureStartID
+}
+
+// touchEvery is how often the loop refreshes its entries in flight: a third of ClaimIdle, so an
+// entry whose handler (or queue wait) runs long never reaches ClaimIdle.
+func (c *consumer) touchEvery() time.Duration {
+	return max(c.o.ClaimIdle/3, time.Millisecond)
+}
+
+// touchLoop refreshes the entries in flight every touchEvery until stop, on its own goroutine:
+// neither a blocking read nor a claim pass delays it. Claiming off (ClaimIdle < 0): nothing to do.
+func (c *consumer) touchLoop(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	if c.o.ClaimIdle <= 0 {
+		return
+	}
+	t := time.NewTicker(c.touchEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			c.touchInFlight(ctx)
+		case <-stop:
+			return
+		}
+	}
+}
+
+// touchInFlight resets the idle time of every entry this loop holds (queued or being handled), so
+// that no claim pass, of this consumer or another, takes an entry whose handler is still running.
+func (c *consumer) touchInFlight(ctx context.Context) {
+	c.mu.Lock()
+	if len(c.inflight) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	ids := make([]string, 0, len(c.inflight))
+	for id := range c.inflight {
+		ids = append(ids, id)
+	}
+	c.mu.Unlock()
+	if err := c.g.touch(ctx, c.stream, ids); err != nil && ctx.Err() == nil {
+		c.log(ctx, "refreshing the entries in flight failed", err)
 	}
 }
 
@@ -262,9 +393,12 @@ func (c *consumer) dispatch(_ context.Context, e ops.Entry, deliveries int64) {
 }
 
 func (c *consumer) worker(ctx context.Context) {
-	defer c.workers.Done()
 	for d := range c.work {
-		if ctx.Err() == nil { // after the end, queued entries stay pending for another consumer
+		switch {
+		case ctx.Err() != nil: // after the end, queued entries stay pending for another consumer
+		case entrySize(d.entry) > c.g.s.MaxPayload():
+			c.tooLarge(ctx, d.entry, d.deliveries)
+		default:
 			c.handle(ctx, parseEntry(d.entry.ID, d.entry.Fields), d.deliveries)
 		}
 		c.mu.Lock()
@@ -292,6 +426,33 @@ func (c *consumer) handle(ctx context.Context, e Entry, deliveries int64) {
 		return
 	}
 	s.Signal(hctx, ops.Signal{Kind: ops.SignalRedelivered, Name: c.stream, Group: c.g.group, N: deliveries, Err: err})
+}
+
+// ErrEntryTooLarge is the cause of the STORE_MESSAGE_INVALID a consume loop reports for an entry
+// larger than the store's maximum inbound payload (client.Builder.WithMaxPayload).
+var ErrEntryTooLarge = errors.New("stream entry larger than the maximum inbound payload")
+
+// entrySize is the size of an entry's fields, names and values.
+func entrySize(e ops.Entry) int {
+	n := 0
+	for k, v := range e.Fields {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// errEntryTooLarge is the STORE_MESSAGE_INVALID of an entry of size bytes over the limit.
+func errEntryTooLarge(size, limit int) error {
+	return ops.NewError(ops.CodeMessageInvalid, "stream.consume",
+		fmt.Sprintf("entry of %d bytes not decoded: the maximum inbound payload is %d", size, limit), ErrEntryTooLarge)
+}
+
+// tooLarge drops an entry larger than the maximum payload without decoding it or calling the
+// handler: it is reported (message_invalid), dead-lettered without its message, and acked.
+func (c *consumer) tooLarge(ctx context.Context, e ops.Entry, deliveries int64) {
+	err := errEntryTooLarge(entrySize(e), c.g.s.MaxPayload())
+	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: c.stream, Group: c.g.group, Err: err})
+	c.deadLetter(context.WithoutCancel(ctx), Entry{ID: e.ID}, deliveries, err)
 }
 
 // call runs the handler; an error or a panic becomes STORE_HANDLER_FAILED wrapping it.
@@ -391,6 +552,7 @@ func (c *consumer) deadLetter(ctx context.Context, e Entry, deliveries int64, ca
 // claim claims entries idle for longer than ClaimIdle, in rounds of at most Batch, and delivers
 // them again, or dead-letters those delivered more than MaxDeliveries times.
 func (c *consumer) claim(ctx context.Context) {
+	c.touchInFlight(ctx) // what this loop holds is not idle, whatever the touch cadence was
 	cursor := "0-0"
 	for range maxClaimRounds {
 		n := c.acquire(ctx, c.o.Batch)
@@ -434,8 +596,17 @@ func (c *consumer) deliveryCounts(ctx context.Context, entries []ops.Entry) map[
 	return counts
 }
 
-// redeliver handles a claimed entry, which holds one slot.
+// redeliver handles a claimed entry, which holds one slot. An entry this loop still holds (its
+// handler runs, or it waits for one) is left alone: it is never dead-lettered or handed to a second
+// handler while in flight; its handler's outcome decides.
 func (c *consumer) redeliver(ctx context.Context, e ops.Entry, counts map[string]int64) {
+	c.mu.Lock()
+	_, busy := c.inflight[e.ID]
+	c.mu.Unlock()
+	if busy {
+		c.release(1)
+		return
+	}
 	d, known := counts[e.ID]
 	var err error
 	if !known {
@@ -465,7 +636,7 @@ func (c *consumer) reportLag(ctx context.Context) {
 		}
 		return
 	}
-	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, N: lag.Lag, M: lag.Pending})
+	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, Source: c.source, N: lag.Lag, M: lag.Pending})
 }
 
 func (c *consumer) log(ctx context.Context, msg string, err error) {

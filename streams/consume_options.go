@@ -21,9 +21,9 @@ type ConsumeOptions struct {
 	// Default: 1s.
 	Block time.Duration
 	// ClaimIdle is how long an entry may stay pending (its handler failed, or its consumer died
-	// holding it) before the loop claims it (XAUTOCLAIM) and delivers it again. Keep it above
-	// the longest handler run, or a slow entry is handled twice. Negative turns claiming off.
-	// Default: 30s.
+	// holding it) before the loop claims it (XAUTOCLAIM) and delivers it again. A loop keeps the
+	// entries it holds from looking idle (it refreshes them every ClaimIdle/3), so a long handler
+	// is not a reason to raise it. Negative turns claiming (and the refresh) off. Default: 30s.
 	ClaimIdle time.Duration
 	// ClaimInterval is how often the loop looks for such entries. Default: ClaimIdle/2.
 	ClaimInterval time.Duration
@@ -40,9 +40,21 @@ type ConsumeOptions struct {
 	// (ops.SignalConsumerLag). Negative turns it off. Default: 10s.
 	LagInterval time.Duration
 	// EnsureStartID is the start id of the group if Consume has to create it ([Group.Ensure]
-	// runs first; an existing group keeps its position). Default: "0", the whole stream.
+	// runs first; an existing group keeps its position), and of a group lost while the loop runs
+	// before the loop read anything (after that, the last id it read). Default: "0", the whole
+	// stream.
 	EnsureStartID string
+	// StopGrace is how long the loop, once it stops (its ctx is done, or the store closes), waits
+	// for handlers still running; their ctx is canceled, so a handler that honours it returns at
+	// once. A handler that ignores its ctx longer is reported (an error in the log) and left
+	// running: the loop returns, its entry stays pending and is claimed again later (when such a
+	// handler returns, its result is dropped). Negative is STORE_CONFIGURATION_INVALID. Default: 10s,
+	// the grace Store.Close gives subscription handlers.
+	StopGrace time.Duration
 }
+
+// DefaultStopGrace is the default ConsumeOptions.StopGrace.
+const DefaultStopGrace = 10 * time.Second
 
 func (o ConsumeOptions) withDefaults(stream string) (ConsumeOptions, error) {
 	bad := func(field string, v any) error {
@@ -60,6 +72,11 @@ func (o ConsumeOptions) withDefaults(stream string) (ConsumeOptions, error) {
 		return o, bad("MaxDeliveries", o.MaxDeliveries)
 	case o.ClaimInterval < 0:
 		return o, bad("ClaimInterval", o.ClaimInterval)
+	case o.StopGrace < 0:
+		return o, bad("StopGrace", o.StopGrace)
+	}
+	if o.StopGrace == 0 {
+		o.StopGrace = DefaultStopGrace
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = 1

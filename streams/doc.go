@@ -14,11 +14,14 @@
 //
 // Blocking reads (Group.Read with a Block, and every consume loop) run on connections of their
 // own (client.Builder.WithStreamConnections, default 8), so they never hold up other operations.
-// client.Store.Close stops every consume loop and waits for its handlers.
+// client.Store.Close stops every consume loop and waits for its handlers, at most
+// ConsumeOptions.StopGrace (default 10 s) for one that ignores its ctx.
 //
 // # Goroutines
 //
 // Consume runs on the caller's goroutine until ctx ends or the store closes; it starts
-// ConsumeOptions.Concurrency worker goroutines, which run the handler, and one goroutine that
-// acks handled entries. A handler must not call client.Store.Close: Close waits for it.
+// ConsumeOptions.Concurrency worker goroutines, which run the handler, one goroutine that acks
+// handled entries and one that keeps the entries in flight from looking idle (XCLAIM … JUSTID
+// every ClaimIdle/3). A handler may call client.Store.Close: Close does not wait for the handler
+// it is called from.
 package streams

@@ -46,31 +46,40 @@ type Message[T any] struct {
 
 // RangeAs is [Streams.Range] with each message decoded into a T. Every entry is returned; one
 // whose message does not decode carries its error in Err, and the first such error is returned
-// too.
+// too. An entry larger than the store's maximum inbound payload (client.Builder.WithMaxPayload)
+// is not decoded: its Err is STORE_MESSAGE_INVALID wrapping [ErrEntryTooLarge]. (Range and Read
+// return entries as stored, whatever their size.)
 func RangeAs[T any](ctx context.Context, st Streams, stream string, opts RangeOptions) ([]Message[T], error) {
 	entries, err := st.Range(ctx, stream, opts)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll[T](entries)
+	return decodeAll[T](entries, st.s.MaxPayload())
 }
 
 // ReadAs is [Group.Read] with each message decoded into a T. Every entry read is returned
 // (it is pending until acked, so none is lost); one whose message does not decode carries its
-// error in Err, and the first such error is returned too.
+// error in Err, and the first such error is returned too. An entry larger than the store's
+// maximum inbound payload is not decoded, as in [RangeAs].
 func ReadAs[T any](ctx context.Context, g Group, stream string, opts ReadOptions) ([]Message[T], error) {
 	entries, err := g.Read(ctx, stream, opts)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll[T](entries)
+	return decodeAll[T](entries, g.s.MaxPayload())
 }
 
-func decodeAll[T any](entries []Entry) ([]Message[T], error) {
+// decodeAll decodes every entry; one larger than maxPayload is not decoded: its Err is
+// STORE_MESSAGE_INVALID wrapping ErrEntryTooLarge.
+func decodeAll[T any](entries []Entry, maxPayload int) ([]Message[T], error) {
 	out := make([]Message[T], len(entries))
 	var first error
 	for i, e := range entries {
-		out[i] = decodeMessage[T](e)
+		if n := entrySize(ops.Entry{Fields: e.Fields}); n > maxPayload {
+			out[i] = Message[T]{ID: e.ID, Fields: e.Fields, Err: errEntryTooLarge(n, maxPayload)}
+		} else {
+			out[i] = decodeMessage[T](e)
+		}
 		if first == nil {
 			first = out[i].Err
 		}

@@ -93,3 +93,14 @@ func (g Group) autoclaim(ctx context.Context, stream, cursor string, minIdle tim
 	}
 	return res.Entries, next, nil
 }
+
+// touch resets the idle time of this consumer's pending entries ids (XCLAIM … 0 ids JUSTID): an
+// entry in flight then never looks idle to a claim pass, of this consumer or another one, and its
+// delivery count does not change.
+func (g Group) touch(ctx context.Context, stream string, ids []string) error {
+	op := g.op(ops.StreamClaim, stream)
+	op.Stream.IDs = ids
+	op.Idempotent = true
+	_, err := g.s.Do(ctx, op)
+	return err
+}

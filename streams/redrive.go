@@ -10,6 +10,7 @@ import (
 	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/internal/storecore"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -176,7 +177,7 @@ func (st Streams) redriveOne(ctx context.Context, stream, dead string, e Entry, 
 	}
 	op := streamOp(s, ops.StreamRedrive, stream)
 	deadKey := s.Key(keyspace.NamespaceStreams, dead)
-	op.Keys = []string{op.Key, deadKey, redriveMarkerKey(op.Key, dl.ID)}
+	op.Keys = []string{op.Key, deadKey, redriveMarkerKey(storePrefix(s), op.Key, dl.ID)}
 	op.TTL = markerTTL
 	op.Stream = &ops.StreamArgs{IDs: []string{e.ID}, Fields: fields}
 	op.Idempotent = true // the marker and the XDEL make a second run a no-op
@@ -201,18 +202,17 @@ func redriveHistory(raw json.RawMessage) []DeadLetterRecord {
 	return h
 }
 
-// redriveMarkerKey is the key that records that the entry id of stream key k was moved back by
-// a redrive. It is in k's hash slot, built as fenceKey builds a fence key, so it never collides
-// with a store key (it starts with '{').
-func redriveMarkerKey(k, id string) string {
-	tag := keyspace.HashTag(k)
-	switch {
-	case tag == k && !strings.Contains(k, "}"):
-		return "{" + k + "}:redriven:" + id
-	case tag != k:
-		return "{" + tag + "}:redriven:" + k + ":" + id
-	}
-	return "{" + keyspace.SlotTag(keyspace.Slot(k)) + "}:redriven:" + k + ":" + id
+// redriveSegment names the redrive markers' place under a store prefix (see keyspace.Beside).
+const redriveSegment = "streams.redriven"
+
+// redriveMarkerKey is the key that records that the entry id of stream key k (the stream name
+// under prefix's streams namespace) was moved back by a redrive: "<prefix>:streams.redriven:…
+// <name>:<id>", under the store's prefix (so a Redis user confined to it by client's ACLRule may
+// write it) and in k's hash slot (keyspace.Beside). Stream ids hold no ':', so the name and id are
+// told apart at the last ':'.
+func redriveMarkerKey(prefix, k, id string) string {
+	name := strings.TrimPrefix(k, prefix+":"+keyspace.NamespaceStreams+":")
+	return keyspace.Beside(prefix, redriveSegment, name+":"+id, k)
 }
 
 // nextID returns the smallest stream id after id ("ms-seq"), for an exclusive range start
@@ -240,4 +240,9 @@ func historyField(fields map[string]string) json.RawMessage {
 		return json.RawMessage(h)
 	}
 	return nil
+}
+
+// storePrefix is the store's key prefix ("igniter:store:<service>{:<scope>:<id>}*").
+func storePrefix(s storecore.Store) string {
+	return strings.TrimSuffix(s.Key(keyspace.NamespaceStreams, ""), ":"+keyspace.NamespaceStreams+":")
 }

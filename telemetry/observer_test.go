@@ -50,6 +50,8 @@ func TestObserverTurnsEverySignalIntoItsEvent(t *testing.T) {
 			"igniter.store.stream.dead_lettered", slog.LevelError, cat(b("stream"), []string{"ctx.stream.name=orders", "ctx.stream.group=billing", "ctx.stream.deliveries=6"})},
 		{ops.Signal{Kind: ops.SignalConsumerLag, Name: "orders", Group: "billing", N: 10, M: 2},
 			"igniter.store.stream.consumer_lag", slog.LevelDebug, cat(b("stream"), []string{"ctx.stream.name=orders", "ctx.stream.group=billing", "ctx.stream.lag=10", "ctx.stream.pending=2"})},
+		{ops.Signal{Kind: ops.SignalConsumerStopped, Name: "orders", Group: "billing", Source: 7},
+			"igniter.store.stream.consumer_stopped", slog.LevelDebug, cat(b("stream"), []string{"ctx.stream.name=orders", "ctx.stream.group=billing"})},
 		{ops.Signal{Kind: ops.SignalRetry, Op: ops.KVGet, N: 1, Err: retryErr},
 			"igniter.store.retry.attempt", slog.LevelWarn, cat(b("retry"), []string{"ctx.retry.operation=kv.get", "ctx.retry.attempt=1",
 				"ctx.error.operation=kv.get", "ctx.error.code=STORE_CONNECTION_FAILED", "ctx.error.message=kv.get failed"})},

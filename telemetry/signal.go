@@ -20,19 +20,20 @@ func sig(group, event string, level slog.Level, keys ...string) signalSpec {
 
 // signals names each ops.SignalKind in the catalog's style: igniter.store.<group>.<event>.
 var signals = map[ops.SignalKind]signalSpec{
-	ops.SignalDelivered:      sig("events", "delivered", slog.LevelDebug, AttrEventsChannel, AttrDurationMS),
-	ops.SignalDropped:        sig("events", "dropped", slog.LevelWarn, AttrEventsChannel, AttrEventsDropped),
-	ops.SignalReconnected:    sig("events", "reconnected", slog.LevelInfo, AttrEventsSubscriptions, AttrDurationMS),
-	ops.SignalHandlerFailed:  sig("consumer", "handler_failed", slog.LevelError, AttrEventsChannel, AttrStreamName, AttrStreamGroup, AttrDurationMS, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
-	ops.SignalMessageInvalid: sig("consumer", "message_invalid", slog.LevelWarn, AttrEventsChannel, AttrStreamName, AttrStreamGroup, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
-	ops.SignalConsumed:       sig("stream", "consumed", slog.LevelDebug, AttrStreamName, AttrStreamGroup, AttrDurationMS),
-	ops.SignalRedelivered:    sig("stream", "redelivered", slog.LevelWarn, AttrStreamName, AttrStreamGroup, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
-	ops.SignalReclaimed:      sig("stream", "reclaimed", slog.LevelInfo, AttrStreamName, AttrStreamGroup, AttrStreamCount),
-	ops.SignalDeadLettered:   sig("stream", "dead_lettered", slog.LevelError, AttrStreamName, AttrStreamGroup, AttrStreamDeliveries),
-	ops.SignalConsumerLag:    sig("stream", "consumer_lag", slog.LevelDebug, AttrStreamName, AttrStreamGroup, AttrStreamLag, AttrStreamPending),
-	ops.SignalRetry:          sig("retry", "attempt", slog.LevelWarn, AttrRetryOperation, AttrRetryAttempt, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
-	ops.SignalRetryBudget:    sig("retry", "budget_exhausted", slog.LevelError, AttrRetryOperation, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
-	ops.SignalBreakerState:   sig("breaker", "state_changed", slog.LevelWarn, AttrBreakerName, AttrBreakerFrom, AttrBreakerTo),
+	ops.SignalDelivered:       sig("events", "delivered", slog.LevelDebug, AttrEventsChannel, AttrDurationMS),
+	ops.SignalDropped:         sig("events", "dropped", slog.LevelWarn, AttrEventsChannel, AttrEventsDropped),
+	ops.SignalReconnected:     sig("events", "reconnected", slog.LevelInfo, AttrEventsSubscriptions, AttrDurationMS),
+	ops.SignalHandlerFailed:   sig("consumer", "handler_failed", slog.LevelError, AttrEventsChannel, AttrStreamName, AttrStreamGroup, AttrDurationMS, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
+	ops.SignalMessageInvalid:  sig("consumer", "message_invalid", slog.LevelWarn, AttrEventsChannel, AttrStreamName, AttrStreamGroup, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
+	ops.SignalConsumed:        sig("stream", "consumed", slog.LevelDebug, AttrStreamName, AttrStreamGroup, AttrDurationMS),
+	ops.SignalRedelivered:     sig("stream", "redelivered", slog.LevelWarn, AttrStreamName, AttrStreamGroup, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
+	ops.SignalReclaimed:       sig("stream", "reclaimed", slog.LevelInfo, AttrStreamName, AttrStreamGroup, AttrStreamCount),
+	ops.SignalDeadLettered:    sig("stream", "dead_lettered", slog.LevelError, AttrStreamName, AttrStreamGroup, AttrStreamDeliveries),
+	ops.SignalConsumerLag:     sig("stream", "consumer_lag", slog.LevelDebug, AttrStreamName, AttrStreamGroup, AttrStreamLag, AttrStreamPending),
+	ops.SignalRetry:           sig("retry", "attempt", slog.LevelWarn, AttrRetryOperation, AttrRetryAttempt, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
+	ops.SignalRetryBudget:     sig("retry", "budget_exhausted", slog.LevelError, AttrRetryOperation, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
+	ops.SignalBreakerState:    sig("breaker", "state_changed", slog.LevelWarn, AttrBreakerName, AttrBreakerFrom, AttrBreakerTo),
+	ops.SignalConsumerStopped: sig("stream", "consumer_stopped", slog.LevelDebug, AttrStreamName, AttrStreamGroup),
 	// The near cache's reads are served in memory, outside the chain: these are its only events.
 	ops.SignalNearHit:            sig("nearcache", "hit", slog.LevelDebug),
 	ops.SignalNearMiss:           sig("nearcache", "miss", slog.LevelDebug),
@@ -115,6 +116,8 @@ func (o *Observer) Observe(ctx context.Context, s ops.Signal) {
 		a = append(a, slog.String(AttrStreamName, s.Name), slog.String(AttrStreamGroup, s.Group), slog.Int64(AttrStreamDeliveries, s.N))
 	case ops.SignalConsumerLag:
 		a = append(a, slog.String(AttrStreamName, s.Name), slog.String(AttrStreamGroup, s.Group), slog.Int64(AttrStreamLag, s.N), slog.Int64(AttrStreamPending, s.M))
+	case ops.SignalConsumerStopped:
+		a = append(a, slog.String(AttrStreamName, s.Name), slog.String(AttrStreamGroup, s.Group))
 	case ops.SignalRetry:
 		a = append(a, slog.String(AttrRetryOperation, s.Op.Operation()), slog.Int64(AttrRetryAttempt, s.N))
 		errOp = s.Op.Operation()

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 
 	"github.com/redis/go-redis/v9"
 
@@ -32,14 +33,18 @@ return 0`)
 	// only grow). 0: another owner holds it. When ARGV[1] already holds it (a retried call whose
 	// first reply was lost) it renews the expiry and returns the current token, so a retry is safe.
 	// The INCR runs before the SET: a fence key that is not an integer fails the script before it
-	// writes anything.
+	// writes anything. A counter that does not exist yet starts at ARGV[3] when it is given; without
+	// it the script returns -2 and changes nothing, and the caller reads the legacy counter
+	// (legacyFenceKey) and runs the script again with it as ARGV[3].
 	acquireScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  if not ARGV[3] then return -2 end
+  redis.call('SET', KEYS[2], ARGV[3])
+end
 local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  local f = redis.call('GET', KEYS[2])
-  if not f then f = redis.call('INCR', KEYS[2]) end
-  return tonumber(f)
+  return tonumber(redis.call('GET', KEYS[2]))
 end
 if v then return 0 end
 local f = redis.call('INCR', KEYS[2])
@@ -60,9 +65,22 @@ func (e *Executor) claimRelease(ctx context.Context, op ops.Op) (ops.Result, err
 }
 
 // leaseAcquire: Bool reports the lease was taken, Int is its fencing token. Keys are
-// [claim key, fence key].
+// [claim key, fence key, legacy fence key]. The first acquisition of a key (no counter yet) reads
+// the legacy counter, read only and outside the script (a Redis user confined by Store.ACLRule may
+// only read it), and starts the new counter from it: tokens keep growing across the upgrade.
 func (e *Executor) leaseAcquire(ctx context.Context, op ops.Op) (ops.Result, error) {
-	fence, err := acquireScript.Run(ctx, e.rdb, op.Keys, op.Value, op.TTL.Milliseconds()).Int64()
+	keys := op.Keys[:2]
+	fence, err := acquireScript.Run(ctx, e.rdb, keys, op.Value, op.TTL.Milliseconds()).Int64()
+	if err == nil && fence == -2 {
+		seed, gerr := e.rdb.Get(ctx, op.Keys[2]).Result()
+		switch {
+		case errors.Is(gerr, redis.Nil), redis.HasErrorPrefix(gerr, "NOPERM"): // no legacy counter, or not readable
+			seed = "0"
+		case gerr != nil:
+			return ops.Result{}, gerr
+		}
+		fence, err = acquireScript.Run(ctx, e.rdb, keys, op.Value, op.TTL.Milliseconds(), seed).Int64()
+	}
 	if err != nil {
 		return ops.Result{}, err
 	}

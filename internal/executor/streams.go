@@ -79,8 +79,20 @@ func (e *Executor) xreadgroup(ctx context.Context, rdb redis.Cmdable, op ops.Op)
 	return ops.Result{Entries: entries(streams[0].Messages)}, nil
 }
 
+// xautoclaim runs XAUTOCLAIM; with IDs it runs XCLAIM … JUSTID on those ids instead, which keeps
+// their owner's claim fresh (it resets their idle time without raising their delivery count).
 func (e *Executor) xautoclaim(ctx context.Context, op ops.Op) (ops.Result, error) {
 	s := op.Stream
+	if len(s.IDs) > 0 {
+		ids, err := e.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
+			Stream: op.Key, Group: s.Group, Consumer: s.Consumer, MinIdle: s.MinIdle, Messages: s.IDs,
+		}).Result()
+		out := make([]ops.Entry, len(ids))
+		for i, id := range ids {
+			out[i] = ops.Entry{ID: id}
+		}
+		return ops.Result{Entries: out}, err
+	}
 	start := s.Start
 	if start == "" {
 		start = "0-0"

@@ -37,4 +37,13 @@ type Store interface {
 	// Blocking is the pool of connections for blocking reads and the registry of consume loops
 	// of the store's core.
 	Blocking() *blockconn.Pool
+	// MaxPayload is the largest inbound payload the store decodes (client.Builder.WithMaxPayload).
+	MaxPayload() int
+	// Closer is the id (internal/goid) of the goroutine running the store's Close, 0 before: a
+	// consume loop stopping for Close does not wait for a handler that is that goroutine.
+	Closer() uint64
+	// GroupSource returns the opaque ops.Signal.Source of the group instance (the full stream
+	// key and group) and registers one consume loop on it; release unregisters the loop and
+	// reports whether it was the group instance's last one in this store's core.
+	GroupSource(key, group string) (source uint64, release func() (last bool))
 }

@@ -56,6 +56,7 @@ type Metrics struct {
 	lag        *prometheus.GaugeVec
 	pending    *prometheus.GaugeVec
 	near       nearMetrics
+	lagGauges  *lagGauges // writes lag and pending (lag.go)
 
 	// byKind[k] holds the resolved series of kind k, one entry per (service, scope key) seen.
 	// It is copy-on-write: readers load it without locking; mu serialises writers.
@@ -109,7 +110,7 @@ func New(opts ...Option) *Metrics {
 	hh.NativeHistogramBucketFactor, hh.NativeHistogramMaxBucketNumber, hh.NativeHistogramMinResetDuration =
 		hopts.NativeHistogramBucketFactor, hopts.NativeHistogramMaxBucketNumber, hopts.NativeHistogramMinResetDuration
 	stream := []string{LabelService, LabelStream, LabelGroup}
-	return &Metrics{
+	m := &Metrics{
 		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelOutcome),
 		errs:       counter(MetricErrors, "Failed store operations by error code.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelCode),
 		handler:    prometheus.NewHistogramVec(hh, []string{LabelService, LabelSource}),
@@ -134,6 +135,8 @@ func New(opts ...Option) *Metrics {
 		byKind:     make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
 		prepared:   map[[2]string]bool{},
 	}
+	m.lagGauges = newLagGauges(m.lag, m.pending)
+	return m
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
@@ -269,13 +272,14 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 		m.reclaimed.WithLabelValues(s.Service, s.Name, s.Group).Add(float64(s.N))
 	case ops.SignalDeadLettered:
 		m.dead.WithLabelValues(s.Service, s.Name, s.Group).Inc()
-	case ops.SignalConsumerLag:
-		m.lag.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.N))
-		m.pending.WithLabelValues(s.Service, s.Name, s.Group).Set(float64(s.M))
-		// The group's counters exist from its first lag report, so increase() sees its first
-		// dead letter rather than a series that starts at 1.
-		for _, c := range []*prometheus.CounterVec{m.consumed, m.redeliv, m.reclaimed, m.dead} {
-			c.WithLabelValues(s.Service, s.Name, s.Group)
+	case ops.SignalConsumerLag, ops.SignalConsumerStopped:
+		m.lagGauges.observe(s) // lag.go: summed per group instance, deleted when loops end
+		if s.Kind == ops.SignalConsumerLag {
+			// The group's counters exist from its first lag report, so increase() sees its first
+			// dead letter rather than a series that starts at 1.
+			for _, c := range []*prometheus.CounterVec{m.consumed, m.redeliv, m.reclaimed, m.dead} {
+				c.WithLabelValues(s.Service, s.Name, s.Group)
+			}
 		}
 	case ops.SignalRetry:
 		m.retries.WithLabelValues(s.Service, s.Op.Operation()).Inc()
