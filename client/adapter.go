@@ -36,6 +36,7 @@ func Redis(rdb redis.UniversalClient, opts ...RedisOption) Adapter {
 		o(a)
 	}
 	a.exec = newExecutor(rdb)
+	a.startPipeline() // adapter_pipeline.go
 	return a
 }
 
@@ -43,6 +44,9 @@ type redisAdapter struct {
 	rdb   redis.UniversalClient
 	exec  *executor
 	owned bool
+	// pipelining (adapter_pipeline.go)
+	pipeOpts PipelineOptions
+	pipeErr  error
 }
 
 func (a *redisAdapter) handler() ops.Handler             { return a.exec.handle }
@@ -51,6 +55,9 @@ func (a *redisAdapter) universal() redis.UniversalClient { return a.rdb }
 func (a *redisAdapter) check() error {
 	if a.rdb == nil {
 		return errAdapterRequired()
+	}
+	if a.pipeErr != nil {
+		return ops.NewError(ops.CodeConfigurationInvalid, "build", "The go-redis automatic pipeliner could not start with these PipelineOptions.", a.pipeErr)
 	}
 	retries := -1
 	switch c := a.rdb.(type) {
@@ -70,6 +77,9 @@ func (a *redisAdapter) check() error {
 }
 
 func (a *redisAdapter) close() error {
+	if err := a.exec.pipe.close(); err != nil {
+		return err
+	}
 	if !a.owned {
 		return nil
 	}

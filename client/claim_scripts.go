@@ -56,7 +56,7 @@ func init() {
 
 // runClaimRelease: Bool reports a release; another owner is STORE_CLAIM_NOT_OWNER.
 func runClaimRelease(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
-	n, err := releaseScript.Run(ctx, e.rdb, []string{op.Key}, op.Value).Int64()
+	n, err := releaseScript.Run(ctx, e.scripter(), []string{op.Key}, op.Value).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
@@ -69,7 +69,7 @@ func runClaimRelease(ctx context.Context, e *executor, op ops.Op) (ops.Result, e
 // runLeaseAcquire: Bool reports the lease was taken, Int is its fencing token. Keys are
 // [claim key, fence key].
 func runLeaseAcquire(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
-	fence, err := acquireScript.Run(ctx, e.rdb, op.Keys, op.Value, op.TTL.Milliseconds()).Int64()
+	fence, err := acquireScript.Run(ctx, e.scripter(), op.Keys, op.Value, op.TTL.Milliseconds()).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
@@ -78,7 +78,7 @@ func runLeaseAcquire(ctx context.Context, e *executor, op ops.Op) (ops.Result, e
 
 // runLeaseExtend: nil when extended; absent or another owner is STORE_LEASE_LOST.
 func runLeaseExtend(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
-	n, err := extendScript.Run(ctx, e.rdb, []string{op.Key}, op.Value, op.TTL.Milliseconds()).Int64()
+	n, err := extendScript.Run(ctx, e.scripter(), []string{op.Key}, op.Value, op.TTL.Milliseconds()).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
@@ -90,7 +90,7 @@ func runLeaseExtend(ctx context.Context, e *executor, op ops.Op) (ops.Result, er
 
 // runLeaseRelease: nil when released; absent or another owner is STORE_LEASE_LOST.
 func runLeaseRelease(ctx context.Context, e *executor, op ops.Op) (ops.Result, error) {
-	n, err := releaseScript.Run(ctx, e.rdb, []string{op.Key}, op.Value).Int64()
+	n, err := releaseScript.Run(ctx, e.scripter(), []string{op.Key}, op.Value).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}

@@ -15,6 +15,9 @@ import (
 // (redis_errors.go). It never retries.
 type executor struct {
 	rdb redis.UniversalClient
+	// pipe, when set, carries the short commands of concurrent callers in shared batches
+	// (executor_pipeline.go); everything else runs on rdb.
+	pipe *pipeline
 }
 
 func newExecutor(rdb redis.UniversalClient) *executor { return &executor{rdb: rdb} }
@@ -28,6 +31,11 @@ func (e *executor) handle(ctx context.Context, op ops.Op) (ops.Result, error) {
 }
 
 func (e *executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
+	if e.pipe != nil {
+		if res, ok, err := e.pipe.run(ctx, op); ok {
+			return res, err
+		}
+	}
 	rdb := e.rdb
 	switch op.Kind {
 	case ops.KVGet:
