@@ -41,6 +41,11 @@ type pipeline struct {
 	// written yet; nAbandoned counts them, so dropHook costs one atomic load when none is.
 	abandoned  sync.Map // redis.Cmder → struct{}
 	nAbandoned atomic.Int64
+
+	// direct is the go-redis client itself. A command submitted while no other is in flight
+	// (inflight was 0) goes there: a lone caller pays no hand-off to the flusher goroutine.
+	direct   redis.UniversalClient
+	inflight atomic.Int64
 }
 
 // errDropped is the error a dropped command carries; nobody reads it (its caller has gone).
@@ -50,7 +55,7 @@ var errDropped = errors.New("igniter store: command dropped before it was writte
 // pipeline (Ring, a custom UniversalClient).
 func newPipeline(rdb redis.UniversalClient, o PipelineOptions) (*pipeline, error) {
 	cfg := o.autoOptions()
-	p := &pipeline{}
+	p := &pipeline{direct: rdb}
 	switch c := rdb.(type) {
 	case *redis.Client:
 		// A clone sharing the caller's pools (WithTimeout keeps them) so that dropHook is
@@ -93,6 +98,12 @@ func (p *pipeline) do(ctx context.Context, cmd redis.Cmder) error {
 	if err := ctx.Err(); err != nil {
 		return err // never queued
 	}
+	if p.inflight.Add(1) == 1 {
+		err := p.direct.Process(ctx, cmd)
+		p.inflight.Add(-1)
+		return err
+	}
+	defer p.inflight.Add(-1)
 	f := p.ap.Submit(ctx, cmd)
 	err := f.WaitContext(ctx)
 	if err == nil || ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
