@@ -516,3 +516,49 @@ func TestPipelineFullDuplexOption(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// On Redis Cluster the store uses the cluster's autopipeliner, which routes each command by
+// slot and batches per node: concurrent ops on keys of every node get their own replies, and a
+// WRONGTYPE on one node fails only its op.
+func TestPipelineOnACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	cl := redistest.StartCluster(t, 3)
+	a := Redis(cl.Client(t)).(*redisAdapter)
+	if a.exec.pipe == nil {
+		t.Fatal("a ClusterClient must be pipelined by default")
+	}
+	st, err := New().WithService("p").WithAdapter(a).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := cl.Client(t).LPush(ctx, "igniter:store:p:kv:list", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			key := "k" + strconv.Itoa(i) // 64 keys: slots on every node
+			for r := range 5 {
+				if err := st.KV.Set(ctx, key, i*10+r, 0); err != nil {
+					t.Error(err)
+					return
+				}
+				var got int
+				if ok, err := st.KV.Get(ctx, key, &got); err != nil || !ok || got != i*10+r {
+					t.Errorf("%s: read %d %v %v, want its own write %d", key, got, ok, err, i*10+r)
+					return
+				}
+				if i%8 == 0 {
+					if _, _, err := st.KV.GetRaw(ctx, "list"); !isReplyError(err, "WRONGTYPE") {
+						t.Errorf("get of a list: %v, want WRONGTYPE", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

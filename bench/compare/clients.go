@@ -26,6 +26,7 @@ var allClients = []string{
 	"store",          // the store, default chain (timeout, retry, breaker), no telemetry
 	"store-obs",      // + Prometheus metrics + slog events at info
 	"store-obs-otel", // + always-sampled OTel spans, batch span processor
+	"store-obs-fd",   // store-obs with PipelineOptions{FullDuplex: true}
 	"autopipeline",   // go-redis Client.AutoPipeline() (blocking face, defaults)
 	"rueidis",        // rueidis, client-side cache off
 }
@@ -79,7 +80,7 @@ func newClient(name, addr string) (*benchClient, error) {
 			},
 			close: c.Close,
 		}, nil
-	case "store", "store-obs", "store-obs-otel", "store-nopipe":
+	case "store", "store-obs", "store-obs-otel", "store-nopipe", "store-obs-fd":
 		return newStore(name, opts)
 	}
 	return nil, fmt.Errorf("unknown client %q", name)
@@ -88,8 +89,11 @@ func newClient(name, addr string) (*benchClient, error) {
 func newStore(name string, opts *redis.Options) (*benchClient, error) {
 	rdb := redis.NewClient(opts)
 	var ropts []client.RedisOption
-	if name == "store-nopipe" {
+	switch name {
+	case "store-nopipe":
 		ropts = append(ropts, client.WithoutPipelining())
+	case "store-obs-fd":
+		ropts = append(ropts, client.Pipelining(client.PipelineOptions{FullDuplex: true}))
 	}
 	b := client.New().WithAdapter(client.Redis(rdb, append(ropts, client.OwnClient())...)).WithService(service)
 	var tp *sdktrace.TracerProvider
