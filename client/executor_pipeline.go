@@ -156,14 +156,14 @@ func (p *pipeline) run(ctx context.Context, op ops.Op) (res ops.Result, ok bool,
 	switch op.Kind {
 	case ops.KVGet:
 		cmd := redis.NewStringCmd(ctx, "get", op.Key)
-		switch err := p.do(ctx, cmd); err {
-		case nil:
-			return ops.Result{Value: []byte(cmd.Val()), Bool: true}, true, nil
-		case redis.Nil:
-			return ops.Result{}, true, nil
-		default:
+		if err := p.do(ctx, cmd); err != nil {
+			if err == redis.Nil {
+				return ops.Result{}, true, nil
+			}
 			return ops.Result{}, true, err
 		}
+		b, _ := cmd.Bytes()
+		return ops.Result{Value: b, Bool: true}, true, nil
 	case ops.KVSet:
 		cmd := redis.NewStatusCmd(ctx, setArgs(ctx, op.Key, op.Value, op.TTL, "")...)
 		return ops.Result{}, true, p.wait(ctx, cmd)
