@@ -125,6 +125,7 @@ func run(c config) error {
 		}
 		fmt.Fprintf(os.Stderr, "repetition %d done\n", rep+1)
 	}
+	summary(c, names, res)
 	report(c, names, res)
 	return nil
 }
@@ -243,6 +244,49 @@ func report(c config, names []string, res map[cell][]result) {
 			}
 		}
 	}
+}
+
+// summary prints, per workload, the median over the repetitions of each client's ratio to
+// go-redis and of its CPU per op: the two numbers that survive a shared machine best.
+func summary(c config, names []string, res map[cell][]result) {
+	for _, load := range c.loads {
+		fmt.Printf("\n## %s — median ratio to go-redis (median client CPU µs/op)\n\n| callers |", strings.ToUpper(load))
+		for _, name := range names {
+			fmt.Printf(" %s |", name)
+		}
+		fmt.Print("\n|---|")
+		for range names {
+			fmt.Print("---|")
+		}
+		fmt.Println()
+		for _, n := range c.callers {
+			fmt.Printf("| %d |", n)
+			base := res[cell{load, n, "goredis"}]
+			for _, name := range names {
+				var ratios, cpus []float64
+				for i, r := range res[cell{load, n, name}] {
+					if i < len(base) && base[i].ops > 0 {
+						ratios = append(ratios, r.ops/base[i].ops)
+					}
+					cpus = append(cpus, float64(r.cpuPerOp)/1e3)
+				}
+				fmt.Printf(" %.2f (%.1f) |", median(ratios), median(cpus))
+			}
+			fmt.Println()
+		}
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/1e3) }
