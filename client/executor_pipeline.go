@@ -46,6 +46,13 @@ type pipeline struct {
 	// (inflight was 0) goes there: a lone caller pays no hand-off to the flusher goroutine.
 	direct   redis.UniversalClient
 	inflight atomic.Int64
+	// degraded is set when a pipelined command failed on the connection (no reply from the
+	// server); until a direct command gets a reply again every command goes direct. A dead
+	// server then fails ops as fast as a plain client does: a batch that cannot dial its
+	// pipeline connection spills to the main pool and dials again (go-redis
+	// withPipelineConn), which doubles the time to fail and would hide a short outage from
+	// the breaker.
+	degraded atomic.Bool
 }
 
 // errDropped is the error a dropped command carries; nobody reads it (its caller has gone).
@@ -98,15 +105,21 @@ func (p *pipeline) do(ctx context.Context, cmd redis.Cmder) error {
 	if err := ctx.Err(); err != nil {
 		return err // never queued
 	}
-	if p.inflight.Add(1) == 1 {
+	if p.inflight.Add(1) == 1 || p.degraded.Load() {
 		err := p.direct.Process(ctx, cmd)
 		p.inflight.Add(-1)
+		if !lostConnection(err) && p.degraded.Load() {
+			p.degraded.Store(false)
+		}
 		return err
 	}
 	defer p.inflight.Add(-1)
 	f := p.ap.Submit(ctx, cmd)
 	err := f.WaitContext(ctx)
-	if err == nil || ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+		if lostConnection(err) {
+			p.degraded.Store(true)
+		}
 		return err
 	}
 	// The caller leaves. Mark cmd so dropHook drops it if it is still queued; forget the mark
@@ -120,6 +133,16 @@ func (p *pipeline) do(ctx context.Context, cmd redis.Cmder) error {
 		}
 	}()
 	return err
+}
+
+// lostConnection reports whether err means the command got no reply: a transport failure,
+// not a reply of the server (redis.Nil and error replies mean it answered) nor a ctx error.
+func lostConnection(err error) bool {
+	if err == nil || err == redis.Nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var reply redis.Error
+	return !errors.As(err, &reply)
 }
 
 // dropHook removes abandoned commands from a batch right before it is written.

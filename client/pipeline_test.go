@@ -323,6 +323,9 @@ func TestPipelineConnectionKilledMidBatch(t *testing.T) {
 	if err := <-first; !errors.Is(err, ops.ErrUnavailable) {
 		t.Fatalf("op of the killed batch: %v, want an unavailable failure", err)
 	}
+	if !f.pipe.degraded.Load() {
+		t.Fatal("after a lost connection new ops must go direct (fail as fast as a plain client) until the server answers")
+	}
 	waitFor(t, "the next batch to block", func() bool { return f.blocked(t) == 2 })
 	f.killBlocked(t)
 	for range 4 {
@@ -339,6 +342,9 @@ func TestPipelineConnectionKilledMidBatch(t *testing.T) {
 		}
 	}
 	release()
+	if _, err := f.st.KV.Exists(ctx, "other"); err != nil || f.pipe.degraded.Load() {
+		t.Fatalf("a reply must end the direct mode: %v, degraded %v", err, f.pipe.degraded.Load())
+	}
 	for _, key := range []string{"igniter:store:p:counter:c1", "igniter:store:p:kv:s"} {
 		if atts := f.attemptsOf(key); len(atts) != 1 || !errors.Is(atts[0], ops.ErrUnavailable) {
 			t.Errorf("%s: executor attempts %v, want exactly one, unavailable", key, atts)
