@@ -13,8 +13,12 @@ import (
 // Events.Publish that callers issue at the same time share one write and one read on one
 // connection (go-redis's automatic pipeliner, redis.Client.AsyncAutoPipeline); every op keeps
 // its own reply, error and ctx. Batch.Set (MULTI/EXEC), scans, stream commands, blocking reads
-// and pub/sub run on the go-redis client as before. A *redis.ClusterClient batches per node;
-// a *redis.Ring, or any other UniversalClient, is not pipelined.
+// and pub/sub run on the go-redis client as before. A *redis.ClusterClient batches per node
+// (on the client's own cached AsyncAutoPipeline, which the client's Close stops); a
+// *redis.Ring, or any other UniversalClient, is not pipelined. On a *redis.Client the batches
+// run on a clone sharing its pools (Client.WithTimeout), so their writes use the client's
+// ReadTimeout as their deadline too, and the store's own hook is never added to the caller's
+// client.
 type PipelineOptions struct {
 	// Disabled sends every command on the go-redis client's pool, one connection per command
 	// in flight (the behaviour before pipelining).
