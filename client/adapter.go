@@ -38,6 +38,7 @@ func Redis(rdb redis.UniversalClient, opts ...RedisOption) Adapter {
 	}
 	a.exec = executor.New(rdb)
 	executor.GuardCluster(rdb) // no blind re-send of a command whose reply was lost
+	a.startPipeline()          // adapter_pipeline.go
 	return a
 }
 
@@ -45,6 +46,9 @@ type redisAdapter struct {
 	rdb   redis.UniversalClient
 	exec  *executor.Executor
 	owned bool
+	// pipelining (adapter_pipeline.go)
+	pipeOpts PipelineOptions
+	pipeErr  error
 }
 
 func (a *redisAdapter) handler() ops.Handler             { return a.exec.Handle }
@@ -53,6 +57,9 @@ func (a *redisAdapter) universal() redis.UniversalClient { return a.rdb }
 func (a *redisAdapter) check() error {
 	if a.rdb == nil {
 		return errAdapterRequired()
+	}
+	if a.pipeErr != nil {
+		return ops.NewError(ops.CodeConfigurationInvalid, "build", "The go-redis automatic pipeliner could not start with these PipelineOptions.", a.pipeErr)
 	}
 	retries := -1
 	switch c := a.rdb.(type) {
@@ -72,6 +79,9 @@ func (a *redisAdapter) check() error {
 }
 
 func (a *redisAdapter) close() error {
+	if err := a.exec.Close(); err != nil {
+		return err
+	}
 	if !a.owned {
 		return nil
 	}

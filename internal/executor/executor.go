@@ -14,6 +14,9 @@ import (
 // (errors.go). It never retries.
 type Executor struct {
 	rdb redis.UniversalClient
+	// pipe, when set, carries the short commands of concurrent callers in shared batches
+	// (pipeline.go); everything else runs on rdb.
+	pipe *pipeline
 }
 
 // New returns an Executor that sends on rdb.
@@ -34,6 +37,11 @@ func (e *Executor) Handle(ctx context.Context, op ops.Op) (ops.Result, error) {
 // run dispatches every kind the store has, in one table: a kind missing here is a bug that a
 // test of every ops.Kind catches.
 func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
+	if e.pipe != nil {
+		if res, ok, err := e.pipe.run(ctx, op); ok {
+			return res, err
+		}
+	}
 	rdb := e.rdb
 	switch op.Kind {
 	case ops.KVGet:

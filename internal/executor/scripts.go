@@ -54,7 +54,7 @@ return f`)
 
 // claimRelease: Bool reports a release; another owner is STORE_CLAIM_NOT_OWNER.
 func (e *Executor) claimRelease(ctx context.Context, op ops.Op) (ops.Result, error) {
-	n, err := releaseScript.Run(ctx, e.rdb, []string{op.Key}, op.Value).Int64()
+	n, err := releaseScript.Run(ctx, e.scripter(), []string{op.Key}, op.Value).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
@@ -70,7 +70,7 @@ func (e *Executor) claimRelease(ctx context.Context, op ops.Op) (ops.Result, err
 // only read it), and starts the new counter from it: tokens keep growing across the upgrade.
 func (e *Executor) leaseAcquire(ctx context.Context, op ops.Op) (ops.Result, error) {
 	keys := op.Keys[:2]
-	fence, err := acquireScript.Run(ctx, e.rdb, keys, op.Value, op.TTL.Milliseconds()).Int64()
+	fence, err := acquireScript.Run(ctx, e.scripter(), keys, op.Value, op.TTL.Milliseconds()).Int64()
 	if err == nil && fence == -2 {
 		seed, gerr := e.rdb.Get(ctx, op.Keys[2]).Result()
 		switch {
@@ -79,7 +79,7 @@ func (e *Executor) leaseAcquire(ctx context.Context, op ops.Op) (ops.Result, err
 		case gerr != nil:
 			return ops.Result{}, gerr
 		}
-		fence, err = acquireScript.Run(ctx, e.rdb, keys, op.Value, op.TTL.Milliseconds(), seed).Int64()
+		fence, err = acquireScript.Run(ctx, e.scripter(), keys, op.Value, op.TTL.Milliseconds(), seed).Int64()
 	}
 	if err != nil {
 		return ops.Result{}, err
@@ -89,7 +89,7 @@ func (e *Executor) leaseAcquire(ctx context.Context, op ops.Op) (ops.Result, err
 
 // leaseExtend: nil when extended; absent or another owner is STORE_LEASE_LOST.
 func (e *Executor) leaseExtend(ctx context.Context, op ops.Op) (ops.Result, error) {
-	n, err := extendScript.Run(ctx, e.rdb, []string{op.Key}, op.Value, op.TTL.Milliseconds()).Int64()
+	n, err := extendScript.Run(ctx, e.scripter(), []string{op.Key}, op.Value, op.TTL.Milliseconds()).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
@@ -101,7 +101,7 @@ func (e *Executor) leaseExtend(ctx context.Context, op ops.Op) (ops.Result, erro
 
 // leaseRelease: nil when released; absent or another owner is STORE_LEASE_LOST.
 func (e *Executor) leaseRelease(ctx context.Context, op ops.Op) (ops.Result, error) {
-	n, err := releaseScript.Run(ctx, e.rdb, []string{op.Key}, op.Value).Int64()
+	n, err := releaseScript.Run(ctx, e.scripter(), []string{op.Key}, op.Value).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/telemetry"
+	"github.com/igniter-go/store/telemetry/opsotel"
+	"github.com/igniter-go/store/telemetry/opsprom"
+)
+
+// allClients, goredis first: it is the baseline of every ratio.
+var allClients = []string{
+	"goredis",        // plain go-redis, default pool
+	"store-nopipe",   // the store, default chain + metrics + events, pipelining off
+	"store",          // the store, default chain (timeout, retry, breaker), no telemetry
+	"store-obs",      // + Prometheus metrics + slog events at info
+	"store-obs-otel", // + always-sampled OTel spans, batch span processor
+	"store-obs-fd",   // store-obs with PipelineOptions{FullDuplex: true}
+	"autopipeline",   // go-redis Client.AutoPipeline() (blocking face, defaults)
+	"rueidis",        // rueidis, client-side cache off
+}
+
+// benchClient runs one GET or SET of the workload.
+type benchClient struct {
+	get   func(ctx context.Context, key string) error
+	set   func(ctx context.Context, key, value string) error
+	close func()
+}
+
+// service is the store's service name; the store's keys carry its prefix (see storeKey).
+const service = "bench"
+
+func newClient(name, addr string) (*benchClient, error) {
+	opts := &redis.Options{Addr: addr, MaxRetries: -1}
+	switch name {
+	case "goredis":
+		rdb := redis.NewClient(opts)
+		return &benchClient{
+			get:   func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
+			set:   func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
+			close: func() { _ = rdb.Close() },
+		}, nil
+	case "autopipeline":
+		rdb := redis.NewClient(opts)
+		ap, err := rdb.AutoPipeline()
+		if err != nil {
+			return nil, err
+		}
+		return &benchClient{
+			get:   func(ctx context.Context, k string) error { return ignoreNil(ap.Get(ctx, k).Err()) },
+			set:   func(ctx context.Context, k, v string) error { return ap.Set(ctx, k, v, 0).Err() },
+			close: func() { _ = rdb.Close() },
+		}, nil
+	case "rueidis":
+		c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
+		if err != nil {
+			return nil, err
+		}
+		return &benchClient{
+			get: func(ctx context.Context, k string) error {
+				err := c.Do(ctx, c.B().Get().Key(k).Build()).Error()
+				if rueidis.IsRedisNil(err) {
+					return nil
+				}
+				return err
+			},
+			set: func(ctx context.Context, k, v string) error {
+				return c.Do(ctx, c.B().Set().Key(k).Value(v).Build()).Error()
+			},
+			close: c.Close,
+		}, nil
+	case "store", "store-obs", "store-obs-otel", "store-nopipe", "store-obs-fd":
+		return newStore(name, opts)
+	}
+	return nil, fmt.Errorf("unknown client %q", name)
+}
+
+func newStore(name string, opts *redis.Options) (*benchClient, error) {
+	rdb := redis.NewClient(opts)
+	var ropts []client.RedisOption
+	switch name {
+	case "store-nopipe":
+		ropts = append(ropts, client.WithoutPipelining())
+	case "store-obs-fd":
+		ropts = append(ropts, client.Pipelining(client.PipelineOptions{FullDuplex: true}))
+	}
+	b := client.New().WithAdapter(client.Redis(rdb, append(ropts, client.OwnClient())...)).WithService(service)
+	var tp *sdktrace.TracerProvider
+	if name != "store" {
+		reg := prometheus.NewRegistry()
+		m := opsprom.New()
+		reg.MustRegister(m)
+		logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		b = b.WithMetrics(m).WithTelemetry(telemetry.NewSlogSink(logger))
+	}
+	if name == "store-obs-otel" {
+		tp = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
+			sdktrace.WithBatcher(discardExporter{}))
+		b = b.WithTracing(opsotel.New(opsotel.WithTracerProvider(tp)))
+	}
+	st, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	return &benchClient{
+		get: func(ctx context.Context, k string) error {
+			_, _, err := st.KV.GetRaw(ctx, k)
+			return err
+		},
+		set: func(ctx context.Context, k, v string) error { return st.KV.Set(ctx, k, v, 0) },
+		close: func() {
+			_ = st.Close()
+			if tp != nil {
+				_ = tp.Shutdown(context.Background())
+			}
+		},
+	}, nil
+}
+
+// storeKey is the Redis key the store uses for a KV key of the bench service.
+func storeKey(k string) string { return "igniter:store:" + service + ":kv:" + k }
+
+// discardExporter ends every span at the batch processor's export, as a collector that is
+// never slow would.
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
+func ignoreNil(err error) error {
+	if err == redis.Nil {
+		return nil
+	}
+	return err
+}
+
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}

@@ -1,0 +1,341 @@
+// Command compare measures the store against plain go-redis, go-redis's AutoPipeline() and
+// rueidis on one redis-server it starts on a free loopback port: GET, SET and an 80/20 mix of
+// 100-byte values over 10k keys, closed loops of 1/16/64/256 callers. The clients run
+// interleaved, cell after cell, in a shuffled order each repetition, so a noisy neighbour on a
+// shared machine hits them alike. It prints, per cell, ops/s, p50/p99 latency, the client's CPU
+// per op (getrusage of this process: user+system, the server is a child and not counted) and
+// each ratio to plain go-redis in the same repetition.
+//
+//	cd bench && go run ./compare -d 1s -reps 2
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+type config struct {
+	dur     time.Duration
+	reps    int
+	callers []int
+	loads   []string
+	clients []string
+	keys    int
+	size    int
+	cpuprof string
+	profile string
+}
+
+func main() {
+	var c config
+	var callers, loads, clients string
+	flag.DurationVar(&c.dur, "d", time.Second, "measured time per cell")
+	flag.IntVar(&c.reps, "reps", 2, "repetitions of the whole interleaved grid")
+	flag.StringVar(&callers, "callers", "1,16,64,256", "concurrent callers (closed loops)")
+	flag.StringVar(&loads, "loads", "get,set,mix", "workloads: get, set, mix (80% GET / 20% SET)")
+	flag.StringVar(&clients, "clients", strings.Join(allClients, ","), "clients to compare (goredis is the baseline)")
+	flag.IntVar(&c.keys, "keys", 10_000, "key count")
+	flag.IntVar(&c.size, "size", 100, "value size in bytes")
+	flag.StringVar(&c.profile, "profile", "", "profile only this client (with -cpuprofile): runs it alone on the grid")
+	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of the -profile client's cells to this file")
+	flag.Parse()
+	for _, s := range strings.Split(callers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatal("bad -callers %q", callers)
+		}
+		c.callers = append(c.callers, n)
+	}
+	c.loads = strings.Split(loads, ",")
+	c.clients = strings.Split(clients, ",")
+	if err := run(c); err != nil {
+		fatal("%v", err)
+	}
+}
+
+func fatal(f string, a ...any) {
+	fmt.Fprintf(os.Stderr, "compare: "+f+"\n", a...)
+	os.Exit(1)
+}
+
+func run(c config) error {
+	srv, addr, err := startServer()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	ctx := context.Background()
+	value := strings.Repeat("v", c.size)
+	keys := make([]string, c.keys)
+	for i := range keys {
+		keys[i] = "bench:" + strconv.Itoa(i)
+	}
+	if err := seed(ctx, addr, keys, value); err != nil {
+		return err
+	}
+	names := c.clients
+	if c.profile != "" {
+		names = []string{c.profile}
+	}
+	cls := make(map[string]*benchClient, len(names))
+	for _, n := range names {
+		bc, err := newClient(n, addr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+		defer bc.close()
+		cls[n] = bc
+	}
+	if c.cpuprof != "" {
+		stop, err := startProfile(c.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	fmt.Printf("# compare: GOMAXPROCS=%d, %s per cell, %d repetitions, %d keys, %d-byte values, redis-server at %s\n",
+		runtime.GOMAXPROCS(0), c.dur, c.reps, c.keys, c.size, addr)
+	res := map[cell][]result{}
+	for rep := range c.reps {
+		for _, load := range c.loads {
+			for _, n := range c.callers {
+				order := slices.Clone(names)
+				rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+				for _, name := range order {
+					r := measure(ctx, cls[name], load, n, keys, value, c.dur)
+					r.rep = rep
+					res[cell{load, n, name}] = append(res[cell{load, n, name}], r)
+				}
+			}
+		}
+		fmt.Fprintf(os.Stderr, "repetition %d done\n", rep+1)
+	}
+	summary(c, names, res)
+	report(c, names, res)
+	return nil
+}
+
+type cell struct {
+	load    string
+	callers int
+	client  string
+}
+
+type result struct {
+	rep      int
+	ops      float64 // per second
+	p50, p99 time.Duration
+	cpuPerOp time.Duration
+	errors   int64
+}
+
+// measure runs n closed loops of load on bc for d after a short warm-up.
+func measure(ctx context.Context, bc *benchClient, load string, n int, keys []string, value string, d time.Duration) result {
+	var stop atomic.Bool
+	var measuring atomic.Bool
+	var wg sync.WaitGroup
+	lats := make([][]time.Duration, n)
+	counts := make([]int64, n)
+	errs := make([]int64, n)
+	for i := range n {
+		lats[i] = make([]time.Duration, 0, 4096)
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			for !stop.Load() {
+				k := keys[rng.IntN(len(keys))]
+				get := load == "get" || (load == "mix" && rng.IntN(10) < 8)
+				t0 := time.Now()
+				var err error
+				if get {
+					err = bc.get(ctx, k)
+				} else {
+					err = bc.set(ctx, k, value)
+				}
+				if measuring.Load() {
+					counts[i]++
+					if err != nil {
+						errs[i]++
+					}
+					// Every op's latency up to a bound, then every 16th.
+					if len(lats[i]) < 1<<16 || counts[i]%16 == 0 {
+						lats[i] = append(lats[i], time.Since(t0))
+					}
+				}
+			}
+		}(i)
+	}
+	time.Sleep(d / 5) // warm-up: connections dialled, batches formed
+	ru0 := rusage()
+	t0 := time.Now()
+	measuring.Store(true)
+	time.Sleep(d)
+	measuring.Store(false)
+	el := time.Since(t0)
+	ru1 := rusage()
+	stop.Store(true)
+	wg.Wait()
+	var total, nerr int64
+	var all []time.Duration
+	for i := range n {
+		total += counts[i]
+		nerr += errs[i]
+		all = append(all, lats[i]...)
+	}
+	slices.Sort(all)
+	r := result{ops: float64(total) / el.Seconds(), errors: nerr}
+	if len(all) > 0 {
+		r.p50 = all[len(all)/2]
+		r.p99 = all[len(all)*99/100]
+	}
+	if total > 0 {
+		r.cpuPerOp = (ru1 - ru0) / time.Duration(total)
+	}
+	return r
+}
+
+// rusage is this process's CPU time, user + system.
+func rusage() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func report(c config, names []string, res map[cell][]result) {
+	for _, load := range c.loads {
+		fmt.Printf("\n## %s\n\n", strings.ToUpper(load))
+		fmt.Println("| callers | client | ops/s | ratio to go-redis | p50 µs | p99 µs | client CPU µs/op | errors |")
+		fmt.Println("|---|---|---|---|---|---|---|---|")
+		for _, n := range c.callers {
+			base := res[cell{load, n, "goredis"}]
+			for _, name := range names {
+				rs := res[cell{load, n, name}]
+				var ops, p50, p99, cpu, ratio []string
+				var nerr int64
+				for i, r := range rs {
+					ops = append(ops, fmt.Sprintf("%.0f", r.ops))
+					p50 = append(p50, us(r.p50))
+					p99 = append(p99, us(r.p99))
+					cpu = append(cpu, fmt.Sprintf("%.1f", float64(r.cpuPerOp)/1e3))
+					if i < len(base) && base[i].ops > 0 {
+						ratio = append(ratio, fmt.Sprintf("%.2f", r.ops/base[i].ops))
+					}
+					nerr += r.errors
+				}
+				fmt.Printf("| %d | %s | %s | %s | %s | %s | %s | %d |\n", n, name,
+					strings.Join(ops, " / "), strings.Join(ratio, " / "), strings.Join(p50, " / "),
+					strings.Join(p99, " / "), strings.Join(cpu, " / "), nerr)
+			}
+		}
+	}
+}
+
+// summary prints, per workload, the median over the repetitions of each client's ratio to
+// go-redis and of its CPU per op: the two numbers that survive a shared machine best.
+func summary(c config, names []string, res map[cell][]result) {
+	for _, load := range c.loads {
+		fmt.Printf("\n## %s — median ratio to go-redis (median client CPU µs/op)\n\n| callers |", strings.ToUpper(load))
+		for _, name := range names {
+			fmt.Printf(" %s |", name)
+		}
+		fmt.Print("\n|---|")
+		for range names {
+			fmt.Print("---|")
+		}
+		fmt.Println()
+		for _, n := range c.callers {
+			fmt.Printf("| %d |", n)
+			base := res[cell{load, n, "goredis"}]
+			for _, name := range names {
+				var ratios, cpus []float64
+				for i, r := range res[cell{load, n, name}] {
+					if i < len(base) && base[i].ops > 0 {
+						ratios = append(ratios, r.ops/base[i].ops)
+					}
+					cpus = append(cpus, float64(r.cpuPerOp)/1e3)
+				}
+				fmt.Printf(" %.2f (%.1f) |", median(ratios), median(cpus))
+			}
+			fmt.Println()
+		}
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/1e3) }
+
+// startServer runs redis-server on a free loopback port, without persistence.
+func startServer() (*exec.Cmd, string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, "", fmt.Errorf("redis-server not found: %w", err)
+	}
+	port := freePort()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer rdb.Close()
+	for i := 0; ; i++ {
+		if rdb.Ping(context.Background()).Err() == nil {
+			return cmd, addr, nil
+		}
+		if i > 200 {
+			_ = cmd.Process.Kill()
+			return nil, "", fmt.Errorf("redis-server at %s not ready", addr)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func seed(ctx context.Context, addr string, keys []string, value string) error {
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer rdb.Close()
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Set(ctx, k, value, 0)
+			p.Set(ctx, storeKey(k), `"`+value+`"`, 0) // the store's key and JSON value
+		}
+		return nil
+	})
+	return err
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal("no free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

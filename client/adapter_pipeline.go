@@ -1,0 +1,66 @@
+package client
+
+import (
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// PipelineOptions configures how the [Redis] adapter pipelines concurrent operations. The zero
+// value is the default: pipelining on, half-duplex.
+//
+// With pipelining on, the short commands of KV, counters, claims, leases, Batch.Get and
+// Events.Publish that callers issue at the same time share one write and one read on one
+// connection (go-redis's automatic pipeliner, redis.Client.AsyncAutoPipeline); every op keeps
+// its own reply, error and ctx. Batch.Set (MULTI/EXEC), scans, stream commands, blocking reads
+// and pub/sub run on the go-redis client as before. A *redis.ClusterClient is not pipelined:
+// go-redis's cluster pipeline re-sends a batch whose replies were lost, which could apply a
+// write twice; a *redis.Ring, or any other UniversalClient, is not pipelined either. On a *redis.Client the batches
+// run on a clone sharing its pools (Client.WithTimeout), so their writes use the client's
+// ReadTimeout as their deadline too, and the store's own hook is never added to the caller's
+// client.
+type PipelineOptions struct {
+	// Disabled sends every command on the go-redis client's pool, one connection per command
+	// in flight (the behaviour before pipelining).
+	Disabled bool
+	// FullDuplex streams commands and replies on one held connection with a writer and a
+	// reader (go-redis AutoPipelineOptions.FullDuplex). It pays off on links with a high round
+	// trip (another zone, a WAN); on loopback and in one data centre half-duplex is faster
+	// (BENCHMARKS.md). In full-duplex mode an op whose ctx ends while it is queued is still
+	// written (its reply is discarded).
+	FullDuplex bool
+	// MaxBatchSize is the soft number of commands per batch. 0: go-redis's default (200).
+	MaxBatchSize int
+	// MaxFlushDelay waits up to this long for more commands before writing a batch: less CPU
+	// per op, more latency. 0: no wait (the default; batches form from the commands that
+	// arrive while the previous batch is in flight).
+	MaxFlushDelay time.Duration
+}
+
+func (o PipelineOptions) autoOptions() *redis.AutoPipelineOptions {
+	cfg := redis.DefaultAutoPipelineOptions()
+	cfg.FullDuplex = o.FullDuplex
+	if o.MaxBatchSize > 0 {
+		cfg.MaxBatchSize = o.MaxBatchSize
+	}
+	cfg.MaxFlushDelay = o.MaxFlushDelay
+	return cfg
+}
+
+// Pipelining configures the [Redis] adapter's pipelining (on by default; see
+// [PipelineOptions]).
+func Pipelining(o PipelineOptions) RedisOption { return func(a *redisAdapter) { a.pipeOpts = o } }
+
+// WithoutPipelining turns pipelining off: every command takes a connection of the go-redis
+// pool, as a plain go-redis client does. Shorthand for Pipelining(PipelineOptions{Disabled: true}).
+func WithoutPipelining() RedisOption {
+	return func(a *redisAdapter) { a.pipeOpts.Disabled = true }
+}
+
+// startPipeline builds the adapter's pipeline (nil when off or not supported for the client).
+func (a *redisAdapter) startPipeline() {
+	if a.rdb == nil || a.pipeOpts.Disabled {
+		return
+	}
+	a.pipeErr = a.exec.StartPipeline(a.pipeOpts.autoOptions())
+}

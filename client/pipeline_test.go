@@ -1,0 +1,544 @@
+package client
+
+// The pipelining executor's per-op semantics, on a real redis-server (issue #12). No timing:
+// the tests hold a batch on the server with CLIENT PAUSE WRITE (a paused client is blocked at
+// its first write, the rest of its pipeline unread) and release it with CLIENT UNPAUSE, so which
+// ops are in flight and which are queued is known, not guessed.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/igniter-go/store/internal/executor"
+	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/ops"
+)
+
+type pipeFixture struct {
+	st    *Store
+	exec  *executor.Executor
+	admin *redis.Client
+	// attempts records each executor call (each attempt) of an op, by key: the user
+	// middleware sits right before the executor.
+	mu       sync.Mutex
+	attempts map[string][]error
+	gateID   string // the client id of hold's direct op
+}
+
+func newPipeFixture(t *testing.T, opts ...RedisOption) *pipeFixture {
+	t.Helper()
+	return newPipeFixtureOf(t, New(), opts...)
+}
+
+func newPipeFixtureOf(t *testing.T, b *Builder, opts ...RedisOption) *pipeFixture {
+	t.Helper()
+	srv := redistest.Start(t)
+	a := Redis(srv.Client(t), opts...).(*redisAdapter)
+	f := &pipeFixture{exec: a.exec, admin: srv.Client(t), attempts: map[string][]error{}}
+	st, err := b.WithService("p").WithAdapter(a).Use(func(next ops.Handler) ops.Handler {
+		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+			res, err := next(ctx, op)
+			f.mu.Lock()
+			f.attempts[op.Key] = append(f.attempts[op.Key], err)
+			f.mu.Unlock()
+			return res, err
+		}
+	}).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	f.st = st
+	return f
+}
+
+func (f *pipeFixture) attemptsOf(key string) []error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]error(nil), f.attempts[key]...)
+}
+
+// waitFor polls cond (a server or queue state that has no event to wait on).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (f *pipeFixture) blocked(t *testing.T) int {
+	t.Helper()
+	info, err := f.admin.Info(context.Background(), "clients").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	t.Fatal("no blocked_clients in INFO")
+	return 0
+}
+
+// waiting is the number of ops inside the pipeline (the gate, the held batch, the queued);
+// the autopipeliner's own Len drops a command as soon as its flusher takes it, before the
+// batch permit, so it cannot tell a queued op from a sent one.
+func (f *pipeFixture) waiting() int { _, n, _ := f.exec.PipelineState(); return int(n) }
+
+func (f *pipeFixture) pipelined() bool { on, _, _ := f.exec.PipelineState(); return on }
+
+func (f *pipeFixture) degraded() bool { _, _, d := f.exec.PipelineState(); return d }
+
+func pipelines(a *redisAdapter) bool { on, _, _ := a.exec.PipelineState(); return on }
+
+// hold pauses writes and parks one op on the direct path (INCR gate), so every later op goes
+// through the autopipeliner; then it starts first (a write) there and waits until its batch is
+// written and blocked on the server. It returns first's outcome channel and the release.
+func (f *pipeFixture) hold(t *testing.T, first func() error) (firstDone chan error, release func()) {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.admin.Do(ctx, "CLIENT", "PAUSE", 60_000, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	release = func() {
+		if !released {
+			released = true
+			if err := f.admin.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(release)
+	gate := make(chan error, 1)
+	go func() { _, err := f.st.Counter.Increment(ctx, "gate"); gate <- err }()
+	waitFor(t, "the direct op to block", func() bool { return f.blocked(t) == 1 })
+	f.gateID = f.blockedIDs(t)[0]
+	firstDone = make(chan error, 1)
+	go func() { firstDone <- first() }()
+	waitFor(t, "the first batch to block", func() bool { return f.blocked(t) == 2 })
+	t.Cleanup(func() {
+		if err := <-gate; err != nil {
+			t.Errorf("gate: %v", err)
+		}
+	})
+	return firstDone, release
+}
+
+func (f *pipeFixture) exists(t *testing.T, key string) bool {
+	t.Helper()
+	n, err := f.admin.Exists(context.Background(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+func TestPipelineIsTheDefault(t *testing.T) {
+	f := newPipeFixture(t)
+	if !f.pipelined() {
+		t.Fatal("the Redis adapter over a *redis.Client must pipeline by default")
+	}
+	srv := redistest.Start(t)
+	if a := Redis(srv.Client(t), WithoutPipelining()).(*redisAdapter); pipelines(a) {
+		t.Fatal("WithoutPipelining must send every command on the pool")
+	}
+}
+
+// An op queued behind an in-flight batch whose ctx ends returns its ctx error at once and is
+// never written; the ops around it run.
+func TestPipelineDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
+	f := newPipeFixture(t)
+	ctx := context.Background()
+	first, release := f.hold(t, func() error { return f.st.KV.Set(ctx, "first", 1, 0) })
+
+	cctx, cancel := context.WithCancel(ctx)
+	dropped := make(chan error, 1)
+	go func() { dropped <- f.st.KV.Set(cctx, "dropped", 1, 0) }()
+	waitFor(t, "the op to queue", func() bool { return f.waiting() == 2+1 })
+	after := make(chan error, 1)
+	go func() { after <- f.st.KV.Set(ctx, "after", 1, 0) }()
+	waitFor(t, "the next op to queue", func() bool { return f.waiting() == 2+2 })
+
+	cancel()
+	err := <-dropped
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ops.ErrCanceled) {
+		t.Fatalf("cancelled op: %v, want a coded cancellation wrapping context.Canceled", err)
+	}
+	select {
+	case err := <-first:
+		t.Fatalf("the in-flight batch finished (%v) before the server was released", err)
+	default: // the cancelled op did not wait for the batch ahead of it
+	}
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-after; err != nil {
+		t.Fatal(err)
+	}
+	if f.exists(t, "igniter:store:p:kv:dropped") {
+		t.Fatal("a cancelled op that was still queued was written")
+	}
+	if !f.exists(t, "igniter:store:p:kv:after") || !f.exists(t, "igniter:store:p:kv:first") {
+		t.Fatal("the ops around the dropped one must run")
+	}
+}
+
+// An op already written when its ctx ends: the caller gets its ctx error, the command runs on
+// the server, and its reply is discarded without shifting anyone else's reply.
+func TestPipelineCancelOfAWrittenOpDiscardsItsReply(t *testing.T) {
+	f := newPipeFixture(t)
+	ctx := context.Background()
+	if err := f.st.KV.Set(ctx, "v", "value", 0); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	inFlight, release := f.hold(t, func() error { _, err := f.st.Counter.Increment(cctx, "c"); return err })
+	got := make(chan string, 1)
+	go func() {
+		b, _, err := f.st.KV.GetRaw(ctx, "v")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(b)
+	}()
+	waitFor(t, "the read to queue", func() bool { return f.waiting() == 2+1 })
+
+	cancel()
+	if err := <-inFlight; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled in-flight op: %v, want context.Canceled", err)
+	}
+	release()
+	if v := <-got; v != `"value"` {
+		t.Fatalf("the op behind the cancelled one read %q, want its own reply", v)
+	}
+	if n, err := f.st.Counter.Increment(ctx, "c"); err != nil || n != 2 {
+		t.Fatalf("counter after the written, cancelled INCR: %d %v, want 2", n, err)
+	}
+}
+
+// One batch holding ops that fail in different ways and ops that succeed: each gets its own
+// reply; a Lua script whose EVALSHA meets NOSCRIPT inside the batch falls back to EVAL.
+func TestPipelineMixedErrorsInOneBatch(t *testing.T) {
+	f := newPipeFixture(t)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(f.admin.LPush(ctx, "igniter:store:p:kv:list", "x").Err())
+	must(f.admin.Set(ctx, "igniter:store:p:counter:text", "abc", 0).Err())
+	must(f.st.KV.Set(ctx, "good", "g", 0))
+	if ok, err := f.st.Claim.Once(ctx, "job", "me", time.Minute); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	must(f.admin.ScriptFlush(ctx).Err()) // the release script's EVALSHA will meet NOSCRIPT
+
+	first, release := f.hold(t, func() error { return f.st.KV.Set(ctx, "first", 1, 0) })
+	type outcome struct {
+		name string
+		v    any
+		err  error
+	}
+	out := make(chan outcome, 8)
+	calls := map[string]func() (any, error){
+		"get-wrongtype": func() (any, error) { _, ok, err := f.st.KV.GetRaw(ctx, "list"); return ok, err },
+		"get-good":      func() (any, error) { b, _, err := f.st.KV.GetRaw(ctx, "good"); return string(b), err },
+		"get-missing":   func() (any, error) { _, ok, err := f.st.KV.GetRaw(ctx, "missing"); return ok, err },
+		"incr-text":     func() (any, error) { return f.st.Counter.Increment(ctx, "text") },
+		"incr-new":      func() (any, error) { return f.st.Counter.Increment(ctx, "new") },
+		"release":       func() (any, error) { return f.st.Claim.Release(ctx, "job", "me") },
+		"set":           func() (any, error) { return nil, f.st.KV.Set(ctx, "set", 2, 0) },
+	}
+	for name, op := range calls {
+		go func() { v, err := op(); out <- outcome{name, v, err} }()
+	}
+	waitFor(t, "every op to queue behind the held batch", func() bool { return f.waiting() == 2+len(calls) })
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]outcome{}
+	for range calls {
+		o := <-out
+		got[o.name] = o
+	}
+	if o := got["get-wrongtype"]; !isReplyError(o.err, "WRONGTYPE") {
+		t.Errorf("get of a list: %v, want its own WRONGTYPE error", o.err)
+	}
+	if o := got["incr-text"]; !isReplyError(o.err, "value is not an integer") {
+		t.Errorf("incr of text: %v, want its own ERR reply", o.err)
+	}
+	for name, want := range map[string]any{"get-good": `"g"`, "get-missing": false, "incr-new": int64(1), "release": true, "set": nil} {
+		if o := got[name]; o.err != nil || o.v != want {
+			t.Errorf("%s: %v %v, want %v and no error", name, o.v, o.err, want)
+		}
+	}
+}
+
+// isReplyError reports whether err is a coded failure wrapping a Redis reply with prefix.
+func isReplyError(err error, prefix string) bool {
+	var reply redis.Error
+	return errors.Is(err, ops.ErrFailed) && errors.As(err, &reply) && redis.HasErrorPrefix(reply, prefix)
+}
+
+// The pipeline connection is killed while a batch waits for its replies: every op of the
+// batch sees an unavailable (ambiguous) failure; the writes are not retried, so none of them
+// runs; the idempotent read is retried by the retry middleware.
+func TestPipelineConnectionKilledMidBatch(t *testing.T) {
+	// Without the breaker: the batch's failures would open it and reject the read's retry.
+	f := newPipeFixtureOf(t, New().WithoutBreaker())
+	ctx := context.Background()
+	if err := f.st.KV.Set(ctx, "g", "g", 0); err != nil {
+		t.Fatal(err)
+	}
+	first, release := f.hold(t, func() error { return f.st.KV.Remove(ctx, "w") })
+	type outcome struct {
+		key string
+		err error
+	}
+	out := make(chan outcome, 4)
+	// Three writes and a read: the server blocks the connection at the batch's first write,
+	// so no write of the batch runs.
+	go func() { _, err := f.st.Counter.Increment(ctx, "c1"); out <- outcome{"c1", err} }()
+	go func() { _, err := f.st.Counter.Increment(ctx, "c2"); out <- outcome{"c2", err} }()
+	go func() { out <- outcome{"s", f.st.KV.Set(ctx, "s", 1, 0)} }()
+	go func() { _, _, err := f.st.KV.GetRaw(ctx, "g"); out <- outcome{"g", err} }()
+	waitFor(t, "the batch to queue", func() bool { return f.waiting() == 2+4 })
+
+	// Kill the connection of the held batch: the queued batch goes out next, on a new
+	// connection, and blocks at its first write; kill that one too, mid-batch.
+	f.killBlocked(t)
+	if err := <-first; !errors.Is(err, ops.ErrUnavailable) {
+		t.Fatalf("op of the killed batch: %v, want an unavailable failure", err)
+	}
+	if !f.degraded() {
+		t.Fatal("after a lost connection new ops must go direct (fail as fast as a plain client) until the server answers")
+	}
+	waitFor(t, "the next batch to block", func() bool { return f.blocked(t) == 2 })
+	f.killBlocked(t)
+	for range 4 {
+		o := <-out
+		switch o.key {
+		case "g":
+			if o.err != nil {
+				t.Errorf("the idempotent read must succeed on retry: %v", o.err)
+			}
+		default:
+			if !errors.Is(o.err, ops.ErrUnavailable) {
+				t.Errorf("write %s of the killed batch: %v, want an unavailable failure", o.key, o.err)
+			}
+		}
+	}
+	release()
+	if _, err := f.st.KV.Exists(ctx, "other"); err != nil || f.degraded() {
+		t.Fatalf("a reply must end the direct mode: %v, degraded %v", err, f.degraded())
+	}
+	for _, key := range []string{"igniter:store:p:counter:c1", "igniter:store:p:kv:s"} {
+		if atts := f.attemptsOf(key); len(atts) != 1 || !errors.Is(atts[0], ops.ErrUnavailable) {
+			t.Errorf("%s: executor attempts %v, want exactly one, unavailable", key, atts)
+		}
+	}
+	// attempts on g: the setup Set, then the read. The read was unanswered (it queued behind a
+	// write of the batch, then failed and was retried) or answered before the connection died
+	// (it came first in the batch, reads are not paused): never failed without a retry.
+	if atts := f.attemptsOf("igniter:store:p:kv:g"); !(len(atts) == 2 && atts[1] == nil) &&
+		!(len(atts) == 3 && errors.Is(atts[1], ops.ErrUnavailable) && atts[2] == nil) {
+		t.Errorf("read in the killed batch: attempts %v, want success, or an unavailable failure then a retry", atts)
+	}
+	for _, key := range []string{"igniter:store:p:counter:c1", "igniter:store:p:counter:c2", "igniter:store:p:kv:s", "igniter:store:p:kv:w"} {
+		if f.exists(t, key) {
+			t.Errorf("%s exists: a write of a killed batch ran or was replayed", key)
+		}
+	}
+}
+
+// blockedIDs lists the ids of the clients the pause blocks, in connection order.
+func (f *pipeFixture) blockedIDs(t *testing.T) []string {
+	t.Helper()
+	list, err := f.admin.ClientList(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		fields := map[string]string{}
+		for _, kv := range strings.Fields(line) {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				fields[k] = v
+			}
+		}
+		if strings.Contains(fields["flags"], "b") {
+			ids = append(ids, fields["id"])
+		}
+	}
+	return ids
+}
+
+// killBlocked kills the one blocked client that is not the gate: the connection of the
+// batch the server holds.
+func (f *pipeFixture) killBlocked(t *testing.T) {
+	t.Helper()
+	var victims []string
+	for _, id := range f.blockedIDs(t) {
+		if id != f.gateID {
+			victims = append(victims, id)
+		}
+	}
+	if len(victims) != 1 {
+		t.Fatalf("blocked clients besides the gate: %v, want one", victims)
+	}
+	if err := f.admin.Do(context.Background(), "CLIENT", "KILL", "ID", victims[0]).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// 256 callers at once: each caller's ops run in its order and get their own replies; counts
+// add up. Meant for the race detector (CI runs -race).
+func TestPipeline256ConcurrentCallers(t *testing.T) {
+	f := newPipeFixture(t)
+	ctx := context.Background()
+	const callers, rounds = 256, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Go(func() {
+			key := "k" + strconv.Itoa(i)
+			for r := 1; r <= rounds; r++ {
+				if err := f.st.KV.Set(ctx, key, r, 0); err != nil {
+					errs <- err
+					return
+				}
+				var got int
+				if ok, err := f.st.KV.Get(ctx, key, &got); err != nil || !ok || got != r {
+					errs <- fmt.Errorf("caller %d round %d read %d (%v %v): its own write must be visible", i, r, got, ok, err)
+					return
+				}
+				if n, err := f.st.Counter.Increment(ctx, key); err != nil || n != int64(r) {
+					errs <- fmt.Errorf("caller %d: INCR returned %d (%v), want %d", i, n, err, r)
+					return
+				}
+				if _, err := f.st.Counter.Increment(ctx, "shared"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n, err := f.admin.Get(ctx, "igniter:store:p:counter:shared").Int(); err != nil || n != callers*rounds {
+		t.Fatalf("shared counter %d (%v), want %d", n, err, callers*rounds)
+	}
+}
+
+// Batch.Set stays one MULTI/EXEC beside pipelined traffic: no Batch.Get sees half a batch.
+func TestPipelineBatchSetStaysAtomic(t *testing.T) {
+	f := newPipeFixture(t)
+	ctx := context.Background()
+	keys := []string{"a", "b", "c", "d"}
+	write := func(gen int) error {
+		entries := make([]BatchEntry, len(keys))
+		for i, k := range keys {
+			entries[i] = BatchEntry{Key: k, Value: gen}
+		}
+		return f.st.Batch.Set(ctx, entries...)
+	}
+	if err := write(0); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 4 {
+		wg.Go(func() {
+			for g := range 50 {
+				if err := write(w*1000 + g); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for range 32 {
+		wg.Go(func() {
+			for range 50 {
+				items, err := f.st.Batch.Get(ctx, keys...)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, it := range items[1:] {
+					if fmt.Sprint(it.Value) != fmt.Sprint(items[0].Value) {
+						errs <- fmt.Errorf("Batch.Get saw half a Batch.Set: %v", items)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// The full-duplex mode (for high-RTT links) keeps replies and errors per op.
+func TestPipelineFullDuplexOption(t *testing.T) {
+	f := newPipeFixture(t, Pipelining(PipelineOptions{FullDuplex: true}))
+	ctx := context.Background()
+	if err := f.admin.LPush(ctx, "igniter:store:p:kv:list", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			key := "k" + strconv.Itoa(i)
+			if err := f.st.KV.Set(ctx, key, i, 0); err != nil {
+				t.Error(err)
+			}
+			var got int
+			if ok, err := f.st.KV.Get(ctx, key, &got); err != nil || !ok || got != i {
+				t.Errorf("%s: %d %v %v", key, got, ok, err)
+			}
+			if _, _, err := f.st.KV.GetRaw(ctx, "list"); !isReplyError(err, "WRONGTYPE") {
+				t.Errorf("get of a list: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// On Redis Cluster the store does not pipeline (yet): go-redis's cluster pipeline re-sends a
+// batch whose replies were lost, which would break the no-blind-re-send guarantee that the
+// lost-reply guard gives single commands (TestBackendsClusterLostReplyIsNotResent).
+func TestPipelineNotOnACluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	cl := redistest.StartCluster(t, 3)
+	if a := Redis(cl.Client(t)).(*redisAdapter); pipelines(a) {
+		t.Fatal("a ClusterClient must not be pipelined while its pipeline can re-send lost replies")
+	}
+}
