@@ -2,9 +2,7 @@ package nearcache_test
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -44,7 +42,7 @@ func BenchmarkHitPath(b *testing.B) {
 		var p Price
 		_, _ = nc.Get(ctx, "price:sku_1", &p)
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := nc.Get(ctx, "price:sku_1", &p); err != nil {
 				b.Fatal(err)
@@ -54,7 +52,7 @@ func BenchmarkHitPath(b *testing.B) {
 	b.Run("NearGetRaw", func(b *testing.B) {
 		_, _, _ = nc.GetRaw(ctx, "price:sku_1")
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, _, err := nc.GetRaw(ctx, "price:sku_1"); err != nil {
 				b.Fatal(err)
@@ -64,7 +62,7 @@ func BenchmarkHitPath(b *testing.B) {
 	b.Run("GoRedisCSCGet", func(b *testing.B) {
 		_ = csc.Get(ctx, fullKey).Err()
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := csc.Get(ctx, fullKey).Bytes(); err != nil {
 				b.Fatal(err)
@@ -74,7 +72,7 @@ func BenchmarkHitPath(b *testing.B) {
 	b.Run("StoreKVGet", func(b *testing.B) {
 		var p Price
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := tenant.KV.Get(ctx, "price:sku_1", &p); err != nil {
 				b.Fatal(err)
@@ -84,18 +82,4 @@ func BenchmarkHitPath(b *testing.B) {
 	if s := nc.Stats(); s.Misses > 2 {
 		b.Fatalf("the near cache missed %d times: the benchmark did not measure hits", s.Misses)
 	}
-}
-
-// cpuPerOp reports this process's CPU time (user + system, getrusage) per op as cpu-ns/op: on
-// a shared machine it is steadier than wall time, and for the network paths it shows what the
-// client itself spends.
-func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
