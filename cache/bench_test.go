@@ -2,7 +2,6 @@ package cache_test
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +30,7 @@ func BenchmarkHit(b *testing.B) {
 	_ = tenant.KV.Set(ctx, "plain:sku_1", Price{"sku_1", 1999}, time.Hour)
 	b.Run("GetOrLoad", func(b *testing.B) {
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := cache.GetOrLoad(ctx, c, "price:sku_1", time.Hour, load); err != nil {
 				b.Fatal(err)
@@ -41,7 +40,7 @@ func BenchmarkHit(b *testing.B) {
 	b.Run("KVGet", func(b *testing.B) {
 		var p Price
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := tenant.KV.Get(ctx, "plain:sku_1", &p); err != nil {
 				b.Fatal(err)
@@ -51,16 +50,4 @@ func BenchmarkHit(b *testing.B) {
 	if s := c.Stats(); s.Misses != 1 {
 		b.Fatalf("%d misses: the benchmark did not measure hits", s.Misses)
 	}
-}
-
-// cpuPerOp reports this process's CPU time (getrusage) per op as cpu-ns/op.
-func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/singleflight"
 
@@ -129,22 +127,4 @@ func (c *Cache) report(err error) {
 		return
 	}
 	c.store.Logger().Warn("igniter.store.cache: background refresh failed", "error", err)
-}
-
-// jitter returns a random duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	half := d / 2
-	return half + mrand.N(d-half+1)
-}
-
-// pause waits d or until ctx ends, returning ctx's error then.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

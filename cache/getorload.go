@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -152,7 +153,7 @@ func fill[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, lo
 			sh.stats.waitTimeouts.Add(1)
 			return loadAndStore(ctx, c, ck, ttl, load, "")
 		}
-		if err := pause(ctx, jitter(backoff)); err != nil {
+		if err := pause.For(ctx, pause.Jitter(backoff)); err != nil {
 			return nil, ops.Failure(ops.KVGet, ops.ErrCanceled, err)
 		}
 		backoff = min(2*backoff, o.PollMax)

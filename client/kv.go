@@ -41,23 +41,28 @@ func (kv KV) GetRaw(ctx context.Context, key string) ([]byte, bool, error) {
 // finer as PX. A value that cannot be encoded is STORE_SERIALIZATION_FAILED and nothing is
 // written.
 func (kv KV) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+	_, err := kv.set(ctx, ops.KVSet, key, value, ttl)
+	return err
+}
+
+// set runs a write of value under key (KV.Set, KV.SetIfAbsent). A bad ttl, an empty key or a
+// value that cannot be encoded is rejected through the chain, with no call to Redis.
+func (kv KV) set(ctx context.Context, kind ops.Kind, key string, value any, ttl time.Duration) (ops.Result, error) {
 	s := kv.s
-	op := s.op(ops.KVSet)
+	op := s.op(kind)
 	var err error
-	if op.TTL, err = ttlOf(ops.KVSet, ttl); err == nil {
+	if op.TTL, err = ttlOf(kind, ttl); err == nil {
 		if key == "" {
-			err = errKeyRequired(ops.KVSet)
+			err = errKeyRequired(kind)
 		} else {
-			op.Value, err = encode(ops.KVSet, value)
+			op.Value, err = encode(kind, value)
 		}
 	}
 	if err != nil {
-		_, err = s.reject(ctx, op, err)
-		return err
+		return s.reject(ctx, op, err)
 	}
 	op.Key = s.prefix.Key(keyspace.NamespaceKV, key)
-	_, err = s.do(ctx, op)
-	return err
+	return s.do(ctx, op)
 }
 
 // Exists reports whether key exists (EXISTS).
@@ -119,21 +124,7 @@ func (s *Store) ttlOp(ctx context.Context, kind ops.Kind, ns, key string, ttl ti
 // It is not retried by default: after a lost reply a retry would find this call's own value and
 // report stored=false (the value in existing would still be the right one).
 func (kv KV) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration, existing any) (stored bool, err error) {
-	s := kv.s
-	op := s.op(ops.KVSetIfAbsent)
-	if op.TTL, err = ttlOf(ops.KVSetIfAbsent, ttl); err == nil {
-		if key == "" {
-			err = errKeyRequired(ops.KVSetIfAbsent)
-		} else {
-			op.Value, err = encode(ops.KVSetIfAbsent, value)
-		}
-	}
-	if err != nil {
-		_, err = s.reject(ctx, op, err)
-		return false, err
-	}
-	op.Key = s.prefix.Key(keyspace.NamespaceKV, key)
-	res, err := s.do(ctx, op)
+	res, err := kv.set(ctx, ops.KVSetIfAbsent, key, value, ttl)
 	if err != nil || res.Bool {
 		return res.Bool, err
 	}

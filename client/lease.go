@@ -3,11 +3,11 @@ package client
 import (
 	"context"
 	crand "crypto/rand"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
 	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -128,7 +128,7 @@ func (c Claim) Acquire(ctx context.Context, key string, ttl time.Duration, opts 
 		if opts.Wait == 0 || left <= 0 {
 			return nil, ops.NewError(ops.CodeLeaseNotAcquired, ops.LeaseAcquire.Operation(), "the lease is held by another owner", nil)
 		}
-		if err := pause(ctx, min(jitter(interval), left)); err != nil {
+		if err := pause.For(ctx, min(pause.Jitter(interval), left)); err != nil {
 			return nil, ops.Failure(ops.LeaseAcquire, ops.ErrCanceled, err)
 		}
 	}
@@ -171,22 +171,4 @@ func leaseTTL(kind ops.Kind, ttl time.Duration) (time.Duration, error) {
 			"A lease TTL must be positive, got "+ttl.String(), map[string]any{"ttl": ttl.String()})
 	}
 	return ttlOf(kind, ttl)
-}
-
-// jitter returns a random duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
-
-// pause waits d or until ctx ends, returning ctx's error then.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

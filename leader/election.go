@@ -3,10 +3,10 @@ package leader
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -62,7 +62,7 @@ func (e *Election) Campaign(ctx context.Context) (*Term, error) {
 		if ctx.Err() != nil || !errors.Is(err, ops.ErrUnavailable) {
 			return nil, err
 		}
-		if perr := pause(ctx, e.o.RetryInterval); perr != nil {
+		if perr := pause.For(ctx, pause.Jitter(e.o.RetryInterval)); perr != nil {
 			return nil, ops.Failure(ops.LeaseAcquire, ops.ErrCanceled, errors.Join(perr, err))
 		}
 	}
@@ -89,7 +89,7 @@ func (e *Election) Observe(ctx context.Context, fn func(r Record, ok bool)) erro
 			fn(r, ok)
 			last, lastOK, first = r, ok, false
 		}
-		if pause(ctx, e.o.RetryInterval) != nil {
+		if pause.For(ctx, pause.Jitter(e.o.RetryInterval)) != nil {
 			return nil
 		}
 	}
@@ -131,16 +131,3 @@ func (e *Election) Run(ctx context.Context, fn func(ctx context.Context, t *Term
 }
 
 func (e *Election) recordKey() string { return e.name + ":leader" }
-
-// pause waits about d (between d/2 and d) or until ctx ends, returning ctx's error then.
-func pause(ctx context.Context, d time.Duration) error {
-	half := d / 2
-	t := time.NewTimer(half + rand.N(d-half+1))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

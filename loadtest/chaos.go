@@ -9,6 +9,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/loadtest/internal/hist"
 	"github.com/igniter-go/store/loadtest/internal/redisproc"
 	"github.com/igniter-go/store/loadtest/internal/report"
@@ -132,13 +133,4 @@ func (c *chaosTally) notes() []string {
 	return out
 }
 
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func sleepUntil(ctx context.Context, t time.Time) bool { return pause.For(ctx, time.Until(t)) == nil }

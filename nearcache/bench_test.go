@@ -4,9 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -56,7 +54,7 @@ func BenchmarkHitPath(b *testing.B) {
 		var p Price
 		_, _ = nc.Get(ctx, "price:sku_1", &p)
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := nc.Get(ctx, "price:sku_1", &p); err != nil {
 				b.Fatal(err)
@@ -66,7 +64,7 @@ func BenchmarkHitPath(b *testing.B) {
 	b.Run("NearGetRaw", func(b *testing.B) {
 		_, _, _ = nc.GetRaw(ctx, "price:sku_1")
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, _, err := nc.GetRaw(ctx, "price:sku_1"); err != nil {
 				b.Fatal(err)
@@ -83,7 +81,7 @@ func BenchmarkHitPath(b *testing.B) {
 	b.Run("GoRedisCSCGet", func(b *testing.B) {
 		_ = csc.Get(ctx, fullKey).Err()
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := csc.Get(ctx, fullKey).Bytes(); err != nil {
 				b.Fatal(err)
@@ -93,7 +91,7 @@ func BenchmarkHitPath(b *testing.B) {
 	b.Run("StoreKVGet", func(b *testing.B) {
 		var p Price
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := tenant.KV.Get(ctx, "price:sku_1", &p); err != nil {
 				b.Fatal(err)
@@ -121,7 +119,7 @@ func ownStoreHits(b *testing.B, srv *redistest.Server, bld *client.Builder) {
 	defer nc.Close()
 	_, _, _ = nc.GetRaw(ctx, "price:sku_1")
 	b.ReportAllocs()
-	defer cpuPerOp(b)()
+	defer redistest.CPUPerOp(b)()
 	for b.Loop() {
 		if _, _, err := nc.GetRaw(ctx, "price:sku_1"); err != nil {
 			b.Fatal(err)
@@ -157,18 +155,4 @@ func BenchmarkHitSignal(b *testing.B) {
 			}
 		})
 	}
-}
-
-// cpuPerOp reports this process's CPU time (user + system, getrusage) per op as cpu-ns/op: on
-// a shared machine it is steadier than wall time, and for the network paths it shows what the
-// client itself spends.
-func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -2,9 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
@@ -25,7 +23,7 @@ func BenchmarkAllow(b *testing.B) {
 	limit := ratelimit.PerSecond(1_000_000) // never limits: every call runs the full script and writes
 	b.Run("Allow", func(b *testing.B) {
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := lim.Allow(ctx, "k", limit); err != nil {
 				b.Fatal(err)
@@ -34,23 +32,11 @@ func BenchmarkAllow(b *testing.B) {
 	})
 	b.Run("Increment", func(b *testing.B) {
 		b.ReportAllocs()
-		defer cpuPerOp(b)()
+		defer redistest.CPUPerOp(b)()
 		for b.Loop() {
 			if _, err := st.Counter.Increment(ctx, "k2"); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-}
-
-// cpuPerOp reports this process's CPU time (getrusage) per op as cpu-ns/op.
-func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

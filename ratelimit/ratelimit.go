@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -90,12 +91,8 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit Limit) (Result, er
 		if err != nil || r.OK() {
 			return r, err
 		}
-		t := time.NewTimer(r.RetryAfter)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return r, ops.Failure(ops.CounterGCRA, ops.ErrCanceled, ctx.Err())
-		case <-t.C:
+		if err := pause.For(ctx, r.RetryAfter); err != nil {
+			return r, ops.Failure(ops.CounterGCRA, ops.ErrCanceled, err)
 		}
 	}
 }

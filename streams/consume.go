@@ -14,6 +14,7 @@ import (
 	"github.com/igniter-go/store/internal/executor"
 	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -265,7 +266,7 @@ func (c *consumer) read(ctx context.Context) {
 			c.release(n)
 			if ctx.Err() == nil {
 				c.log(ctx, "stream read failed; retrying", err)
-				c.pause(ctx, c.o.Block)
+				_ = pause.For(ctx, c.o.Block) // a ctx that ends is seen by the loop
 				if errors.Is(err, ops.ErrFailed) {
 					// Redis refused the read: the group (or the stream) may be gone, after a
 					// restart without persistence or a DEL. Ensure is idempotent.
@@ -367,15 +368,6 @@ func (c *consumer) acquire(ctx context.Context, most int64) int64 {
 func (c *consumer) release(n int64) {
 	for range n {
 		<-c.credits
-	}
-}
-
-func (c *consumer) pause(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
 	}
 }
 

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/storetest"
 	"github.com/igniter-go/store/streams"
 )
+
+// shop is the examples' store: service "shop", on the miniredis storetest.Open starts.
+func shop(b *client.Builder) *client.Builder { return b.WithService("shop") }
 
 type orderPlaced struct {
 	Order string  `json:"order"`
@@ -19,14 +20,7 @@ type orderPlaced struct {
 
 // Append entries, read them as a consumer group, and ack them (on an in-process miniredis).
 func ExampleStreams() {
-	mr, err := miniredis.Run()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
-	st, err := client.New().WithService("shop").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
+	st, err := storetest.Open(storetest.WithBuilder(shop))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -62,14 +56,7 @@ func ExampleStreams() {
 // A consume loop: handlers run on their own goroutines, each entry is acked after its handler
 // succeeds, and cancelling ctx stops the loop once the handlers in flight have returned.
 func ExampleGroup_Consume() {
-	mr, err := miniredis.Run()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
-	st, err := client.New().WithService("shop").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
+	st, err := storetest.Open(storetest.WithBuilder(shop))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,24 +4,14 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/storetest"
 	"github.com/igniter-go/store/streams"
 )
 
 // Move dead letters back to their stream once the handler is fixed. Each keeps its message,
 // and its origin id and dead-letter history travel in fields the consume loop ignores.
 func ExampleStreams_Redrive() {
-	mr, err := miniredis.Run()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
-	st, err := client.New().WithService("shop").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
+	st, err := storetest.Open(storetest.WithBuilder(shop))
 	if err != nil {
 		fmt.Println(err)
 		return

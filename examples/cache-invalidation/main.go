@@ -14,17 +14,15 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/examples/internal/harness"
 	"github.com/igniter-go/store/nearcache"
 )
 
@@ -34,31 +32,21 @@ type Price struct {
 	Cents int    `json:"cents"`
 }
 
-func main() {
-	addr := flag.String("redis", "", "Redis address host:port; empty starts an embedded Redis (miniredis)")
-	flag.Parse()
-	if err := run(context.Background(), *addr, os.Stdout, os.Stderr); err != nil {
-		log.Fatal(err)
+func main() { harness.Main(program(os.Stderr)) }
+
+// program is the example; it writes the near cache's hit counts to diag.
+func program(diag io.Writer) harness.Program {
+	return func(ctx context.Context, env *harness.Env, out io.Writer) error {
+		return run(ctx, env, out, diag)
 	}
 }
 
-func run(ctx context.Context, addr string, out, diag io.Writer) error {
-	if addr == "" {
-		mr, err := miniredis.Run()
-		if err != nil {
-			return err
-		}
-		defer mr.Close()
-		addr = mr.Addr()
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer rdb.Close()
-	store, err := client.New().WithService("catalog-example").AddScope("tenant").
-		WithAdapter(client.Redis(rdb)).Build()
+func run(ctx context.Context, env *harness.Env, out, diag io.Writer) error {
+	store, err := env.Store(client.New().WithService("catalog-example").AddScope("tenant"))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	rdb := env.Redis() // another Go service's client
 	acme := store.MustScope("tenant", "acme")
 	if err := acme.KV.Set(ctx, "price:sku_1", Price{"sku_1", 1999}, 0); err != nil {
 		return err
@@ -66,7 +54,7 @@ func run(ctx context.Context, addr string, out, diag io.Writer) error {
 
 	invalidated := make(chan struct{}, 16)
 	near, err := nearcache.New(acme, nearcache.Options{
-		Redis:      &redis.Options{Addr: addr},
+		Redis:      &redis.Options{Addr: env.Addr},
 		MaxEntries: 1000,
 		OnEvent: func(e nearcache.Event) {
 			if e.Kind == nearcache.Invalidated {

@@ -10,20 +10,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/igniter-go/store/cache"
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/examples/internal/harness"
 )
 
 // Price is what the pricing database returns.
@@ -53,30 +48,13 @@ func (db *database) price(ctx context.Context, tenant, sku string) (Price, error
 	return Price{SKU: sku, Cents: 1799, Currency: "EUR"}, nil
 }
 
-func main() {
-	addr := flag.String("redis", "", "Redis address host:port; empty starts an embedded Redis (miniredis)")
-	flag.Parse()
-	if err := run(context.Background(), *addr, os.Stdout); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { harness.Main(run) }
 
-func run(ctx context.Context, addr string, out io.Writer) error {
-	if addr == "" {
-		mr, err := miniredis.Run()
-		if err != nil {
-			return err
-		}
-		defer mr.Close()
-		addr = mr.Addr()
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	store, err := client.New().WithService("pricing-example").AddScope("tenant").
-		WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
+func run(ctx context.Context, env *harness.Env, out io.Writer) error {
+	store, err := env.Store(client.New().WithService("pricing-example").AddScope("tenant"))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
 	prices := cache.New(store, cache.Options{NegativeTTL: time.Minute, Beta: 1})
 	defer prices.Close()
 

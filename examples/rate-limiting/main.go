@@ -9,46 +9,24 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"log"
 	"math"
-	"os"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/examples/internal/harness"
 	"github.com/igniter-go/store/ratelimit"
 )
 
-func main() {
-	addr := flag.String("redis", "", "Redis address host:port; empty starts an embedded Redis (miniredis)")
-	flag.Parse()
-	if err := run(context.Background(), *addr, os.Stdout); err != nil {
-		log.Fatal(err)
-	}
-}
+func main() { harness.Main(run) }
 
-func run(ctx context.Context, addr string, out io.Writer) error {
-	if addr == "" {
-		mr, err := miniredis.Run()
-		if err != nil {
-			return err
-		}
-		defer mr.Close()
-		addr = mr.Addr()
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer rdb.Close()
-	store, err := client.New().WithService("ratelimit-example").AddScope("tenant").
-		WithAdapter(client.Redis(rdb)).Build()
+func run(ctx context.Context, env *harness.Env, out io.Writer) error {
+	store, err := env.Store(client.New().WithService("ratelimit-example").AddScope("tenant"))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	rdb := env.Redis()
 
 	// 5 invoice creations a minute per tenant, bursts of 5.
 	limit := ratelimit.PerMinute(5)

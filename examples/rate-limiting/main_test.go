@@ -1,21 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/igniter-go/store/examples/internal/harness"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestRun(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(context.Background(), "", &out); err != nil {
-		t.Fatal(err)
-	}
-	want := `acme request 1: allowed, 4 left
+const want = `acme request 1: allowed, 4 left
 acme request 2: allowed, 3 left
 acme request 3: allowed, 2 left
 acme request 4: allowed, 1 left
@@ -26,7 +21,15 @@ globex request 1: allowed, 4 left
 globex request 2: allowed, 3 left
 5 webhook calls at 20/s took at least 200ms: true
 `
-	if out.String() != want {
-		t.Fatalf("output:\n%s\nwant:\n%s", out.String(), want)
+
+func TestExample(t *testing.T) {
+	if got := harness.Run(t, run); got != want {
+		t.Errorf("output:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestExampleOnRedis(t *testing.T) {
+	if got := harness.RunRedis(t, run); got != want {
+		t.Errorf("output:\n%s\nwant:\n%s", got, want)
 	}
 }

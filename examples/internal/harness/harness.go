@@ -28,11 +28,12 @@ type Env struct {
 	// Embedded reports whether Redis is the in-process miniredis.
 	Embedded bool
 
-	mr     *miniredis.Miniredis
-	stopCk chan struct{}
-	ckDone chan struct{}
-	mu     sync.Mutex
-	stores []*client.Store
+	mr      *miniredis.Miniredis
+	stopCk  chan struct{}
+	ckDone  chan struct{}
+	mu      sync.Mutex
+	stores  []*client.Store
+	clients []*redis.Client
 }
 
 // Start returns an Env on the Redis at addr, or on a new miniredis when addr is "". miniredis
@@ -82,16 +83,31 @@ func (e *Env) Store(b *client.Builder) (*client.Store, error) {
 	return st, nil
 }
 
-// Close closes every store (Close is idempotent, so a store the example closed is fine) and the
-// embedded Redis.
+// Redis returns a plain go-redis client on the Env's Redis, for what an example does outside a
+// store: another service's writes, or resetting a key on a reused server. The Env closes it.
+func (e *Env) Redis() *redis.Client {
+	rdb := redis.NewClient(&redis.Options{Addr: e.Addr, MaxRetries: -1})
+	e.mu.Lock()
+	e.clients = append(e.clients, rdb)
+	e.mu.Unlock()
+	return rdb
+}
+
+// Close closes every store (Close is idempotent, so a store the example closed is fine), every
+// client from [Env.Redis], and the embedded Redis.
 func (e *Env) Close() error {
 	e.mu.Lock()
-	stores := e.stores
-	e.stores = nil
+	stores, clients := e.stores, e.clients
+	e.stores, e.clients = nil, nil
 	e.mu.Unlock()
 	var errs []error
 	for _, st := range stores {
 		if err := st.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, rdb := range clients {
+		if err := rdb.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}

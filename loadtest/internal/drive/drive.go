@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/loadtest/internal/hist"
 )
 
@@ -197,16 +198,4 @@ func Run(ctx context.Context, o Options, set *hist.Set, step Step) Result {
 }
 
 // sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func sleep(ctx context.Context, d time.Duration) bool { return pause.For(ctx, d) == nil }
