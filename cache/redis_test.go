@@ -97,8 +97,11 @@ func TestStampedeLoadsOnceAcrossInstances(t *testing.T) {
 		waits += c.Stats().Waits
 	}
 	t.Logf("misses %d (callers that waited for the load), cross-instance waits %d", misses, waits)
-	if waits != n-1 {
-		t.Fatalf("%d instances waited on the claim, want %d (one wait per instance, thanks to singleflight)", waits, n-1)
+	// Every other instance waited on the claim (contended() held before the load returned). A
+	// singleflight round that starts just as the value lands may wait once more, so the count
+	// is a floor, not an exact number; the loader running once is the guarantee.
+	if waits < n-1 {
+		t.Fatalf("%d waits on the claim, want at least %d (one per other instance)", waits, n-1)
 	}
 	pttl := srv.Client(t).PTTL(context.Background(), "igniter:store:api:organization:org_1:kv:cache:price:sku_1").Val()
 	if pttl <= 0 || pttl > time.Minute {
