@@ -8,6 +8,7 @@ import (
 	"github.com/igniter-go/store/cache"
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/storetest"
 )
 
 // The cost of a cache hit (one GET and the envelope's decoding) beside a plain KV.Get of the
@@ -15,11 +16,7 @@ import (
 func BenchmarkHit(b *testing.B) {
 	srv := redistest.Start(b)
 	ctx := context.Background()
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(b))).Build()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Connect(b, srv.Client(b), client.New().WithService("api"))
 	tenant := st.MustScope("organization", "org_1")
 	c := cache.New(tenant, cache.Options{Beta: 1})
 	defer c.Close()

@@ -11,6 +11,7 @@ import (
 	"github.com/igniter-go/store/cache"
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/storetest"
 )
 
 // instances builds n stores on srv, each with its own go-redis client (as n processes would),
@@ -19,12 +20,9 @@ func instances(t *testing.T, srv *redistest.Server, n int, opts cache.Options) [
 	t.Helper()
 	out := make([]*cache.Cache, n)
 	for i := range out {
-		st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).Build()
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
 		c := cache.New(st.MustScope("organization", "org_1"), opts)
-		t.Cleanup(func() { c.Close(); _ = st.Close() })
+		t.Cleanup(c.Close)
 		out[i] = c
 	}
 	return out

@@ -33,11 +33,7 @@ import (
 func BenchmarkHitPath(b *testing.B) {
 	srv := redistest.Start(b)
 	ctx := context.Background()
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(b))).Build()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Connect(b, srv.Client(b), client.New().WithService("api"))
 	tenant := st.MustScope("organization", "org_1")
 	if err := tenant.KV.Set(ctx, "price:sku_1", Price{"sku_1", 1999}, 0); err != nil {
 		b.Fatal(err)
@@ -107,11 +103,8 @@ func BenchmarkHitPath(b *testing.B) {
 // both closed when it returns.
 func ownStoreHits(b *testing.B, srv *redistest.Server, bld *client.Builder) {
 	ctx := context.Background()
-	st, err := bld.WithService("api").WithAdapter(client.Redis(srv.Client(b))).Build()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Connect(b, srv.Client(b), bld.WithService("api"))
+	defer st.Close() // closed with the sub-benchmark, not at the end of the whole benchmark
 	nc, err := nearcache.New(st.MustScope("organization", "org_1"), nearcache.Options{Redis: &redis.Options{Addr: srv.Addr}})
 	if err != nil {
 		b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/nearcache"
+	"github.com/igniter-go/store/storetest"
 	"github.com/igniter-go/store/telemetry"
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
@@ -49,12 +50,7 @@ func TestSignalsReachTheStoresMetricsAndTelemetry(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(metrics)
 	rec := telemetry.NewRecorder()
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).
-		WithMetrics(metrics).WithTelemetry(rec).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api").WithMetrics(metrics).WithTelemetry(rec))
 	tenant := st.MustScope("organization", "org_1")
 	events := make(chan nearcache.Event, 256)
 	nc, err := nearcache.New(tenant, nearcache.Options{

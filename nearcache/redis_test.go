@@ -12,6 +12,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/nearcache"
+	"github.com/igniter-go/store/storetest"
 )
 
 type Price struct {
@@ -26,11 +27,7 @@ const fullKey = "igniter:store:api:organization:org_1:kv:price:sku_1"
 func setup(t *testing.T) (*client.Store, *nearcache.Near, chan nearcache.Event, *redis.Client) {
 	t.Helper()
 	srv := redistest.Start(t)
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
 	tenant := st.MustScope("organization", "org_1")
 	events := make(chan nearcache.Event, 256)
 	nc, err := nearcache.New(tenant, nearcache.Options{

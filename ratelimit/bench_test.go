@@ -7,6 +7,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ratelimit"
+	"github.com/igniter-go/store/storetest"
 )
 
 // The cost of one limiter check (EVALSHA of the GCRA script) beside a Counter.Increment (the
@@ -14,11 +15,7 @@ import (
 func BenchmarkAllow(b *testing.B) {
 	srv := redistest.Start(b)
 	ctx := context.Background()
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(b))).Build()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Connect(b, srv.Client(b), client.New().WithService("api"))
 	lim := ratelimit.New(st, ratelimit.Options{})
 	limit := ratelimit.PerSecond(1_000_000) // never limits: every call runs the full script and writes
 	b.Run("Allow", func(b *testing.B) {

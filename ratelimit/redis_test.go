@@ -11,6 +11,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ratelimit"
+	"github.com/igniter-go/store/storetest"
 )
 
 // 8 store instances (each its own go-redis client, as 8 processes would be) × 32 goroutines
@@ -30,12 +31,7 @@ func TestGCRAAcrossInstancesStaysWithinTheBound(t *testing.T) {
 	)
 	stores := make([]*client.Store, instances)
 	for i := range stores {
-		st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		stores[i] = st
+		stores[i] = storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
 	}
 	// A second tenant's limiter runs beside, so the TTL check sees keys of several scopes.
 	other := ratelimit.New(stores[0].MustScope("organization", "org_2"), ratelimit.Options{})
@@ -113,11 +109,7 @@ func TestGCRAAcrossInstancesStaysWithinTheBound(t *testing.T) {
 func TestGCRARepliesOnARealServer(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
-	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
 	lim := ratelimit.New(st, ratelimit.Options{Prefix: "rl"})
 	limit := ratelimit.Limit{Rate: 20, Period: time.Second, Burst: 2} // one unit per 50ms
 	for i := range 2 {
