@@ -63,6 +63,8 @@ func TestBuildErrors(t *testing.T) {
 		{"service with glob", ok.WithService("api*"), ops.CodeServiceInvalid, 400, "", nil},
 		{"nil executor", ok.WithAdapter(client.HandlerAdapter(nil)), ops.CodeAdapterRequired, 500, "", nil},
 		{"go-redis retries on", ok.WithAdapter(client.Redis(retrying)), ops.CodeConfigurationInvalid, 500, "", map[string]any{"maxRetries": 3}},
+		{"no stream connections", ok.WithStreamConnections(0), ops.CodeConfigurationInvalid, 500, "", map[string]any{"streamConnections": 0}},
+		{"no health check", ok.WithHealthCheck(0), ops.CodeConfigurationInvalid, 500, "", map[string]any{"healthCheck": "0s"}},
 		{"duplicate scope", ok.AddScope("organization").AddScope("organization"), ops.CodeDuplicateScope, 400,
 			`Scope "organization" is already defined. Each scope key can only be added once.`, map[string]any{"key": "organization"}},
 		{"scope key with dot", ok.AddScope("a.b"), ops.CodeInvalidNamespace, 400,
