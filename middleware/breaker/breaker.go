@@ -89,6 +89,14 @@ type Breaker struct {
 	pending   []transition
 	npending  atomic.Int32
 	deliverMu sync.Mutex
+
+	// The closed-state fast path (fastpath.go). clean means: closed, and no failure counted
+	// since the last success; a success then changes nothing gobreaker decides on, so a call
+	// that succeeds is not reported to it (no lock, no clock read). cleanMu serialises every
+	// write of clean with the gobreaker report it follows, so clean never outlives the state
+	// it describes.
+	clean   atomic.Bool
+	cleanMu sync.Mutex
 }
 
 type transition struct{ from, to State }
@@ -131,6 +139,7 @@ func New(s Settings) *Breaker {
 			b.mu.Unlock()
 		},
 	})
+	b.clean.Store(true)
 	return b
 }
 
@@ -150,6 +159,9 @@ func (b *Breaker) State() State {
 func (b *Breaker) Middleware() ops.Middleware {
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
+			if b.clean.Load() {
+				return b.callClean(ctx, op, next)
+			}
 			done, err := b.cb.Allow()
 			if err != nil {
 				b.flush()
@@ -171,23 +183,25 @@ func (b *Breaker) call(ctx context.Context, op ops.Op, next ops.Handler, done fu
 	finished := false
 	defer func() {
 		if !finished {
-			done(errFailure)
-			b.flush()
+			b.settle(func() { done(errFailure) })
 		}
 	}()
 	res, err = next(ctx, op)
 	outcome := b.classify(ctx, err) // a panicking Classify counts as a failure too
 	finished = true
-	switch outcome {
-	case Success:
-		done(nil)
-	case Failure:
-		done(errFailure)
-	default:
-		done(errExcluded)
-	}
-	b.flush()
+	b.settle(func() { done(outcomeErr(outcome)) })
 	return res, err
+}
+
+// outcomeErr is what gobreaker is told for an outcome.
+func outcomeErr(o Outcome) error {
+	switch o {
+	case Success:
+		return nil
+	case Failure:
+		return errFailure
+	}
+	return errExcluded
 }
 
 // flush delivers queued transitions in order. Only one goroutine delivers at a time; one that
