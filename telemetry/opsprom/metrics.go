@@ -58,6 +58,10 @@ type Metrics struct {
 	near       nearMetrics
 	lagGauges  *lagGauges // writes lag and pending (lag.go)
 
+	// epoch is when New ran: an op's duration is the difference of two time.Since(epoch),
+	// which read only the monotonic clock, where time.Now reads the wall clock as well.
+	epoch time.Time
+
 	// byKind[k] holds the resolved series of kind k, one entry per (service, scope key) seen.
 	// It is copy-on-write: readers load it without locking; mu serialises writers.
 	byKind []atomic.Pointer[[]*series]
@@ -110,7 +114,7 @@ func New(opts ...Option) *Metrics {
 	hh.NativeHistogramBucketFactor, hh.NativeHistogramMaxBucketNumber, hh.NativeHistogramMinResetDuration =
 		hopts.NativeHistogramBucketFactor, hopts.NativeHistogramMaxBucketNumber, hopts.NativeHistogramMinResetDuration
 	stream := []string{LabelService, LabelStream, LabelGroup}
-	m := &Metrics{
+	m := &Metrics{epoch: time.Now(),
 		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelOutcome),
 		errs:       counter(MetricErrors, "Failed store operations by error code.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelCode),
 		handler:    prometheus.NewHistogramVec(hh, []string{LabelService, LabelSource}),
@@ -167,9 +171,9 @@ func (m *Metrics) Middleware() ops.Middleware {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
 			s := m.seriesOf(op.Kind, op.Service, op.ScopeKey)
 			s.inFlight.Inc()
-			start := time.Now()
+			start := time.Since(m.epoch)
 			res, err := next(ctx, op)
-			s.duration.Observe(time.Since(start).Seconds())
+			s.duration.Observe((time.Since(m.epoch) - start).Seconds())
 			s.inFlight.Dec()
 			i := 0
 			if err != nil {
