@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -22,6 +23,7 @@ import (
 // allClients, goredis first: it is the baseline of every ratio.
 var allClients = []string{
 	"goredis",        // plain go-redis, default pool
+	"goredis-otel",   // plain go-redis + redisotel.InstrumentTracing, spans as store-obs-otel's
 	"store-nopipe",   // the store, default chain + metrics + events, pipelining off
 	"store",          // the store, default chain (timeout, retry, breaker), no telemetry
 	"store-obs",      // + Prometheus metrics + slog events at info
@@ -50,6 +52,21 @@ func newClient(name, addr string) (*benchClient, error) {
 			get:   func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
 			set:   func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
 			close: func() { _ = rdb.Close() },
+		}, nil
+	case "goredis-otel":
+		rdb := redis.NewClient(opts)
+		tp := newTracerProvider()
+		if err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tp)); err != nil {
+			_ = rdb.Close()
+			return nil, err
+		}
+		return &benchClient{
+			get: func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
+			set: func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
+			close: func() {
+				_ = rdb.Close()
+				_ = tp.Shutdown(context.Background())
+			},
 		}, nil
 	case "autopipeline":
 		rdb := redis.NewClient(opts)
@@ -105,8 +122,7 @@ func newStore(name string, opts *redis.Options) (*benchClient, error) {
 		b = b.WithMetrics(m).WithTelemetry(telemetry.NewSlogSink(logger))
 	}
 	if name == "store-obs-otel" {
-		tp = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
-			sdktrace.WithBatcher(discardExporter{}))
+		tp = newTracerProvider()
 		b = b.WithTracing(opsotel.New(opsotel.WithTracerProvider(tp)))
 	}
 	st, err := b.Build()
@@ -130,6 +146,13 @@ func newStore(name string, opts *redis.Options) (*benchClient, error) {
 
 // storeKey is the Redis key the store uses for a KV key of the bench service.
 func storeKey(k string) string { return "igniter:store:" + service + ":kv:" + k }
+
+// newTracerProvider samples every span and hands it to a batch span processor that exports to
+// discardExporter: the tracing cost a client pays in-process, without a collector's.
+func newTracerProvider() *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithBatcher(discardExporter{}))
+}
 
 // discardExporter ends every span at the batch processor's export, as a collector that is
 // never slow would.
