@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/extra/redisotel/v9"
@@ -31,19 +32,28 @@ var allClients = []string{
 	"store-obs-fd",   // store-obs with PipelineOptions{FullDuplex: true}
 	"autopipeline",   // go-redis Client.AutoPipeline() (blocking face, defaults)
 	"rueidis",        // rueidis, client-side cache off
+	"node",           // the Node original, @igniter-js/store + ioredis, in its own process (node.go)
+	"node-autopipe",  // the same with ioredis's enableAutoPipelining
 }
 
-// benchClient runs one GET or SET of the workload.
+// benchClient runs one GET or SET of the workload, or, for a client in another process, a whole
+// cell (cell, then get and set are nil).
 type benchClient struct {
 	get   func(ctx context.Context, key string) error
 	set   func(ctx context.Context, key, value string) error
+	cell  func(load string, callers int, d time.Duration) (result, error)
+	about string // printed under the header when set
 	close func()
 }
 
-// service is the store's service name; the store's keys carry its prefix (see storeKey).
+// service is the store's service name; the store's keys carry its prefix (see storeKey). The
+// Node original uses the same service, so it reads the keys the Go store reads.
 const service = "bench"
 
-func newClient(name, addr string) (*benchClient, error) {
+func newClient(name, addr string, c config) (*benchClient, error) {
+	if isNodeClient(name) {
+		return newNodeClient(name, addr, c)
+	}
 	opts := &redis.Options{Addr: addr, MaxRetries: -1}
 	switch name {
 	case "goredis":
