@@ -1,12 +1,16 @@
-// Command compare measures the store against plain go-redis, go-redis's AutoPipeline() and
-// rueidis on one redis-server it starts on a free loopback port: GET, SET and an 80/20 mix of
-// 100-byte values over 10k keys, closed loops of 1/16/64/256 callers. The clients run
-// interleaved, cell after cell, in a shuffled order each repetition, so a noisy neighbour on a
-// shared machine hits them alike. It prints, per cell, ops/s, p50/p99 latency, the client's CPU
-// per op (getrusage of this process: user+system, the server is a child and not counted) and
-// each ratio to plain go-redis in the same repetition.
+// Command compare measures the store against plain go-redis (also with the redisotel tracing
+// hook), go-redis's AutoPipeline(), rueidis and the Node original (@igniter-js/store + ioredis,
+// in a node process, see node.go) on one redis-server it starts on a free loopback port: GET,
+// SET and an 80/20 mix of 100-byte values over 10k keys, closed loops of 1/16/64/256 callers.
+// The clients run interleaved, cell after cell, in a shuffled order each repetition, so a noisy
+// neighbour on a shared machine hits them alike. It prints, per cell, ops/s, p50/p99 latency,
+// the client's CPU per op (user+system: getrusage of this process for the Go clients, the server
+// and node being children and not counted; process.cpuUsage of the node process for the Node
+// ones) and each ratio to plain go-redis in the same repetition.
 //
-//	cd bench && go run ./compare -d 1s -reps 2
+//	cd bench
+//	(cd node && npm ci)    # once, for the node and node-autopipe clients
+//	go run ./compare -d 1s -reps 2
 package main
 
 import (
