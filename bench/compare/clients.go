@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -22,6 +24,7 @@ import (
 // allClients, goredis first: it is the baseline of every ratio.
 var allClients = []string{
 	"goredis",        // plain go-redis, default pool
+	"goredis-otel",   // plain go-redis + redisotel.InstrumentTracing, spans as store-obs-otel's
 	"store-nopipe",   // the store, default chain + metrics + events, pipelining off
 	"store",          // the store, default chain (timeout, retry, breaker), no telemetry
 	"store-obs",      // + Prometheus metrics + slog events at info
@@ -29,19 +32,28 @@ var allClients = []string{
 	"store-obs-fd",   // store-obs with PipelineOptions{FullDuplex: true}
 	"autopipeline",   // go-redis Client.AutoPipeline() (blocking face, defaults)
 	"rueidis",        // rueidis, client-side cache off
+	"node",           // the Node original, @igniter-js/store + ioredis, in its own process (node.go)
+	"node-autopipe",  // the same with ioredis's enableAutoPipelining
 }
 
-// benchClient runs one GET or SET of the workload.
+// benchClient runs one GET or SET of the workload, or, for a client in another process, a whole
+// cell (cell, then get and set are nil).
 type benchClient struct {
 	get   func(ctx context.Context, key string) error
 	set   func(ctx context.Context, key, value string) error
+	cell  func(load string, callers int, d time.Duration) (result, error)
+	about string // printed under the header when set
 	close func()
 }
 
-// service is the store's service name; the store's keys carry its prefix (see storeKey).
+// service is the store's service name; the store's keys carry its prefix (see storeKey). The
+// Node original uses the same service, so it reads the keys the Go store reads.
 const service = "bench"
 
-func newClient(name, addr string) (*benchClient, error) {
+func newClient(name, addr string, c config) (*benchClient, error) {
+	if isNodeClient(name) {
+		return newNodeClient(name, addr, c)
+	}
 	opts := &redis.Options{Addr: addr, MaxRetries: -1}
 	switch name {
 	case "goredis":
@@ -50,6 +62,21 @@ func newClient(name, addr string) (*benchClient, error) {
 			get:   func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
 			set:   func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
 			close: func() { _ = rdb.Close() },
+		}, nil
+	case "goredis-otel":
+		rdb := redis.NewClient(opts)
+		tp := newTracerProvider()
+		if err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tp)); err != nil {
+			_ = rdb.Close()
+			return nil, err
+		}
+		return &benchClient{
+			get: func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
+			set: func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
+			close: func() {
+				_ = rdb.Close()
+				_ = tp.Shutdown(context.Background())
+			},
 		}, nil
 	case "autopipeline":
 		rdb := redis.NewClient(opts)
@@ -105,8 +132,7 @@ func newStore(name string, opts *redis.Options) (*benchClient, error) {
 		b = b.WithMetrics(m).WithTelemetry(telemetry.NewSlogSink(logger))
 	}
 	if name == "store-obs-otel" {
-		tp = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
-			sdktrace.WithBatcher(discardExporter{}))
+		tp = newTracerProvider()
 		b = b.WithTracing(opsotel.New(opsotel.WithTracerProvider(tp)))
 	}
 	st, err := b.Build()
@@ -130,6 +156,13 @@ func newStore(name string, opts *redis.Options) (*benchClient, error) {
 
 // storeKey is the Redis key the store uses for a KV key of the bench service.
 func storeKey(k string) string { return "igniter:store:" + service + ":kv:" + k }
+
+// newTracerProvider samples every span and hands it to a batch span processor that exports to
+// discardExporter: the tracing cost a client pays in-process, without a collector's.
+func newTracerProvider() *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithBatcher(discardExporter{}))
+}
 
 // discardExporter ends every span at the batch processor's export, as a collector that is
 // never slow would.

@@ -1,12 +1,16 @@
-// Command compare measures the store against plain go-redis, go-redis's AutoPipeline() and
-// rueidis on one redis-server it starts on a free loopback port: GET, SET and an 80/20 mix of
-// 100-byte values over 10k keys, closed loops of 1/16/64/256 callers. The clients run
-// interleaved, cell after cell, in a shuffled order each repetition, so a noisy neighbour on a
-// shared machine hits them alike. It prints, per cell, ops/s, p50/p99 latency, the client's CPU
-// per op (getrusage of this process: user+system, the server is a child and not counted) and
-// each ratio to plain go-redis in the same repetition.
+// Command compare measures the store against plain go-redis (also with the redisotel tracing
+// hook), go-redis's AutoPipeline(), rueidis and the Node original (@igniter-js/store + ioredis,
+// in a node process, see node.go) on one redis-server it starts on a free loopback port: GET,
+// SET and an 80/20 mix of 100-byte values over 10k keys, closed loops of 1/16/64/256 callers.
+// The clients run interleaved, cell after cell, in a shuffled order each repetition, so a noisy
+// neighbour on a shared machine hits them alike. It prints, per cell, ops/s, p50/p99 latency,
+// the client's CPU per op (user+system: getrusage of this process for the Go clients, the server
+// and node being children and not counted; process.cpuUsage of the node process for the Node
+// ones) and each ratio to plain go-redis in the same repetition.
 //
-//	cd bench && go run ./compare -d 1s -reps 2
+//	cd bench
+//	(cd node && npm ci)    # once, for the node and node-autopipe clients
+//	go run ./compare -d 1s -reps 2
 package main
 
 import (
@@ -39,6 +43,9 @@ type config struct {
 	size    int
 	cpuprof string
 	profile string
+	nodeDir string
+	// set by run when the Node clients can run
+	nodeBin, nodeScript string
 }
 
 func main() {
@@ -53,6 +60,7 @@ func main() {
 	flag.IntVar(&c.size, "size", 100, "value size in bytes")
 	flag.StringVar(&c.profile, "profile", "", "profile only this client (with -cpuprofile): runs it alone on the grid")
 	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of the -profile client's cells to this file")
+	flag.StringVar(&c.nodeDir, "nodedir", "", "folder of bench.mjs and its node_modules (default: bench/node)")
 	flag.Parse()
 	for _, s := range strings.Split(callers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -83,7 +91,7 @@ func run(c config) error {
 	value := strings.Repeat("v", c.size)
 	keys := make([]string, c.keys)
 	for i := range keys {
-		keys[i] = "bench:" + strconv.Itoa(i)
+		keys[i] = keyPrefix + strconv.Itoa(i)
 	}
 	if err := seed(ctx, addr, keys, value); err != nil {
 		return err
@@ -92,9 +100,16 @@ func run(c config) error {
 	if c.profile != "" {
 		names = []string{c.profile}
 	}
+	if nn := nodeNames(names); len(nn) > 0 {
+		c.nodeBin, c.nodeScript, err = nodeSetup(c.nodeDir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "compare: skipping %s: %v\n", strings.Join(nn, ", "), err)
+			names = slices.DeleteFunc(slices.Clone(names), isNodeClient)
+		}
+	}
 	cls := make(map[string]*benchClient, len(names))
 	for _, n := range names {
-		bc, err := newClient(n, addr)
+		bc, err := newClient(n, addr, c)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n, err)
 		}
@@ -110,6 +125,11 @@ func run(c config) error {
 	}
 	fmt.Printf("# compare: GOMAXPROCS=%d, %s per cell, %d repetitions, %d keys, %d-byte values, redis-server at %s\n",
 		runtime.GOMAXPROCS(0), c.dur, c.reps, c.keys, c.size, addr)
+	for _, n := range names {
+		if a := cls[n].about; a != "" {
+			fmt.Printf("# %s: %s\n", n, a)
+		}
+	}
 	res := map[cell][]result{}
 	for rep := range c.reps {
 		for _, load := range c.loads {
@@ -117,7 +137,10 @@ func run(c config) error {
 				order := slices.Clone(names)
 				rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 				for _, name := range order {
-					r := measure(ctx, cls[name], load, n, keys, value, c.dur)
+					r, err := measure(ctx, cls[name], load, n, keys, value, c.dur)
+					if err != nil {
+						return fmt.Errorf("%s, %s, %d callers: %w", name, load, n, err)
+					}
 					r.rep = rep
 					res[cell{load, n, name}] = append(res[cell{load, n, name}], r)
 				}
@@ -129,6 +152,10 @@ func run(c config) error {
 	report(c, names, res)
 	return nil
 }
+
+// keyPrefix starts each of the bench's keys: keyPrefix + 0..keys-1 (in the store's KV namespace
+// for the store clients and the Node original, see storeKey).
+const keyPrefix = "bench:"
 
 type cell struct {
 	load    string
@@ -144,8 +171,12 @@ type result struct {
 	errors   int64
 }
 
-// measure runs n closed loops of load on bc for d after a short warm-up.
-func measure(ctx context.Context, bc *benchClient, load string, n int, keys []string, value string, d time.Duration) result {
+// measure runs n closed loops of load on bc for d after a short warm-up. A client in another
+// process measures the cell itself, with the same warm-up, and its own CPU.
+func measure(ctx context.Context, bc *benchClient, load string, n int, keys []string, value string, d time.Duration) (result, error) {
+	if bc.cell != nil {
+		return bc.cell(load, n, d)
+	}
 	var stop atomic.Bool
 	var measuring atomic.Bool
 	var wg sync.WaitGroup
@@ -207,7 +238,7 @@ func measure(ctx context.Context, bc *benchClient, load string, n int, keys []st
 	if total > 0 {
 		r.cpuPerOp = (ru1 - ru0) / time.Duration(total)
 	}
-	return r
+	return r, nil
 }
 
 // rusage is this process's CPU time, user + system.
