@@ -48,6 +48,7 @@ func BenchmarkRedisGet(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name+"/sequential", func(b *testing.B) {
 			b.ReportAllocs()
+			defer redistest.CPUPerOp(b)()
 			for b.Loop() {
 				if err := c.get(); err != nil && err != redis.Nil {
 					b.Fatal(err)
@@ -56,6 +57,7 @@ func BenchmarkRedisGet(b *testing.B) {
 		})
 		b.Run(c.name+"/parallel-64", func(b *testing.B) {
 			b.ReportAllocs()
+			defer redistest.CPUPerOp(b)()
 			b.SetParallelism(32) // × GOMAXPROCS=2
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
