@@ -102,6 +102,16 @@ func clusterStore(t *testing.T, rdb redis.UniversalClient, b *Builder) (*Store, 
 	return st, a
 }
 
+// A ClusterClient is pipelined by default (this replaces the test that it was not, from before
+// its batches were made safe); WithoutPipelining turns it off.
+func TestPipelineOnACluster(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	clusterStore(t, c.Client(t), New()) // fails unless pipelined
+	if a := Redis(c.Client(t), WithoutPipelining()).(*redisAdapter); pipelines(a) {
+		t.Fatal("WithoutPipelining must send every command on the cluster client")
+	}
+}
+
 // 64 callers on a 3-primary cluster: their ops ride shared batches, and every batch goes to the
 // node that serves its keys' slots; every op gets its own reply.
 func TestPipelineClusterBatchesPerNode(t *testing.T) {
