@@ -71,7 +71,11 @@ import (
 //     its client. If someone closes the shared pipeliner, ops go direct.
 //
 // Batch.Get is split by slot first (slotGroups, cluster_batch.go), one MGET per slot, all
-// submitted before the first is awaited, so they ride the nodes' batches together.
+// submitted before the first is awaited, so they ride the nodes' batches together. The lone-op
+// path and the degraded mode are those of one node: an op submitted while none is in flight,
+// or after a lost connection until a direct op is answered, runs on the ClusterClient itself
+// as an unwrapped command (ClusterClient.process, with its retries of unsent commands and the
+// lost-reply guard of guard.go); a lone Batch.Get runs clusterMGet (cluster_batch.go).
 type pipeline struct {
 	ap *redis.AutoPipeliner
 	// owned: Close closes ap (it was built on a private clone of the caller's client).
