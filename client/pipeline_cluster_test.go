@@ -434,3 +434,93 @@ func TestPipelineClusterLostReplyMidBatchIsNotResent(t *testing.T) {
 		t.Fatalf("counter %d outside [acknowledged %d, acknowledged + unknown %d]: an INCR was applied twice or an acknowledged one lost", n, a, a+u)
 	}
 }
+
+// Batch.Set stays one MULTI/EXEC per slot beside pipelined traffic on a cluster: no pipelined
+// Batch.Get of keys in one slot sees half a batch, and the batches of both land on the node.
+func TestPipelineClusterBatchSetStaysAtomic(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	st, _ := clusterStore(t, c.Client(t), New())
+	ctx := context.Background()
+	keys := []string{"{o}a", "{o}b", "{o}c", "{o}d"} // one slot: one transaction
+	write := func(gen int) error {
+		entries := make([]BatchEntry, len(keys))
+		for i, k := range keys {
+			entries[i] = BatchEntry{Key: k, Value: gen}
+		}
+		return st.Batch.Set(ctx, entries...)
+	}
+	if err := write(0); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 4 {
+		wg.Go(func() {
+			for g := range 50 {
+				if err := write(w*1000 + g); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for range 32 {
+		wg.Go(func() {
+			for range 50 {
+				items, err := st.Batch.Get(ctx, keys...)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, it := range items[1:] {
+					if fmt.Sprint(it.Value) != fmt.Sprint(items[0].Value) {
+						errs <- fmt.Errorf("Batch.Get saw half a Batch.Set: %v", items)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// The full-duplex option on a cluster (go-redis runs one full-duplex child per node) keeps
+// replies and errors per op.
+func TestPipelineClusterFullDuplexOption(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	rdb := c.Client(t)
+	a := Redis(rdb, Pipelining(PipelineOptions{FullDuplex: true})).(*redisAdapter)
+	st, err := New().WithService("p").WithAdapter(a).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ctx := context.Background()
+	if err := rdb.LPush(ctx, "igniter:store:p:kv:list", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			key := "k" + strconv.Itoa(i)
+			if err := st.KV.Set(ctx, key, i, 0); err != nil {
+				t.Error(err)
+			}
+			var got int
+			if ok, err := st.KV.Get(ctx, key, &got); err != nil || !ok || got != i {
+				t.Errorf("%s: %d %v %v", key, got, ok, err)
+			}
+			if n, err := st.Counter.Increment(ctx, key); err != nil || n != 1 {
+				t.Errorf("counter %s: %d %v", key, n, err)
+			}
+			if _, _, err := st.KV.GetRaw(ctx, "list"); !isReplyError(err, "WRONGTYPE") {
+				t.Errorf("get of a list: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}
