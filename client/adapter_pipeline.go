@@ -13,12 +13,14 @@ import (
 // Events.Publish that callers issue at the same time share one write and one read on one
 // connection (go-redis's automatic pipeliner, redis.Client.AsyncAutoPipeline); every op keeps
 // its own reply, error and ctx. Batch.Set (MULTI/EXEC), scans, stream commands, blocking reads
-// and pub/sub run on the go-redis client as before. A *redis.ClusterClient is not pipelined:
-// go-redis's cluster pipeline re-sends a batch whose replies were lost, which could apply a
-// write twice; a *redis.Ring, or any other UniversalClient, is not pipelined either. On a *redis.Client the batches
-// run on a clone sharing its pools (Client.WithTimeout), so their writes use the client's
-// ReadTimeout as their deadline too, and the store's own hook is never added to the caller's
-// client.
+// and pub/sub run on the go-redis client as before. On a *redis.Client the batches run on a
+// clone sharing its pools (Client.WithTimeout), so their writes use the client's ReadTimeout as
+// their deadline too, and the store's own hook is never added to the caller's client. A
+// *redis.ClusterClient is pipelined per node, on the client's own cached deferred autopipeliner
+// (ClusterClient.AsyncAutoPipelineWithOptions: these options apply only if nothing asked the
+// client for it before, and ClusterClient.Close stops it); every store command is marked
+// NoRetry, so go-redis never re-sends a batch whose replies were lost (such writes fail with
+// STORE_OUTCOME_UNKNOWN). A *redis.Ring, or any other UniversalClient, is not pipelined.
 type PipelineOptions struct {
 	// Disabled sends every command on the go-redis client's pool, one connection per command
 	// in flight (the behaviour before pipelining).

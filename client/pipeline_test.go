@@ -529,16 +529,3 @@ func TestPipelineFullDuplexOption(t *testing.T) {
 	}
 	wg.Wait()
 }
-
-// On Redis Cluster the store does not pipeline (yet): go-redis's cluster pipeline re-sends a
-// batch whose replies were lost, which would break the no-blind-re-send guarantee that the
-// lost-reply guard gives single commands (TestBackendsClusterLostReplyIsNotResent).
-func TestPipelineNotOnACluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cluster test")
-	}
-	cl := redistest.StartCluster(t, 3)
-	if a := Redis(cl.Client(t)).(*redisAdapter); pipelines(a) {
-		t.Fatal("a ClusterClient must not be pipelined while its pipeline can re-send lost replies")
-	}
-}

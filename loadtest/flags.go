@@ -24,6 +24,7 @@ type config struct {
 	redisAddr    string
 	clusterAddrs []string
 	startRedis   bool
+	noPipeline   bool // client.WithoutPipelining()
 
 	metricsAddr string
 	jsonFile    string
@@ -67,6 +68,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.redisAddr, "redis", "", "run against the Redis at host:port (default: an embedded miniredis)")
 	cluster := fs.String("cluster", "", "run against the Redis Cluster with these comma-separated seed addresses")
 	fs.BoolVar(&c.startRedis, "start-redis", false, "start a redis-server of the harness's own on a free loopback port for the run, and stop it after")
+	fs.BoolVar(&c.noPipeline, "no-pipeline", false, "turn the store's pipelining off (client.WithoutPipelining()): every command takes a pooled connection, to compare")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve the store's Prometheus metrics at http://HOST:PORT/metrics during the run")
 	fs.StringVar(&c.jsonFile, "json", "", "also write the report as JSON to this file")
 	fs.StringVar(&c.htmlFile, "html", "", "also write a self-contained HTML report (charts) to this file")

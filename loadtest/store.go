@@ -27,8 +27,12 @@ func (s *stores) pick(i int) *client.Store { return s.tenants[i%len(s.tenants)] 
 // with metrics on m and the given observers, and one scoped store per tenant.
 func buildStore(c config, t *target, m *opsprom.Metrics, observers ...ops.Observer) (*stores, error) {
 	rdb := t.client(c, len(c.clusterAddrs) > 0)
+	opts := []client.RedisOption{client.OwnClient()}
+	if c.noPipeline {
+		opts = append(opts, client.WithoutPipelining())
+	}
 	b := client.New().WithService("loadtest").AddScope("tenant").
-		WithAdapter(client.Redis(rdb, client.OwnClient())).
+		WithAdapter(client.Redis(rdb, opts...)).
 		WithStreamConnections(c.consumers + 4)
 	if m != nil {
 		b = b.WithMetrics(m)

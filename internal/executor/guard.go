@@ -131,8 +131,18 @@ func (h lostReplyHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
+// ProcessPipelineHook drops the store's abandoned commands from a node's batch right before it
+// is written (the cluster pipeline's drop, pipeline.go). Lost replies of pipelined commands
+// are mapped where the store waits for them (pipeline.lostReply): the batch runs on the
+// autopipeliner's context, which carries no guard mark.
 func (lostReplyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		live := dropAbandoned(cmds)
+		if len(live) == 0 {
+			return nil
+		}
+		return next(ctx, live)
+	}
 }
 
 // networkFailure reports a failure to reach or hear from the node (not a Redis error reply).

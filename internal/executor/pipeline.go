@@ -17,7 +17,7 @@ import (
 // connection instead of taking a pooled connection each (issue #12).
 //
 // It uses the library's deferred face (AsyncAutoPipeline) with its ordered defaults (one
-// shard, one batch in flight), and waits for each command itself, so that each op keeps the
+// batch in flight per shard), and waits for each command itself, so that each op keeps the
 // semantics of a plain go-redis call:
 //
 //   - ordering: a caller's next op is submitted only after its previous one returned, and the
@@ -25,20 +25,68 @@ import (
 //   - replies and errors are per command: a WRONGTYPE fails its own op only;
 //   - ctx: the wait ends with the caller's ctx error (AutoFuture.WaitContext). A command that
 //     has not been written yet is then dropped — the library cannot do that (it writes every
-//     queued command), so dropHook removes abandoned commands from the batch right before the
+//     queued command), so a hook removes abandoned commands from the batch right before the
 //     write; a command already written runs, and its reply is discarded;
 //   - a lost connection fails every command of the batch whose reply was not read with the
-//     transport error (ops.ErrUnavailable); the client runs with MaxRetries -1, so nothing is
-//     replayed below the store, and the retry middleware retries only idempotent ops;
+//     transport error; nothing is replayed below the store (see the cluster notes), and the
+//     retry middleware retries only idempotent ops;
 //   - MULTI/EXEC (Batch.Set), blocking stream reads, pub/sub and every other command keep
 //     running on the go-redis client itself, never inside a shared batch.
+//
+// # *redis.Client
+//
+// The pipeliner is built on a clone sharing the caller's pools (Client.WithTimeout), so the
+// drop hook (dropHook, keyed on a set of abandoned commands) is the clone's only and Close
+// stops the clone's pipeliner. The client runs with MaxRetries -1: its pipelines never
+// re-send. A lost connection is ops.ErrUnavailable.
+//
+// # *redis.ClusterClient: per-node batches
+//
+// go-redis's ClusterClient.AsyncAutoPipelineWithOptions routes each command to a shard by slot
+// range and, at flush, splits a shard's batch by node (processPipeline → mapCmdsByNode): one
+// write and one read per node, nodes in parallel. Three things make that safe for the store:
+//
+//   - No blind re-send. The cluster pipeline re-sends a whole node batch after a transport
+//     error, and a whole batch whose first reply is a retryable error (TRYAGAIN, LOADING,
+//     CLUSTERDOWN), whatever MaxRetries says — unless a command of the batch says NoRetry
+//     (osscluster.go: processPipelineNodeConn, pipelineReadCmds, cmdsContainNoRetry). Every
+//     command the store submits is wrapped in a type that embeds the go-redis command and
+//     answers NoRetry() = true (noRetry below), so no batch of store commands is ever
+//     re-sent. MOVED and ASK are still followed: pipelineReadCmds calls checkMovedErr before
+//     it looks at NoRetry, and a connection that could not be taken from the pool (the batch
+//     was never written) is still re-mapped and tried again. A transport failure after the
+//     write becomes the lost-reply error of guard.go (STORE_OUTCOME_UNKNOWN), as on the
+//     direct path; a failure before it (dial refused, pool timeout) stays ErrUnavailable.
+//   - Dropping. ClusterClient has no private clone: its autopipeliner and its hooks are the
+//     caller's client's. The store does not add a hook to the ClusterClient; the wrapper
+//     carries an abandoned mark and the lost-reply node hook that GuardCluster already puts
+//     on every node client (guard.go) drops marked commands from each node's batch right
+//     before it is written (dropAbandoned). Commands without the mark (the application's
+//     own) pass untouched.
+//   - Ownership. AsyncAutoPipelineWithOptions caches one deferred pipeliner per ClusterClient
+//     ("first call's config wins"): the store uses that one, shared with any other user of the
+//     client's AsyncAutoPipeline (and with other stores on the client), and never closes it —
+//     ClusterClient.Close does. Building a second ClusterClient from cloned options would
+//     double the connections and lose the hooks and instrumentation the application put on
+//     its client. If someone closes the shared pipeliner, ops go direct.
+//
+// Batch.Get is split by slot first (slotGroups, cluster_batch.go), one MGET per slot, all
+// submitted before the first is awaited, so they ride the nodes' batches together. The lone-op
+// path and the degraded mode are those of one node: an op submitted while none is in flight,
+// or after a lost connection until a direct op is answered, runs on the ClusterClient itself
+// as an unwrapped command (ClusterClient.process, with its retries of unsent commands and the
+// lost-reply guard of guard.go); a lone Batch.Get runs clusterMGet (cluster_batch.go).
 type pipeline struct {
 	ap *redis.AutoPipeliner
 	// owned: Close closes ap (it was built on a private clone of the caller's client).
 	owned bool
+	// cluster is set for a *redis.ClusterClient: commands are submitted wrapped (noRetry),
+	// dropped by their mark, and a lost reply is a lostReplyError.
+	cluster *redis.ClusterClient
 
 	// abandoned holds the commands whose caller stopped waiting (ctx done) and that may not be
 	// written yet; nAbandoned counts them, so dropHook costs one atomic load when none is.
+	// (*redis.Client only; on a cluster the mark is on the command.)
 	abandoned  sync.Map // redis.Cmder → struct{}
 	nAbandoned atomic.Int64
 
@@ -56,10 +104,20 @@ type pipeline struct {
 }
 
 // errDropped is the error a dropped command carries; nobody reads it (its caller has gone).
-var errDropped = errors.New("igniter store: command dropped before it was written: its caller's context ended")
+// It is a redis.Error so that go-redis treats it as one command's outcome: a transport-class
+// error would make the autopipeliner fail the rest of a batch it sends in chunks
+// (dispatchSequential, MaxBatchBytes).
+var errDropped error = droppedError{}
 
-// newPipeline returns the pipeline for rdb, or nil when rdb is a kind the store does not
-// pipeline (Ring, a custom UniversalClient).
+type droppedError struct{}
+
+func (droppedError) Error() string {
+	return "igniter store: command dropped before it was written: its caller's context ended"
+}
+func (droppedError) RedisError() {}
+
+// newPipeline returns the pipeline for rdb (a *redis.Client or a *redis.ClusterClient), or nil
+// when rdb is a kind the store does not pipeline (Ring, a custom UniversalClient).
 func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pipeline, error) {
 	p := &pipeline{direct: rdb}
 	switch c := rdb.(type) {
@@ -75,13 +133,13 @@ func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pi
 		}
 		p.ap, p.owned = ap, true
 	case *redis.ClusterClient:
-		// Not pipelined, for now. go-redis's cluster pipeline re-sends a whole batch after a
-		// transport error (osscluster.go, processPipelineNode: shouldRetry unless a command
-		// says NoRetry), so a batch whose replies were lost would apply its INCRs twice, which
-		// the lost-reply guard (guard.go) prevents for single commands only; and the store's
-		// Batch.Get must be split per slot first (cluster_batch.go). Each op runs on the
-		// cluster client as before, with the guard.
-		return nil, nil
+		// The client's own cached deferred pipeliner, slot-sharded; see the type's comment
+		// (Ownership) for why it is shared and never closed here.
+		ap, err := c.AsyncAutoPipelineWithOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.ap, p.cluster = ap, c
 	default:
 		return nil, nil
 	}
@@ -100,36 +158,96 @@ func (p *pipeline) close() error {
 
 // do submits cmd and waits for it, or for ctx. After a nil return, cmd holds its reply.
 func (p *pipeline) do(ctx context.Context, cmd redis.Cmder) error {
+	return p.doAll(ctx, []redis.Cmder{cmd}, nil)
+}
+
+// doAll submits cmds together and waits for all of them, or for ctx; it returns the first
+// error. When the pipeline sends direct (no other op in flight, or degraded), it runs direct
+// instead, or sends cmds[0] on the client when direct is nil.
+func (p *pipeline) doAll(ctx context.Context, cmds []redis.Cmder, direct func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err // never queued
 	}
-	if p.inflight.Add(1) == 1 || p.degraded.Load() {
-		err := p.direct.Process(ctx, cmd)
-		p.inflight.Add(-1)
+	n := int64(len(cmds))
+	if p.inflight.Add(n) == n || p.degraded.Load() || p.ap.IsClosed() {
+		var err error
+		if direct != nil {
+			err = direct(ctx)
+		} else {
+			err = p.direct.Process(ctx, cmds[0])
+		}
+		p.inflight.Add(-n)
 		if !lostConnection(err) && p.degraded.Load() {
 			p.degraded.Store(false)
 		}
 		return err
 	}
-	defer p.inflight.Add(-1)
-	f := p.ap.Submit(ctx, cmd)
-	err := f.WaitContext(ctx)
-	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+	defer p.inflight.Add(-n)
+	subs := cmds
+	if p.cluster != nil {
+		subs = make([]redis.Cmder, len(cmds))
+		for i, c := range cmds {
+			subs[i] = noRetry(c)
+		}
+	}
+	futures := make([]redis.AutoFuture, len(subs))
+	for i, c := range subs {
+		futures[i] = p.ap.Submit(ctx, c)
+	}
+	var first error
+	for i, f := range futures {
+		err := f.WaitContext(ctx)
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			p.abandon(subs[i:], futures[i:])
+			return err
+		}
 		if lostConnection(err) {
 			p.degraded.Store(true)
 		}
+		if err != nil && first == nil {
+			first = p.lostReply(err)
+		}
+	}
+	return first
+}
+
+// abandon marks the commands whose caller leaves, so that they are dropped if still queued.
+func (p *pipeline) abandon(cmds []redis.Cmder, futures []redis.AutoFuture) {
+	if p.cluster != nil {
+		for _, c := range cmds {
+			c.(storeCmd).abandon() // dropAbandoned reads the mark
+		}
+		return
+	}
+	// Mark each for dropHook; forget the mark when its batch completes (written or dropped) so
+	// the set only holds live commands.
+	for i, cmd := range cmds {
+		p.abandoned.Store(cmd, struct{}{})
+		p.nAbandoned.Add(1)
+		f := futures[i]
+		go func() {
+			_ = f.Wait()
+			if _, ok := p.abandoned.LoadAndDelete(cmd); ok {
+				p.nAbandoned.Add(-1)
+			}
+		}()
+	}
+}
+
+// lostReply maps a pipelined command's transport failure on a cluster as the node hook of
+// guard.go maps a direct one: after a possible write it is a lostReplyError (the command may
+// have run), and the slot map is reloaded. A failure of the autopipeliner itself (its queue,
+// its permit backstop) means the command was never written.
+func (p *pipeline) lostReply(err error) error {
+	if p.cluster == nil || errors.Is(err, redis.ErrAutoPipelineTimeout) || errors.Is(err, redis.ErrAutoPipelineQueueFull) {
 		return err
 	}
-	// The caller leaves. Mark cmd so dropHook drops it if it is still queued; forget the mark
-	// when its batch completes (written or dropped) so the set only holds live commands.
-	p.abandoned.Store(cmd, struct{}{})
-	p.nAbandoned.Add(1)
-	go func() {
-		_ = f.Wait()
-		if _, ok := p.abandoned.LoadAndDelete(cmd); ok {
-			p.nAbandoned.Add(-1)
-		}
-	}()
+	if networkFailure(err) {
+		p.cluster.ReloadState(context.Background()) // coalesced, in the background
+	}
+	if maybeSent(err) {
+		return &lostReplyError{cause: err}
+	}
 	return err
 }
 
@@ -231,6 +349,10 @@ func (p *pipeline) run(ctx context.Context, op ops.Op) (res ops.Result, ok bool,
 		}
 		return ops.Result{Bool: cmd.Val()}, true, nil
 	case ops.BatchGet:
+		if p.cluster != nil {
+			res, err := p.clusterMGet(ctx, op.Keys)
+			return res, true, err
+		}
 		args := make([]any, 1+len(op.Keys))
 		args[0] = "mget"
 		for i, k := range op.Keys {
@@ -376,7 +498,9 @@ func (e *Executor) scripter() redis.Scripter {
 // StartPipeline makes the executor send its short commands through go-redis's automatic
 // pipeliner configured by cfg (client.PipelineOptions builds it). Call it before the executor
 // runs any op. A client the store does not pipeline (Ring, a custom UniversalClient) is left
-// as it is.
+// as it is. On a ClusterClient, call GuardCluster first: its node hook drops the abandoned
+// commands, and cfg applies only if nobody asked the client for its deferred autopipeliner
+// before (go-redis caches one per client, first config wins).
 func (e *Executor) StartPipeline(cfg *redis.AutoPipelineOptions) error {
 	p, err := newPipeline(e.rdb, cfg)
 	if err != nil {
