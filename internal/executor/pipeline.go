@@ -158,29 +158,37 @@ func (p *pipeline) close() error {
 
 // do submits cmd and waits for it, or for ctx. After a nil return, cmd holds its reply.
 func (p *pipeline) do(ctx context.Context, cmd redis.Cmder) error {
-	return p.doAll(ctx, []redis.Cmder{cmd}, nil)
+	if err := ctx.Err(); err != nil {
+		return err // never queued
+	}
+	if p.sendsDirect(1) {
+		return p.directDone(1, p.direct.Process(ctx, cmd))
+	}
+	defer p.inflight.Add(-1)
+	// One command, the hot path: the same steps as doAll without its slices (two allocations
+	// per op that issue #12's allocation budget has no room for).
+	if p.cluster != nil {
+		cmd = noRetry(cmd)
+	}
+	f := p.ap.Submit(ctx, cmd)
+	err := f.WaitContext(ctx)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		p.abandon([]redis.Cmder{cmd}, []redis.AutoFuture{f})
+		return err
+	}
+	return p.settled(err)
 }
 
 // doAll submits cmds together and waits for all of them, or for ctx; it returns the first
 // error. When the pipeline sends direct (no other op in flight, or degraded), it runs direct
-// instead, or sends cmds[0] on the client when direct is nil.
+// instead.
 func (p *pipeline) doAll(ctx context.Context, cmds []redis.Cmder, direct func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err // never queued
 	}
 	n := int64(len(cmds))
-	if p.inflight.Add(n) == n || p.degraded.Load() || p.ap.IsClosed() {
-		var err error
-		if direct != nil {
-			err = direct(ctx)
-		} else {
-			err = p.direct.Process(ctx, cmds[0])
-		}
-		p.inflight.Add(-n)
-		if !lostConnection(err) && p.degraded.Load() {
-			p.degraded.Store(false)
-		}
-		return err
+	if p.sendsDirect(n) {
+		return p.directDone(n, direct(ctx))
 	}
 	defer p.inflight.Add(-n)
 	subs := cmds
@@ -201,14 +209,43 @@ func (p *pipeline) doAll(ctx context.Context, cmds []redis.Cmder, direct func(co
 			p.abandon(subs[i:], futures[i:])
 			return err
 		}
-		if lostConnection(err) {
-			p.degraded.Store(true)
-		}
-		if err != nil && first == nil {
-			first = p.lostReply(err)
+		if err = p.settled(err); err != nil && first == nil {
+			first = err
 		}
 	}
 	return first
+}
+
+// sendsDirect counts n commands in flight and reports whether they go direct, on the client
+// itself, rather than through the pipeliner: when nothing else is in flight (a lone caller
+// pays no hand-off to the flusher goroutine), after a lost connection (degraded), or when the
+// pipeliner was closed. The caller then calls directDone.
+func (p *pipeline) sendsDirect(n int64) bool {
+	if p.inflight.Add(n) == n || p.degraded.Load() || p.ap.IsClosed() {
+		return true
+	}
+	return false
+}
+
+// directDone ends a direct send of n commands: a reply (even an error reply) ends degraded.
+func (p *pipeline) directDone(n int64, err error) error {
+	p.inflight.Add(-n)
+	if !lostConnection(err) && p.degraded.Load() {
+		p.degraded.Store(false)
+	}
+	return err
+}
+
+// settled is the outcome of a pipelined command whose wait ended with err: a lost connection
+// sends the next ops direct (degraded), and a lost reply on a cluster becomes lostReplyError.
+func (p *pipeline) settled(err error) error {
+	if err == nil {
+		return nil
+	}
+	if lostConnection(err) {
+		p.degraded.Store(true)
+	}
+	return p.lostReply(err)
 }
 
 // abandon marks the commands whose caller leaves, so that they are dropped if still queued.
