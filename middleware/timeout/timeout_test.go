@@ -117,3 +117,33 @@ func TestCancelableContextsKeepTheirCancellation(t *testing.T) {
 		t.Fatalf("a canceled caller must end the call: %v", err)
 	}
 }
+
+// Calls that share windows over many windows' lifetimes each get a deadline between d and
+// d+Granularity after the call (less than d only by a stale timer's lateness, which the lower
+// bound allows up to a Granularity), and stale windows are replaced, not handed out forever.
+func TestSharedWindowsStayWithinGranularity(t *testing.T) {
+	const d = time.Second
+	var seen context.Context
+	h := timeout.New(d)(func(ctx context.Context, _ ops.Op) (ops.Result, error) {
+		seen = ctx
+		return ops.Result{}, nil
+	})
+	distinct := map[time.Time]bool{}
+	for len(distinct) < 40 { // 8 shards: several generations of windows
+		before := time.Now()
+		if _, err := h(context.Background(), ops.Op{Kind: ops.KVGet}); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		at, ok := seen.Deadline()
+		if !ok {
+			t.Fatal("no deadline")
+		}
+		// The call ran somewhere in [before, after].
+		if at.Sub(before) < d-timeout.Granularity || at.Sub(after) > d+timeout.Granularity {
+			t.Fatalf("deadline %v after the start of the call and %v after its end, want within [%v, %v]",
+				at.Sub(before), at.Sub(after), d-timeout.Granularity, d+timeout.Granularity)
+		}
+		distinct[at] = true
+	}
+}
