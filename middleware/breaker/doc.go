@@ -26,6 +26,14 @@
 // called after the breaker's lock is released, in order, from the goroutine whose call caused
 // the transition, so it may call [Breaker.State].
 //
+// # Cost
+//
+// While the breaker is closed and no failure is counted, a call that succeeds costs two atomic
+// loads: it is not reported to gobreaker, whose mutex and clock reads would otherwise be paid
+// twice per call (a success would only reset a run of failures that is already zero). Any
+// other outcome is reported as if the call had just been admitted, so the breaker opens, probes
+// and closes on the outcomes gobreaker would count (fastpath.go).
+//
 // A Breaker is safe for concurrent use. Put it inside the retry middleware: retry then sees its
 // rejection and stops.
 package breaker
