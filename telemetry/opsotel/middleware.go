@@ -25,6 +25,9 @@ type mw struct {
 	// copy-on-write, mu serialises writers.
 	byKind []atomic.Pointer[[]*kindAttrs]
 	mu     sync.Mutex
+	// epoch is when the middleware was built: a duration is the difference of two
+	// time.Since(epoch), which read only the monotonic clock (time.Now reads the wall clock too).
+	epoch time.Time
 }
 
 // kindAttrs are the per-(kind, service) values built once: the span name and start options,
@@ -53,7 +56,7 @@ func newMW(c config) *mw {
 	if len(c.buckets) == 0 {
 		c.buckets = DefaultBuckets
 	}
-	m := &mw{tracer: c.tp.Tracer(ScopeName), byKind: make([]atomic.Pointer[[]*kindAttrs], len(ops.Kinds())+1)}
+	m := &mw{tracer: c.tp.Tracer(ScopeName), byKind: make([]atomic.Pointer[[]*kindAttrs], len(ops.Kinds())+1), epoch: time.Now()}
 	var err error
 	m.duration, err = c.mp.Meter(ScopeName).Float64Histogram(MetricOperationDuration,
 		metric.WithUnit("s"), metric.WithDescription("Duration of store operations, retries included."),
@@ -73,13 +76,13 @@ func newMW(c config) *mw {
 func (m *mw) wrap(next ops.Handler) ops.Handler {
 	return func(ctx context.Context, op ops.Op) (ops.Result, error) {
 		ka := m.attrsOf(op)
-		start := time.Now()
+		start := time.Since(m.epoch)
 		ctx, span := m.tracer.Start(ctx, ka.name, ka.start...)
 		if op.Name != "" && span.IsRecording() {
 			span.SetAttributes(attribute.String(AttrName, op.Name))
 		}
 		res, err := next(ctx, op)
-		elapsed := time.Since(start).Seconds()
+		elapsed := (time.Since(m.epoch) - start).Seconds()
 		if err != nil && !ops.Expected(err) {
 			et := errorType(err)
 			span.SetAttributes(semconv.ErrorTypeKey.String(et))
