@@ -207,6 +207,7 @@ func pauseNode(t *testing.T, st *Store, rdb *redis.ClusterClient, key, gateKey s
 	return node, release
 }
 
+// blockedOn is the number of clients node reports blocked (INFO clients: blocked_clients).
 func blockedOn(t *testing.T, node *redis.Client) int {
 	t.Helper()
 	info, err := node.Info(context.Background(), "clients").Result()
@@ -440,52 +441,7 @@ func TestPipelineClusterLostReplyMidBatchIsNotResent(t *testing.T) {
 func TestPipelineClusterBatchSetStaysAtomic(t *testing.T) {
 	c := redistest.StartCluster(t, 3)
 	st, _ := clusterStore(t, c.Client(t), New())
-	ctx := context.Background()
-	keys := []string{"{o}a", "{o}b", "{o}c", "{o}d"} // one slot: one transaction
-	write := func(gen int) error {
-		entries := make([]BatchEntry, len(keys))
-		for i, k := range keys {
-			entries[i] = BatchEntry{Key: k, Value: gen}
-		}
-		return st.Batch.Set(ctx, entries...)
-	}
-	if err := write(0); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for w := range 4 {
-		wg.Go(func() {
-			for g := range 50 {
-				if err := write(w*1000 + g); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	for range 32 {
-		wg.Go(func() {
-			for range 50 {
-				items, err := st.Batch.Get(ctx, keys...)
-				if err != nil {
-					errs <- err
-					return
-				}
-				for _, it := range items[1:] {
-					if fmt.Sprint(it.Value) != fmt.Sprint(items[0].Value) {
-						errs <- fmt.Errorf("Batch.Get saw half a Batch.Set: %v", items)
-						return
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	assertBatchSetAtomic(t, st, []string{"{o}a", "{o}b", "{o}c", "{o}d"}) // one slot: one transaction
 }
 
 // The full-duplex option on a cluster (go-redis runs one full-duplex child per node) keeps

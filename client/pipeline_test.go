@@ -80,18 +80,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func (f *pipeFixture) blocked(t *testing.T) int {
 	t.Helper()
-	info, err := f.admin.Info(context.Background(), "clients").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	t.Fatal("no blocked_clients in INFO")
-	return 0
+	return blockedOn(t, f.admin)
 }
 
 // waiting is the number of ops inside the pipeline (the gate, the held batch, the queued);
@@ -456,14 +445,21 @@ func TestPipeline256ConcurrentCallers(t *testing.T) {
 // Batch.Set stays one MULTI/EXEC beside pipelined traffic: no Batch.Get sees half a batch.
 func TestPipelineBatchSetStaysAtomic(t *testing.T) {
 	f := newPipeFixture(t)
+	assertBatchSetAtomic(t, f.st, []string{"a", "b", "c", "d"})
+}
+
+// assertBatchSetAtomic runs 4 writers of Batch.Set over keys (each write gives every key the
+// same generation) beside 32 readers of Batch.Get, and fails if a reader sees two generations
+// at once: half a MULTI/EXEC.
+func assertBatchSetAtomic(t *testing.T, st *Store, keys []string) {
+	t.Helper()
 	ctx := context.Background()
-	keys := []string{"a", "b", "c", "d"}
 	write := func(gen int) error {
 		entries := make([]BatchEntry, len(keys))
 		for i, k := range keys {
 			entries[i] = BatchEntry{Key: k, Value: gen}
 		}
-		return f.st.Batch.Set(ctx, entries...)
+		return st.Batch.Set(ctx, entries...)
 	}
 	if err := write(0); err != nil {
 		t.Fatal(err)
@@ -483,7 +479,7 @@ func TestPipelineBatchSetStaysAtomic(t *testing.T) {
 	for range 32 {
 		wg.Go(func() {
 			for range 50 {
-				items, err := f.st.Batch.Get(ctx, keys...)
+				items, err := st.Batch.Get(ctx, keys...)
 				if err != nil {
 					errs <- err
 					return

@@ -64,7 +64,13 @@ func clusterMGet(ctx context.Context, c *redis.ClusterClient, keys []string) (op
 	if err != nil {
 		return ops.Result{}, err
 	}
-	out := make([][]byte, len(keys))
+	return gatherMGet(len(keys), groups, cmds), nil
+}
+
+// gatherMGet puts the values of the per-slot MGETs (cmds[g] read the keys at groups[g]) back in
+// the order of the n keys asked for; a missing key is nil.
+func gatherMGet(n int, groups [][]int, cmds []*redis.SliceCmd) ops.Result {
+	out := make([][]byte, n)
 	for g, idx := range groups {
 		for j, v := range cmds[g].Val() {
 			if s, ok := v.(string); ok {
@@ -72,7 +78,7 @@ func clusterMGet(ctx context.Context, c *redis.ClusterClient, keys []string) (op
 			}
 		}
 	}
-	return ops.Result{Values: out}, nil
+	return ops.Result{Values: out}
 }
 
 // clusterMSetParallel bounds how many slot transactions of one batch run at once.

@@ -140,13 +140,5 @@ func (p *pipeline) clusterMGet(ctx context.Context, keys []string) (ops.Result, 
 	if direct != nil {
 		return *direct, nil
 	}
-	out := make([][]byte, len(keys))
-	for g, idx := range groups {
-		for j, v := range cmds[g].Val() {
-			if s, ok := v.(string); ok {
-				out[idx[j]] = []byte(s)
-			}
-		}
-	}
-	return ops.Result{Values: out}, nil
+	return gatherMGet(len(keys), groups, cmds), nil
 }
