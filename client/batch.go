@@ -28,7 +28,8 @@ type BatchEntry struct {
 
 // Get reads keys with one MGET and returns one Item per key, in input order (duplicates kept),
 // each decoded as [KV.Get] decodes into an any. No keys returns nil without a call to Redis.
-// On Redis Cluster it sends one MGET per hash slot, in one pipeline (cluster_batch.go).
+// On Redis Cluster it sends one MGET per hash slot, together (one pipeline, or the nodes' shared
+// batches when the store pipelines).
 func (b Batch) Get(ctx context.Context, keys ...string) ([]Item[any], error) {
 	return BatchGetAs[any](ctx, b, keys...)
 }
