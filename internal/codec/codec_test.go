@@ -1,6 +1,7 @@
 package codec_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -82,6 +83,26 @@ func FuzzDecode(f *testing.F) {
 		}
 		var s string
 		_ = codec.Decode(data, &s)
+	})
+}
+
+// FuzzEncodeAgreesWithEncodingJSON holds Encode's string fast path to encoding/json with HTML
+// escaping off: the same bytes for any string.
+func FuzzEncodeAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range []string{"", "plain value", `q"uote`, `back\slash`, "tab\t", "<&>", "\x7f", "ç", "\u2028", "\xff", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := codec.Encode(s)
+		if err != nil || !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Fatalf("Encode(%q) = %q, %v; encoding/json writes %q", s, got, err, want.Bytes())
+		}
 	})
 }
 
