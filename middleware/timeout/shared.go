@@ -18,6 +18,11 @@ type window struct {
 	at    time.Time
 	done  chan struct{}
 	stale atomic.Bool
+	// expired is set right before done closes, so Err is one atomic load.
+	expired atomic.Bool
+	// background is the window's context for a context.Background() parent, the common case:
+	// built once with the window, so such a call allocates nothing.
+	background *sharedDeadline
 }
 
 // shards is how many windows are open at once. Every caller waiting on a pipelined reply
@@ -45,6 +50,7 @@ func (ws *windows) current() *window {
 		}
 		now := time.Now()
 		nw := &window{at: now.Add(ws.d + Granularity), done: make(chan struct{})}
+		nw.background = &sharedDeadline{Context: context.Background(), w: nw}
 		if cur.CompareAndSwap(w, nw) {
 			nw.arm(ws.d)
 			return nw
@@ -59,7 +65,7 @@ func (w *window) arm(d time.Duration) {
 	var t atomic.Pointer[time.Timer]
 	t.Store(time.AfterFunc(Granularity, func() {
 		if w.stale.Swap(true) {
-			close(w.done) // the second firing
+			w.expire() // the second firing
 			return
 		}
 		if tm := t.Load(); tm != nil {
@@ -68,8 +74,22 @@ func (w *window) arm(d time.Duration) {
 		}
 		// Fired before AfterFunc's result was stored (its caller was descheduled for a whole
 		// Granularity): close done on a timer of its own.
-		time.AfterFunc(d, func() { close(w.done) })
+		time.AfterFunc(d, w.expire)
 	}))
+}
+
+// expire ends the window: Err reports the deadline from here on, then Done closes.
+func (w *window) expire() {
+	w.expired.Store(true)
+	close(w.done)
+}
+
+// contextFor returns the window's deadline context over parent.
+func (w *window) contextFor(parent context.Context) context.Context {
+	if parent == context.Background() {
+		return w.background
+	}
+	return &sharedDeadline{Context: parent, w: w}
 }
 
 // sharedDeadline is a context that cannot be canceled (its parent's Done is nil) given a shared
@@ -82,10 +102,8 @@ type sharedDeadline struct {
 func (c *sharedDeadline) Deadline() (time.Time, bool) { return c.w.at, true }
 func (c *sharedDeadline) Done() <-chan struct{}       { return c.w.done }
 func (c *sharedDeadline) Err() error {
-	select {
-	case <-c.w.done:
+	if c.w.expired.Load() {
 		return context.DeadlineExceeded
-	default:
-		return nil
 	}
+	return nil
 }

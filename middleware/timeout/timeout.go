@@ -15,9 +15,10 @@ const Default = 5 * time.Second
 //
 // The common case — a context that can never be canceled, such as context.Background() or a
 // value-only child of it — shares one timer among all operations that start within the same
-// [Granularity] window (one of a few, to spread the waiters), so the deadline costs one small
-// allocation and no clock read instead of a timer per operation; such a deadline falls between
-// d and d+Granularity from the call. Other contexts get context.WithTimeout.
+// [Granularity] window (one of a few, to spread the waiters), so the deadline costs no clock
+// read and no allocation for a context.Background() parent (one small allocation for another)
+// instead of a timer per operation; such a deadline falls between d and d+Granularity from the
+// call. Other contexts get context.WithTimeout.
 func New(d time.Duration) ops.Middleware {
 	if d <= 0 {
 		return func(next ops.Handler) ops.Handler { return next }
@@ -29,7 +30,7 @@ func New(d time.Duration) ops.Middleware {
 				return next(ctx, op)
 			}
 			if ctx.Done() == nil && (op.Stream == nil || op.Stream.Block <= 0) {
-				return next(&sharedDeadline{Context: ctx, w: windows.current()}, op)
+				return next(windows.current().contextFor(ctx), op)
 			}
 			limit := d
 			if op.Stream != nil && op.Stream.Block > 0 {

@@ -147,3 +147,26 @@ func TestSharedWindowsStayWithinGranularity(t *testing.T) {
 		distinct[at] = true
 	}
 }
+
+// The common parent, context.Background(), gets its window's own context: no allocation per
+// call, and it behaves as a context with the shared deadline.
+func TestBackgroundParentSharesTheWindowsContext(t *testing.T) {
+	var seen []context.Context
+	h := timeout.New(20 * time.Millisecond)(func(ctx context.Context, _ ops.Op) (ops.Result, error) {
+		seen = append(seen[:0], ctx)
+		return ops.Result{}, nil
+	})
+	seen = make([]context.Context, 0, 1)
+	if n := testing.AllocsPerRun(1000, func() { _, _ = h(context.Background(), ops.Op{Kind: ops.KVGet}) }); n != 0 {
+		t.Fatalf("%v allocations per call with a Background parent", n)
+	}
+	ctx := seen[0]
+	at, ok := ctx.Deadline()
+	if !ok || ctx.Err() != nil || ctx.Value(struct{}{}) != nil {
+		t.Fatalf("deadline %v %v, err %v", at, ok, ctx.Err())
+	}
+	<-ctx.Done()
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) || time.Now().Before(at) {
+		t.Fatalf("after Done: %v (deadline %v)", ctx.Err(), at)
+	}
+}
