@@ -88,6 +88,17 @@ func (h nodeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 }
 
 // clusterStore builds a store with the pipeline on (the default) over rdb.
+// observedCluster starts a 3-primary cluster and a store on its client, whose node batches obs
+// records.
+func observedCluster(t *testing.T) (*redis.ClusterClient, *batchObserver, *Store) {
+	t.Helper()
+	rdb := redistest.StartCluster(t, 3).Client(t)
+	obs := newBatchObserver()
+	obs.install(rdb)
+	st, _ := clusterStore(t, rdb, New())
+	return rdb, obs, st
+}
+
 func clusterStore(t *testing.T, rdb redis.UniversalClient, b *Builder) (*Store, *redisAdapter) {
 	t.Helper()
 	a := Redis(rdb).(*redisAdapter)
@@ -115,11 +126,7 @@ func TestPipelineOnACluster(t *testing.T) {
 // 64 callers on a 3-primary cluster: their ops ride shared batches, and every batch goes to the
 // node that serves its keys' slots; every op gets its own reply.
 func TestPipelineClusterBatchesPerNode(t *testing.T) {
-	c := redistest.StartCluster(t, 3)
-	rdb := c.Client(t)
-	obs := newBatchObserver()
-	obs.install(rdb)
-	st, _ := clusterStore(t, rdb, New())
+	rdb, obs, st := observedCluster(t)
 	ctx := context.Background()
 
 	const callers, rounds = 64, 40
@@ -227,11 +234,7 @@ func blockedOn(t *testing.T, node *redis.Client) int {
 // Batch.Get across slots on the pipelined path: one MGET per slot, each in its node's batch,
 // values back in input order (duplicates and missing keys included).
 func TestPipelineClusterBatchGetAcrossSlots(t *testing.T) {
-	c := redistest.StartCluster(t, 3)
-	rdb := c.Client(t)
-	obs := newBatchObserver()
-	obs.install(rdb)
-	st, _ := clusterStore(t, rdb, New())
+	rdb, obs, st := observedCluster(t)
 	ctx := context.Background()
 
 	var keys []string
@@ -310,31 +313,7 @@ func TestPipelineClusterDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 	go func() { first <- st.KV.Set(ctx, "{t}first", 1, 0) }()
 	waitFor(t, "the first batch to block", func() bool { return blockedOn(t, node) == 2 })
 
-	cctx, cancel := context.WithCancel(ctx)
-	dropped := make(chan error, 1)
-	go func() { dropped <- st.KV.Set(cctx, "{t}dropped", 1, 0) }()
-	waitFor(t, "the op to queue", func() bool { return waiting() == 2+1 })
-	after := make(chan error, 1)
-	go func() { after <- st.KV.Set(ctx, "{t}after", 1, 0) }()
-	waitFor(t, "the next op to queue", func() bool { return waiting() == 2+2 })
-
-	cancel()
-	err := <-dropped
-	if !errors.Is(err, context.Canceled) || !errors.Is(err, ops.ErrCanceled) {
-		t.Fatalf("cancelled op: %v, want a coded cancellation wrapping context.Canceled", err)
-	}
-	select {
-	case err := <-first:
-		t.Fatalf("the held batch finished (%v) before the node was released", err)
-	default:
-	}
-	release()
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-after; err != nil {
-		t.Fatal(err)
-	}
+	dropped, after := assertQueuedOpDropped(t, st, "{t}", waiting, first, release)
 	exists := func(k string) bool {
 		n, err := rdb.Exists(ctx, "igniter:store:p:kv:"+k).Result()
 		if err != nil {
@@ -342,10 +321,10 @@ func TestPipelineClusterDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 		}
 		return n == 1
 	}
-	if exists("{t}dropped") {
+	if exists(dropped) {
 		t.Fatal("a cancelled op that was still queued was written")
 	}
-	if !exists("{t}first") || !exists("{t}after") {
+	if !exists("{t}first") || !exists(after) {
 		t.Fatal("the ops around the dropped one must run")
 	}
 }

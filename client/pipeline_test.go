@@ -154,38 +154,50 @@ func TestPipelineDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 	f := newPipeFixture(t)
 	ctx := context.Background()
 	first, release := f.hold(t, func() error { return f.st.KV.Set(ctx, "first", 1, 0) })
+	dropped, after := assertQueuedOpDropped(t, f.st, "", f.waiting, first, release)
+	if f.exists(t, "igniter:store:p:kv:"+dropped) {
+		t.Fatal("a cancelled op that was still queued was written")
+	}
+	if !f.exists(t, "igniter:store:p:kv:"+after) || !f.exists(t, "igniter:store:p:kv:first") {
+		t.Fatal("the ops around the dropped one must run")
+	}
+}
 
+// assertQueuedOpDropped runs the drop scenario behind a held batch: first (already started) is
+// in flight and blocked at the server until release; an op whose ctx is then cancelled while
+// it is queued must return at once with a coded cancellation, and an op queued after it must
+// still run. waiting is how many pipelined commands are awaited (2 are the held batch's). It
+// returns the store keys of the dropped and the following op (under prefix), for the caller to
+// check on the server.
+func assertQueuedOpDropped(t *testing.T, st *Store, prefix string, waiting func() int, first <-chan error, release func()) (dropped, after string) {
+	t.Helper()
+	ctx := context.Background()
 	cctx, cancel := context.WithCancel(ctx)
-	dropped := make(chan error, 1)
-	go func() { dropped <- f.st.KV.Set(cctx, "dropped", 1, 0) }()
-	waitFor(t, "the op to queue", func() bool { return f.waiting() == 2+1 })
-	after := make(chan error, 1)
-	go func() { after <- f.st.KV.Set(ctx, "after", 1, 0) }()
-	waitFor(t, "the next op to queue", func() bool { return f.waiting() == 2+2 })
+	droppedErr := make(chan error, 1)
+	go func() { droppedErr <- st.KV.Set(cctx, prefix+"dropped", 1, 0) }()
+	waitFor(t, "the op to queue", func() bool { return waiting() == 2+1 })
+	afterErr := make(chan error, 1)
+	go func() { afterErr <- st.KV.Set(ctx, prefix+"after", 1, 0) }()
+	waitFor(t, "the next op to queue", func() bool { return waiting() == 2+2 })
 
 	cancel()
-	err := <-dropped
+	err := <-droppedErr
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, ops.ErrCanceled) {
 		t.Fatalf("cancelled op: %v, want a coded cancellation wrapping context.Canceled", err)
 	}
 	select {
 	case err := <-first:
-		t.Fatalf("the in-flight batch finished (%v) before the server was released", err)
+		t.Fatalf("the held batch finished (%v) before the server was released", err)
 	default: // the cancelled op did not wait for the batch ahead of it
 	}
 	release()
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	if err := <-after; err != nil {
+	if err := <-afterErr; err != nil {
 		t.Fatal(err)
 	}
-	if f.exists(t, "igniter:store:p:kv:dropped") {
-		t.Fatal("a cancelled op that was still queued was written")
-	}
-	if !f.exists(t, "igniter:store:p:kv:after") || !f.exists(t, "igniter:store:p:kv:first") {
-		t.Fatal("the ops around the dropped one must run")
-	}
+	return prefix + "dropped", prefix + "after"
 }
 
 // An op already written when its ctx ends: the caller gets its ctx error, the command runs on

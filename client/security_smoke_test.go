@@ -96,7 +96,7 @@ func smokeEveryFeature(t *testing.T, st *client.Store) {
 	check("stream.ack", err)
 	_, err = st.Streams.Append(ctx, "s", "2", streams.AppendOptions{})
 	check("stream.append", err)
-	consumed := make(chan struct{})
+	consumed := make(chan struct{}, 1) // buffered: a handler call before the select below counts
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
