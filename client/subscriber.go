@@ -205,6 +205,7 @@ func (sb *subscriber) receive() {
 	defer close(sb.loop)
 	ctx := context.Background()
 	var lost time.Time
+	confirmed := 0 // subscriptions confirmed again since lost
 	backoff := time.Duration(0)
 	pinged := false
 	for {
@@ -220,6 +221,7 @@ func (sb *subscriber) receive() {
 				pinged = ps.Ping(ctx) == nil // a failed write reconnects by itself
 			case sb.replace(ctx, ps):
 				pinged = false
+				confirmed = 0
 				if lost.IsZero() {
 					lost = time.Now().Add(-2 * every)
 				}
@@ -234,9 +236,14 @@ func (sb *subscriber) receive() {
 			// from an ACL). RESP does not say which; add sends one at a time, so it is the
 			// one awaited.
 			sb.refuse(err)
+			if !lost.IsZero() && sb.resubscribed(true, &confirmed) {
+				sb.reconnected(ctx, time.Since(lost))
+				lost = time.Time{}
+			}
 			continue
 		}
 		if err != nil {
+			confirmed = 0 // the next connection resubscribes every topic again
 			if lost.IsZero() {
 				lost = time.Now()
 				sb.c.logger.LogAttrs(ctx, slog.LevelWarn, "igniter store: pub/sub connection lost; reconnecting",
@@ -253,7 +260,7 @@ func (sb *subscriber) receive() {
 			continue
 		}
 		backoff = 0
-		if !lost.IsZero() {
+		if !lost.IsZero() && sb.resubscribed(isConfirmation(msg), &confirmed) {
 			sb.reconnected(ctx, time.Since(lost))
 			lost = time.Time{}
 		}
@@ -264,6 +271,26 @@ func (sb *subscriber) receive() {
 			sb.dispatch(ctx, m)
 		}
 	}
+}
+
+// resubscribed counts one more answer to the resubscription after a loss (a confirmation, or a
+// refusal: Redis answered for that topic) when answered is true, and reports whether every
+// topic has been answered, so SignalReconnected ("resubscribed N") is raised only once a publish
+// to any of them reaches this connection.
+func (sb *subscriber) resubscribed(answered bool, confirmed *int) bool {
+	if answered {
+		*confirmed++
+	}
+	sb.mu.Lock()
+	n := len(sb.topics)
+	sb.mu.Unlock()
+	return *confirmed >= n
+}
+
+// isConfirmation reports whether msg confirms a SUBSCRIBE or PSUBSCRIBE.
+func isConfirmation(msg any) bool {
+	s, ok := msg.(*redis.Subscription)
+	return ok && (s.Kind == "subscribe" || s.Kind == "psubscribe")
 }
 
 // isTimeout reports whether err is a read deadline passing (no message within the health
