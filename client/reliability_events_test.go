@@ -1,12 +1,10 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +17,6 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type invoice struct {
 	ID     string  `json:"id"`
 	Amount float64 `json:"amount"`
@@ -45,13 +25,13 @@ type invoice struct {
 // reliableEventsStore builds a store (service "api") on a fresh redis-server with the billing
 // namespace (billing:paid requires id and amount), subscribe-side validation on, a captured log
 // and an observer forwarding message_invalid signals.
-func reliableEventsStore(t *testing.T, extra func(*client.Builder) *client.Builder) (*client.Store, *redis.Client, *events.Event[invoice], *syncBuffer, chan ops.Signal) {
+func reliableEventsStore(t *testing.T, extra func(*client.Builder) *client.Builder) (*client.Store, *redis.Client, *events.Event[invoice], *redistest.LogBuffer, chan ops.Signal) {
 	t.Helper()
 	srv := redistest.Start(t)
 	billing := events.NewNamespace("billing")
 	paid := events.Define[invoice](billing, "paid", schema.MustJSON(
 		`{"type":"object","properties":{"id":{"type":"string"},"amount":{"type":"number"}},"required":["id","amount"]}`))
-	logs := &syncBuffer{}
+	logs := &redistest.LogBuffer{}
 	obs, invalid := signalsOf(ops.SignalMessageInvalid)
 	b := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).
 		AddEvents(billing, client.Validation{Subscribe: true}).

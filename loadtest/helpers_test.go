@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
@@ -57,27 +56,10 @@ func needRedis(t *testing.T) {
 // proc is the loadtest binary running as a subprocess.
 type proc struct {
 	cmd    *exec.Cmd
-	stdout *lockedBuffer
+	stdout *redistest.LogBuffer
 	lines  chan string // stdout lines as they come
 	errs   chan string // stderr lines as they come
 	done   chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func start(t *testing.T, args ...string) *proc {
@@ -91,7 +73,7 @@ func start(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stdout: &lockedBuffer{}, lines: make(chan string, 1000), errs: make(chan string, 1000), done: make(chan struct{})}
+	p := &proc{cmd: cmd, stdout: &redistest.LogBuffer{}, lines: make(chan string, 1000), errs: make(chan string, 1000), done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

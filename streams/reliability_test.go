@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
 	"github.com/igniter-go/store/telemetry/opsprom"
@@ -168,7 +169,7 @@ func TestReliabilityLostGroupIsNotReplayed(t *testing.T) {
 // TestReliabilityStreamHandlerGrace: a handler that ignores its ctx no longer holds Store.Close
 // (and Consume) forever: after StopGrace the loop reports it and returns.
 func TestReliabilityStreamHandlerGrace(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &redistest.LogBuffer{}
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder {
 		return b.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))
 	})
@@ -250,24 +251,6 @@ func TestReliabilityStreamEntryPayloadLimit(t *testing.T) {
 	if n := e.raw.XPending(ctx, streamKey+"jobs", "g").Val().Count; n != 0 {
 		t.Fatalf("%d entries left pending", n)
 	}
-}
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // gaugeSeries returns the values of a metric's series labelled stream=jobs, group=g.
@@ -416,7 +399,7 @@ func metricsThen(metrics *opsprom.Metrics, next ops.Observer) ops.Observer {
 // TestReliabilityCloseFromStreamHandler: a consume handler may call the store's Close: Close
 // does not wait for the handler it is called from (it waited the whole StopGrace for itself).
 func TestReliabilityCloseFromStreamHandler(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &redistest.LogBuffer{}
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder {
 		return b.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))
 	})
