@@ -310,20 +310,42 @@ func (h dropHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 		if p.nAbandoned.Load() == 0 {
 			return next(ctx, cmds)
 		}
-		live := make([]redis.Cmder, 0, len(cmds))
-		for _, c := range cmds {
-			if _, gone := p.abandoned.LoadAndDelete(c); gone {
+		live := withoutDropped(cmds, func(c redis.Cmder) bool {
+			_, gone := p.abandoned.LoadAndDelete(c)
+			if gone {
 				p.nAbandoned.Add(-1)
-				c.SetErr(errDropped)
-				continue
 			}
-			live = append(live, c)
-		}
+			return gone
+		})
 		if len(live) == 0 {
 			return nil
 		}
 		return next(ctx, live)
 	}
+}
+
+// withoutDropped returns cmds without the commands gone reports abandoned, each given
+// errDropped (nobody reads it: its caller has left); cmds itself when none is. Both drop hooks
+// use it: dropHook on a *redis.Client, dropAbandoned on a cluster's node batches.
+func withoutDropped(cmds []redis.Cmder, gone func(redis.Cmder) bool) []redis.Cmder {
+	var live []redis.Cmder
+	for i, c := range cmds {
+		if gone(c) {
+			if live == nil {
+				live = make([]redis.Cmder, i, len(cmds))
+				copy(live, cmds[:i])
+			}
+			c.SetErr(errDropped)
+			continue
+		}
+		if live != nil {
+			live = append(live, c)
+		}
+	}
+	if live == nil {
+		return cmds
+	}
+	return live
 }
 
 // run executes op through the pipeline when its kind is one the pipeline carries; ok is false

@@ -92,24 +92,10 @@ func noRetry(cmd redis.Cmder) storeCmd {
 // errDropped; it returns cmds itself when none is. The cluster node hook (guard.go) calls it
 // right before the batch is written.
 func dropAbandoned(cmds []redis.Cmder) []redis.Cmder {
-	var live []redis.Cmder
-	for i, c := range cmds {
-		if s, ok := c.(storeCmd); ok && s.abandoned() {
-			if live == nil {
-				live = make([]redis.Cmder, i, len(cmds))
-				copy(live, cmds[:i])
-			}
-			c.SetErr(errDropped)
-			continue
-		}
-		if live != nil {
-			live = append(live, c)
-		}
-	}
-	if live == nil {
-		return cmds
-	}
-	return live
+	return withoutDropped(cmds, func(c redis.Cmder) bool {
+		s, ok := c.(storeCmd)
+		return ok && s.abandoned()
+	})
 }
 
 // clusterMGet is Batch.Get on a cluster: one MGET per hash slot (slotGroups), submitted
