@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -80,18 +79,7 @@ func heapInUse() uint64 {
 
 func connectedClients(t *testing.T, raw *redis.Client) int {
 	t.Helper()
-	info, err := raw.Info(context.Background(), "clients").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "connected_clients:"); ok {
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	t.Fatal("INFO clients has no connected_clients")
-	return 0
+	return redistest.InfoInt(t, raw, "clients", "connected_clients")
 }
 
 // waitFor polls cond (the server closes connections asynchronously after the client did).

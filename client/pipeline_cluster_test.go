@@ -217,18 +217,7 @@ func pauseNode(t *testing.T, st *Store, rdb *redis.ClusterClient, key, gateKey s
 // blockedOn is the number of clients node reports blocked (INFO clients: blocked_clients).
 func blockedOn(t *testing.T, node *redis.Client) int {
 	t.Helper()
-	info, err := node.Info(context.Background(), "clients").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	t.Fatal("no blocked_clients in INFO")
-	return 0
+	return redistest.InfoInt(t, node, "clients", "blocked_clients")
 }
 
 // Batch.Get across slots on the pipelined path: one MGET per slot, each in its node's batch,

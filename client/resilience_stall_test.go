@@ -2,8 +2,6 @@ package client_test
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -81,19 +79,5 @@ func TestStalledServerOpensTheBreaker(t *testing.T) {
 
 func serverPID(t *testing.T, raw *redis.Client) int {
 	t.Helper()
-	info, err := raw.Info(context.Background(), "server").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
-			pid, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return pid
-		}
-	}
-	t.Fatal("no process_id in INFO server")
-	return 0
+	return redistest.InfoInt(t, raw, "server", "process_id")
 }

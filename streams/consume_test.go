@@ -326,14 +326,8 @@ func TestBlockingReadsAreBounded(t *testing.T) {
 }
 
 func streamBlockedClients(t *testing.T, raw *redis.Client) int {
-	info := raw.Info(context.Background(), "clients").Val()
-	var n int
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
-			_, _ = fmt.Sscan(v, &n)
-		}
-	}
-	return n
+	t.Helper()
+	return redistest.InfoInt(t, raw, "clients", "blocked_clients")
 }
 
 // TestConsumeChaos: 10,000 entries, three consumers in one group, one cancelled mid-batch

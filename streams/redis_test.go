@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -340,12 +339,12 @@ func waitStreamBlocked(t *testing.T, raw *redis.Client, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		info := raw.Info(context.Background(), "clients").Val()
-		if strings.Contains(info, "blocked_clients:"+strconv.Itoa(n)+"\r") {
+		got := streamBlockedClients(t, raw)
+		if got == n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no client blocked: %s", info)
+			t.Fatalf("%d clients blocked, want %d", got, n)
 		}
 		time.Sleep(time.Millisecond) // polling the server's state: there is no signal to wait on
 	}
