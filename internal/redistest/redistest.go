@@ -3,6 +3,10 @@
 //
 // Where no redis-server binary is installed the test is skipped with a loud message, unless the
 // environment variable IGNITER_REQUIRE_REDIS is set (CI sets it), in which case it fails.
+//
+// It also holds what the tests around such a server share: [InfoInt] reads a field of INFO,
+// [LogBuffer] collects a logger's or a child process's output, and [CPUPerOp] reports a
+// benchmark's client CPU per op.
 package redistest
 
 import (
