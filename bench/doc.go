@@ -17,6 +17,9 @@
 //     always-sampled tracer provider, batch span processor and dropping exporter as
 //     store-obs-otel: what tracing costs go-redis, beside what it costs the store.
 //   - store, store-nopipe, store-obs, store-obs-otel, store-obs-fd: the store.
+//   - floor-obs, floor-obs-otel (opt-in, named in -clients): go-redis's deferred autopipeliner
+//     with only the store's Prometheus (and OTel) middleware around each command, nothing else
+//     of the store. They bound what any store with that telemetry can reach on the machine.
 //   - node, node-autopipe: @igniter-js/store with its ioredis adapter (node-autopipe with
 //     ioredis's enableAutoPipelining), one node process per client for the whole run, driven by
 //     node/bench.mjs. Its N callers are N async closed loops on one ioredis connection, as the

@@ -55,6 +55,9 @@ func newClient(name, addr string, c config) (*benchClient, error) {
 		return newNodeClient(name, addr, c)
 	}
 	opts := &redis.Options{Addr: addr, MaxRetries: -1}
+	if isFloorClient(name) {
+		return newFloorClient(name, opts)
+	}
 	switch name {
 	case "goredis":
 		rdb := redis.NewClient(opts)

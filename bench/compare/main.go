@@ -6,7 +6,8 @@
 // neighbour on a shared machine hits them alike. It prints, per cell, ops/s, p50/p99 latency,
 // the client's CPU per op (user+system: getrusage of this process for the Go clients, the server
 // and node being children and not counted; process.cpuUsage of the node process for the Node
-// ones) and each ratio to plain go-redis in the same repetition.
+// ones) and each ratio to plain go-redis in the same repetition. The opt-in floor clients
+// (floor.go) bound what any store with the store's telemetry can reach here.
 //
 //	cd bench
 //	(cd node && npm ci)    # once, for the node and node-autopipe clients
@@ -55,7 +56,7 @@ func main() {
 	flag.IntVar(&c.reps, "reps", 2, "repetitions of the whole interleaved grid")
 	flag.StringVar(&callers, "callers", "1,16,64,256", "concurrent callers (closed loops)")
 	flag.StringVar(&loads, "loads", "get,set,mix", "workloads: get, set, mix (80% GET / 20% SET)")
-	flag.StringVar(&clients, "clients", strings.Join(allClients, ","), "clients to compare (goredis is the baseline)")
+	flag.StringVar(&clients, "clients", strings.Join(allClients, ","), "clients to compare (goredis is the baseline); also, opt-in: "+strings.Join(floorClients, ","))
 	flag.IntVar(&c.keys, "keys", 10_000, "key count")
 	flag.IntVar(&c.size, "size", 100, "value size in bytes")
 	flag.StringVar(&c.profile, "profile", "", "profile only this client (with -cpuprofile): runs it alone on the grid")
