@@ -318,6 +318,88 @@ func TestPipelineClusterDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 	}
 }
 
+// A queued op alone in its node batch whose ctx ends is dropped as well: go-redis sends a
+// one-command batch down its single-command path, which must reach the same node hook.
+func TestPipelineClusterDropsALoneQueuedOpWhoseCtxEnds(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	rdb := c.Client(t)
+	rec := newOutcomeRecorder()
+	rdb.OnNewNode(func(n *redis.Client) { n.AddHook(rec) }) // before the store's node hook: outermost
+	st, a := clusterStore(t, rdb, New())
+	ctx := context.Background()
+	waiting := func() int { _, n, _ := a.exec.PipelineState(); return int(n) }
+	node, release := pauseNode(t, st, rdb, "igniter:store:p:counter:{t}gate", "{t}gate")
+	first := make(chan error, 1)
+	go func() { first <- st.KV.Set(ctx, "{t}first", 1, 0) }()
+	waitFor(t, "the first batch to block", func() bool { return blockedOn(t, node) == 2 })
+
+	assertLoneQueuedOpLeaves(t, st, "{t}", waiting, first, release)
+	key := "igniter:store:p:kv:{t}lone"
+	if err := rec.outcome(t, key); err == nil {
+		t.Fatal("the cancelled op's command came back without the drop error: it was written")
+	}
+	if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 0 {
+		t.Fatalf("EXISTS %s = %d, %v: a cancelled op that was still queued was written", key, n, err)
+	}
+}
+
+// outcomeRecorder is a node hook, installed before the store's, that records per key the error
+// each command came back with from the hooks and the server below it: a command the store
+// dropped before writing it comes back with the executor's drop error, a written one with its
+// reply's. An entry appears when the command's batch is done.
+type outcomeRecorder struct {
+	mu   sync.Mutex
+	errs map[string][]error
+}
+
+func newOutcomeRecorder() *outcomeRecorder { return &outcomeRecorder{errs: map[string][]error{}} }
+
+func (r *outcomeRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *outcomeRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		r.record(cmd)
+		return err
+	}
+}
+
+func (r *outcomeRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			r.record(c)
+		}
+		return err
+	}
+}
+
+func (r *outcomeRecorder) record(cmd redis.Cmder) {
+	if len(cmd.Args()) < 2 {
+		return
+	}
+	key, _ := cmd.Args()[1].(string)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs[key] = append(r.errs[key], cmd.Err())
+}
+
+// outcome waits until a command on key is done, and returns its error.
+func (r *outcomeRecorder) outcome(t *testing.T, key string) error {
+	t.Helper()
+	var err error
+	waitFor(t, "the command on "+key+" to be done", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if errs := r.errs[key]; len(errs) > 0 {
+			err = errs[0]
+			return true
+		}
+		return false
+	})
+	return err
+}
+
 // A reply lost mid-batch on one node (the proxy in front of it closes the connection after a
 // pipelined INCR reached Redis): no INCR of the batch is sent again, so the counter lies
 // between the acknowledged increments and those plus the ones whose outcome the callers were

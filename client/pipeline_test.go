@@ -163,6 +163,41 @@ func TestPipelineDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 	}
 }
 
+// A queued op whose ctx ends and that is alone in its batch is dropped too: go-redis runs a
+// one-command batch through the process hooks, not the pipeline hooks, and before the drop
+// hook had a process hook such an op was written.
+func TestPipelineDropsALoneQueuedOpWhoseCtxEnds(t *testing.T) {
+	f := newPipeFixture(t)
+	ctx := context.Background()
+	first, release := f.hold(t, func() error { return f.st.KV.Set(ctx, "first", 1, 0) })
+	assertLoneQueuedOpLeaves(t, f.st, "", f.waiting, first, release)
+	// The lone command leaves the abandoned set when its batch is done, dropped or written.
+	waitFor(t, "the lone op's batch to be done", func() bool { return f.exec.Abandoned() == 0 })
+	if f.exists(t, "igniter:store:p:kv:lone") {
+		t.Fatal("a cancelled op that was still queued, alone in its batch, was written")
+	}
+}
+
+// assertLoneQueuedOpLeaves queues one op (key prefix+"lone") behind the held batch (first, in
+// flight until release), cancels it while it is queued, and checks that it returns its ctx
+// error; then it releases the batch. The caller waits for the lone op's batch and checks that
+// it was not written.
+func assertLoneQueuedOpLeaves(t *testing.T, st *Store, prefix string, waiting func() int, first <-chan error, release func()) {
+	t.Helper()
+	cctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- st.KV.Set(cctx, prefix+"lone", 1, 0) }()
+	waitFor(t, "the op to queue", func() bool { return waiting() == 2+1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled op: %v, want context.Canceled", err)
+	}
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // assertQueuedOpDropped runs the drop scenario behind a held batch: first (already started) is
 // in flight and blocked at the server until release; an op whose ctx is then cancelled while
 // it is queued must return at once with a coded cancellation, and an op queued after it must

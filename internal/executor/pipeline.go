@@ -264,9 +264,7 @@ func (p *pipeline) abandon(cmds []redis.Cmder, futures []redis.AutoFuture) {
 		f := futures[i]
 		go func() {
 			_ = f.Wait()
-			if _, ok := p.abandoned.LoadAndDelete(cmd); ok {
-				p.nAbandoned.Add(-1)
-			}
+			p.forget(cmd)
 		}()
 	}
 }
@@ -299,10 +297,23 @@ func lostConnection(err error) bool {
 }
 
 // dropHook removes abandoned commands from a batch right before it is written.
+//
+// A batch of one command is not a pipeline to go-redis: the autopipeliner runs it through the
+// process hooks (flushBatchSlice's single-command path), so dropHook drops there too — without
+// it, a queued op whose caller left and that ended up alone in its batch was written.
 type dropHook struct{ p *pipeline }
 
-func (dropHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
-func (dropHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (dropHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h dropHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.p.nAbandoned.Load() != 0 && h.p.forget(cmd) {
+			cmd.SetErr(errDropped)
+			return errDropped
+		}
+		return next(ctx, cmd)
+	}
+}
 
 func (h dropHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
@@ -310,18 +321,21 @@ func (h dropHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 		if p.nAbandoned.Load() == 0 {
 			return next(ctx, cmds)
 		}
-		live := withoutDropped(cmds, func(c redis.Cmder) bool {
-			_, gone := p.abandoned.LoadAndDelete(c)
-			if gone {
-				p.nAbandoned.Add(-1)
-			}
-			return gone
-		})
+		live := withoutDropped(cmds, p.forget)
 		if len(live) == 0 {
 			return nil
 		}
 		return next(ctx, live)
 	}
+}
+
+// forget removes cmd from the abandoned set; it reports whether cmd was there.
+func (p *pipeline) forget(cmd redis.Cmder) bool {
+	_, gone := p.abandoned.LoadAndDelete(cmd)
+	if gone {
+		p.nAbandoned.Add(-1)
+	}
+	return gone
 }
 
 // withoutDropped returns cmds without the commands gone reports abandoned, each given
@@ -572,6 +586,16 @@ func (e *Executor) StartPipeline(cfg *redis.AutoPipelineOptions) error {
 // Close stops what the executor started (the pipeline's flusher); the go-redis client stays
 // the caller's.
 func (e *Executor) Close() error { return e.pipe.close() }
+
+// Abandoned is the number of pipelined commands whose caller left (its ctx ended) while its
+// batch was not done yet; each leaves the count when its batch is done, dropped or written. On
+// a *redis.Client only (a cluster marks the command instead): for tests and diagnostics.
+func (e *Executor) Abandoned() int64 {
+	if e.pipe == nil {
+		return 0
+	}
+	return e.pipe.nAbandoned.Load()
+}
 
 // PipelineState reports whether the executor pipelines, how many pipelined commands are being
 // awaited, and whether it sends direct after a lost connection: for tests and diagnostics.
