@@ -15,8 +15,11 @@ import (
 // its own reply, error and ctx. Batch.Set (MULTI/EXEC), scans, stream commands, blocking reads
 // and pub/sub run on the go-redis client as before. On a *redis.Client the batches run on a
 // clone sharing its pools (Client.WithTimeout), so their writes use the client's ReadTimeout as
-// their deadline too, and the store's own hook is never added to the caller's client. A
-// *redis.ClusterClient is pipelined per node, on the client's own cached deferred autopipeliner
+// their deadline too, and the store's own hook is never added to the caller's client. The
+// caller's own hooks (redisotel's tracing, a logging hook) do not run for these pipelined
+// commands, because go-redis does not carry hooks over to a WithTimeout clone. The store's
+// telemetry (Builder.WithMetrics, WithTracing, WithTelemetry) sees every op. WithoutPipelining
+// keeps every command on the client, under its hooks. A *redis.ClusterClient is pipelined per node, on the client's own cached deferred autopipeliner
 // (ClusterClient.AsyncAutoPipelineWithOptions: these options apply only if nothing asked the
 // client for it before, and ClusterClient.Close stops it); every store command is marked
 // NoRetry, so go-redis never re-sends a batch whose replies were lost (such writes fail with
