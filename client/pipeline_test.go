@@ -198,6 +198,42 @@ func assertLoneQueuedOpLeaves(t *testing.T, st *Store, prefix string, waiting fu
 	}
 }
 
+// A dropped op in a batch that go-redis sends in chunks (over its MaxBatchBytes, 128 KiB) does
+// not fail the chunks after it: the drop error is a reply-class error to go-redis, which stops
+// a chunked batch only at a transport failure.
+func TestPipelineDropInAChunkedBatchSparesTheRest(t *testing.T) {
+	f := newPipeFixture(t)
+	ctx := context.Background()
+	first, release := f.hold(t, func() error { return f.st.KV.Set(ctx, "first", 1, 0) })
+	cctx, cancel := context.WithCancel(ctx)
+	droppedErr := make(chan error, 1)
+	go func() { droppedErr <- f.st.KV.Set(cctx, "dropped", 1, 0) }()
+	waitFor(t, "the op to queue", func() bool { return f.waiting() == 2+1 })
+	// The dropped op, then one past the chunk limit, then one in the next chunk: the three
+	// queue behind the held batch and go out as one batch of two chunks.
+	bigErr, afterErr := make(chan error, 1), make(chan error, 1)
+	go func() { bigErr <- f.st.KV.Set(ctx, "big", strings.Repeat("x", 130<<10), 0) }()
+	waitFor(t, "the big op to queue", func() bool { return f.waiting() == 2+2 })
+	go func() { afterErr <- f.st.KV.Set(ctx, "after", 1, 0) }()
+	waitFor(t, "the next op to queue", func() bool { return f.waiting() == 2+3 })
+	cancel()
+	if err := <-droppedErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled op: %v, want context.Canceled", err)
+	}
+	release()
+	for name, c := range map[string]chan error{"first": first, "big": bigErr, "after": afterErr} {
+		if err := <-c; err != nil {
+			t.Fatalf("%s: %v (a dropped op must not fail the rest of a chunked batch)", name, err)
+		}
+	}
+	if f.exists(t, "igniter:store:p:kv:dropped") {
+		t.Fatal("a cancelled op that was still queued was written")
+	}
+	if !f.exists(t, "igniter:store:p:kv:big") || !f.exists(t, "igniter:store:p:kv:after") {
+		t.Fatal("the ops around the dropped one must run")
+	}
+}
+
 // assertQueuedOpDropped runs the drop scenario behind a held batch: first (already started) is
 // in flight and blocked at the server until release; an op whose ctx is then cancelled while
 // it is queued must return at once with a coded cancellation, and an op queued after it must
