@@ -295,12 +295,7 @@ func TestPipelineClusterDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 	rdb := c.Client(t)
 	st, a := clusterStore(t, rdb, New())
 	ctx := context.Background()
-	waiting := func() int { _, n, _ := a.exec.PipelineState(); return int(n) }
-	// Every key in one slot ({t}): one node, one shard of the autopipeliner.
-	node, release := pauseNode(t, st, rdb, "igniter:store:p:counter:{t}gate", "{t}gate")
-	first := make(chan error, 1)
-	go func() { first <- st.KV.Set(ctx, "{t}first", 1, 0) }()
-	waitFor(t, "the first batch to block", func() bool { return blockedOn(t, node) == 2 })
+	waiting, first, release := holdClusterBatch(t, rdb, st, a)
 
 	dropped, after := assertQueuedOpDropped(t, st, "{t}", waiting, first, release)
 	exists := func(k string) bool {
@@ -318,6 +313,20 @@ func TestPipelineClusterDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 	}
 }
 
+// holdClusterBatch holds a batch of st's pipeline on the node of slot {t}: every key in one slot,
+// one node, one shard of the autopipeliner. It returns the count of pipelined commands awaited
+// (2 are the held batch's, as assertQueuedOpDropped expects), the held op's outcome and the
+// release.
+func holdClusterBatch(t *testing.T, rdb *redis.ClusterClient, st *Store, a *redisAdapter) (waiting func() int, first chan error, release func()) {
+	t.Helper()
+	waiting = func() int { _, n, _ := a.exec.PipelineState(); return int(n) }
+	node, release := pauseNode(t, st, rdb, "igniter:store:p:counter:{t}gate", "{t}gate")
+	first = make(chan error, 1)
+	go func() { first <- st.KV.Set(context.Background(), "{t}first", 1, 0) }()
+	waitFor(t, "the first batch to block", func() bool { return blockedOn(t, node) == 2 })
+	return waiting, first, release
+}
+
 // A queued op alone in its node batch whose ctx ends is dropped as well: go-redis sends a
 // one-command batch down its single-command path, which must reach the same node hook.
 func TestPipelineClusterDropsALoneQueuedOpWhoseCtxEnds(t *testing.T) {
@@ -327,11 +336,7 @@ func TestPipelineClusterDropsALoneQueuedOpWhoseCtxEnds(t *testing.T) {
 	rdb.OnNewNode(func(n *redis.Client) { n.AddHook(rec) }) // before the store's node hook: outermost
 	st, a := clusterStore(t, rdb, New())
 	ctx := context.Background()
-	waiting := func() int { _, n, _ := a.exec.PipelineState(); return int(n) }
-	node, release := pauseNode(t, st, rdb, "igniter:store:p:counter:{t}gate", "{t}gate")
-	first := make(chan error, 1)
-	go func() { first <- st.KV.Set(ctx, "{t}first", 1, 0) }()
-	waitFor(t, "the first batch to block", func() bool { return blockedOn(t, node) == 2 })
+	waiting, first, release := holdClusterBatch(t, rdb, st, a)
 
 	assertLoneQueuedOpLeaves(t, st, "{t}", waiting, first, release)
 	key := "igniter:store:p:kv:{t}lone"
