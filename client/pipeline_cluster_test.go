@@ -348,63 +348,6 @@ func TestPipelineClusterDropsALoneQueuedOpWhoseCtxEnds(t *testing.T) {
 	}
 }
 
-// outcomeRecorder is a node hook, installed before the store's, that records per key the error
-// each command came back with from the hooks and the server below it: a command the store
-// dropped before writing it comes back with the executor's drop error, a written one with its
-// reply's. An entry appears when the command's batch is done.
-type outcomeRecorder struct {
-	mu   sync.Mutex
-	errs map[string][]error
-}
-
-func newOutcomeRecorder() *outcomeRecorder { return &outcomeRecorder{errs: map[string][]error{}} }
-
-func (r *outcomeRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (r *outcomeRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := next(ctx, cmd)
-		r.record(cmd)
-		return err
-	}
-}
-
-func (r *outcomeRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		err := next(ctx, cmds)
-		for _, c := range cmds {
-			r.record(c)
-		}
-		return err
-	}
-}
-
-func (r *outcomeRecorder) record(cmd redis.Cmder) {
-	if len(cmd.Args()) < 2 {
-		return
-	}
-	key, _ := cmd.Args()[1].(string)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs[key] = append(r.errs[key], cmd.Err())
-}
-
-// outcome waits until a command on key is done, and returns its error.
-func (r *outcomeRecorder) outcome(t *testing.T, key string) error {
-	t.Helper()
-	var err error
-	waitFor(t, "the command on "+key+" to be done", func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if errs := r.errs[key]; len(errs) > 0 {
-			err = errs[0]
-			return true
-		}
-		return false
-	})
-	return err
-}
-
 // A reply lost mid-batch on one node (the proxy in front of it closes the connection after a
 // pipelined INCR reached Redis): no INCR of the batch is sent again, so the counter lies
 // between the acknowledged increments and those plus the ones whose outcome the callers were

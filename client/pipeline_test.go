@@ -60,6 +60,63 @@ func newPipeFixtureOf(t *testing.T, b *Builder, opts ...RedisOption) *pipeFixtur
 	return f
 }
 
+// outcomeRecorder is a hook that records per key the error each command came back with from
+// the hooks and the server below it. Installed before the store's hook (a cluster's node hook),
+// it tells a command the store dropped before writing it (the executor's drop error) from a
+// written one (its reply's). An entry appears when the command's batch is done.
+type outcomeRecorder struct {
+	mu   sync.Mutex
+	errs map[string][]error
+}
+
+func newOutcomeRecorder() *outcomeRecorder { return &outcomeRecorder{errs: map[string][]error{}} }
+
+func (r *outcomeRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *outcomeRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		r.record(cmd)
+		return err
+	}
+}
+
+func (r *outcomeRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			r.record(c)
+		}
+		return err
+	}
+}
+
+func (r *outcomeRecorder) record(cmd redis.Cmder) {
+	if len(cmd.Args()) < 2 {
+		return
+	}
+	key, _ := cmd.Args()[1].(string)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs[key] = append(r.errs[key], cmd.Err())
+}
+
+// outcome waits until a command on key is done, and returns its error.
+func (r *outcomeRecorder) outcome(t *testing.T, key string) error {
+	t.Helper()
+	var err error
+	waitFor(t, "the command on "+key+" to be done", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if errs := r.errs[key]; len(errs) > 0 {
+			err = errs[0]
+			return true
+		}
+		return false
+	})
+	return err
+}
+
 func (f *pipeFixture) attemptsOf(key string) []error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -160,6 +217,29 @@ func TestPipelineDropsAQueuedOpWhoseCtxEnds(t *testing.T) {
 	}
 	if !f.exists(t, "igniter:store:p:kv:"+after) || !f.exists(t, "igniter:store:p:kv:first") {
 		t.Fatal("the ops around the dropped one must run")
+	}
+}
+
+// The pipeline runs on a Client.WithTimeout clone of the caller's client, and go-redis does not
+// carry hooks over to a clone: the caller's hooks (redisotel's, say) do not see pipelined
+// commands, as PipelineOptions and the README say. This pins the go-redis behaviour those docs
+// state; if a go-redis release starts carrying hooks over, the docs must change with it.
+func TestPipelineCloneDoesNotRunTheCallersHooks(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	rec := newOutcomeRecorder()
+	rdb.AddHook(rec)
+	ctx := context.Background()
+	if err := rdb.WithTimeout(rdb.Options().ReadTimeout).Set(ctx, "on-clone", 1, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, "on-client", 1, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.errs["on-client"]) != 1 || len(rec.errs["on-clone"]) != 0 {
+		t.Fatalf("hook saw the client's command %d time(s) and the clone's %d, want 1 and 0",
+			len(rec.errs["on-client"]), len(rec.errs["on-clone"]))
 	}
 }
 
