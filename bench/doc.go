@@ -29,6 +29,9 @@
 //     Without node on PATH or without `npm ci` in bench/node, these two are skipped with one
 //     line that says so.
 //
+// The traced clients sample every operation, as the issue measures them; -sample 0.1 samples a
+// tenth (a TraceIDRatioBased sampler).
+//
 // Client CPU of the Go clients is getrusage(RUSAGE_SELF) of the compare process; the
 // redis-server and node processes are not in it.
 package bench

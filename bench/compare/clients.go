@@ -160,12 +160,20 @@ func newStore(name string, opts *redis.Options) (*benchClient, error) {
 // storeKey is the Redis key the store uses for a KV key of the bench service.
 func storeKey(k string) string { return "igniter:store:" + service + ":kv:" + k }
 
-// newTracerProvider samples every span and hands it to a batch span processor that exports to
-// discardExporter: the tracing cost a client pays in-process, without a collector's.
+// newTracerProvider samples every span (a -sample share of them below 1) and hands them to a
+// batch span processor that exports to discardExporter: the tracing cost a client pays
+// in-process, without a collector's.
 func newTracerProvider() *sdktrace.TracerProvider {
-	return sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
-		sdktrace.WithBatcher(discardExporter{}))
+	sampler := sdktrace.AlwaysSample()
+	if sampleRatio < 1 {
+		sampler = sdktrace.TraceIDRatioBased(sampleRatio)
+	}
+	return sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(discardExporter{}))
 }
+
+// sampleRatio is the -sample flag: the share of operations the traced clients sample (1, every
+// one, is the configuration).
+var sampleRatio = 1.0
 
 // discardExporter ends every span at the batch processor's export, as a collector that is
 // never slow would.

@@ -61,6 +61,7 @@ func main() {
 	flag.IntVar(&c.size, "size", 100, "value size in bytes")
 	flag.StringVar(&c.profile, "profile", "", "profile only this client (with -cpuprofile): runs it alone on the grid")
 	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of the -profile client's cells to this file")
+	flag.Float64Var(&sampleRatio, "sample", 1, "share of operations the traced clients (goredis-otel, store-obs-otel, floor-obs-otel) sample: 1 samples every one, below 1 a TraceIDRatioBased sampler")
 	flag.StringVar(&c.nodeDir, "nodedir", "", "folder of bench.mjs and its node_modules (default: bench/node)")
 	flag.Parse()
 	for _, s := range strings.Split(callers, ",") {
