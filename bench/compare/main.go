@@ -64,6 +64,9 @@ func main() {
 	flag.Float64Var(&sampleRatio, "sample", 1, "share of operations the traced clients (goredis-otel, store-obs-otel, floor-obs-otel) sample: 1 samples every one, below 1 a TraceIDRatioBased sampler")
 	flag.StringVar(&c.nodeDir, "nodedir", "", "folder of bench.mjs and its node_modules (default: bench/node)")
 	flag.Parse()
+	if !(sampleRatio > 0 && sampleRatio <= 1) {
+		fatal("bad -sample %v: a share in (0, 1]", sampleRatio)
+	}
 	for _, s := range strings.Split(callers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
