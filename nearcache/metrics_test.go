@@ -8,12 +8,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/client"
-	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/nearcache"
-	"github.com/igniter-go/store/storetest"
 	"github.com/igniter-go/store/telemetry"
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
@@ -45,23 +42,11 @@ func nearCounters(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 // observers: opsprom's counters move (prepared at zero before the first read), and the
 // telemetry catalog logs igniter.store.nearcache.* events without a key.
 func TestSignalsReachTheStoresMetricsAndTelemetry(t *testing.T) {
-	srv := redistest.Start(t)
 	metrics := opsprom.New()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(metrics)
 	rec := telemetry.NewRecorder()
-	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api").WithMetrics(metrics).WithTelemetry(rec))
-	tenant := st.MustScope("organization", "org_1")
-	events := make(chan nearcache.Event, 256)
-	nc, err := nearcache.New(tenant, nearcache.Options{
-		Redis:   &redis.Options{Addr: srv.Addr},
-		OnEvent: func(e nearcache.Event) { events <- e },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = nc.Close() })
-	plain := srv.Client(t)
+	tenant, nc, events, plain := setupWith(t, client.New().WithMetrics(metrics).WithTelemetry(rec))
 	ctx := context.Background()
 
 	names := []string{opsprom.MetricNearCacheHits, opsprom.MetricNearCacheMisses, opsprom.MetricNearCacheInvalidations,

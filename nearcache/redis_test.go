@@ -26,8 +26,14 @@ const fullKey = "igniter:store:api:organization:org_1:kv:price:sku_1"
 // returned channel, and a plain go-redis client (another service).
 func setup(t *testing.T) (*client.Store, *nearcache.Near, chan nearcache.Event, *redis.Client) {
 	t.Helper()
+	return setupWith(t, client.New())
+}
+
+// setupWith is setup with the store built from b (its service is set here).
+func setupWith(t *testing.T, b *client.Builder) (*client.Store, *nearcache.Near, chan nearcache.Event, *redis.Client) {
+	t.Helper()
 	srv := redistest.Start(t)
-	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
+	st := storetest.Connect(t, srv.Client(t), b.WithService("api"))
 	tenant := st.MustScope("organization", "org_1")
 	events := make(chan nearcache.Event, 256)
 	nc, err := nearcache.New(tenant, nearcache.Options{
