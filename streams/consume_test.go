@@ -491,18 +491,7 @@ func TestConsumeResumesAfterRedisRestart(t *testing.T) {
 			t.Fatalf("append after the restart: %v", err)
 		}
 	}
-	select {
-	case m := <-got:
-		if m != "after" {
-			t.Fatalf("got %q after the restart", m)
-		}
-	case <-time.After(20 * time.Second): // a guard, not synchronisation
-		t.Fatal("the loop did not resume after the restart")
-	}
-	cancel()
-	if err := <-result; err != nil {
-		t.Fatal(err)
-	}
+	awaitAfter(t, "the restart", got, cancel, result, nil)
 }
 
 // TestCancelEndsABlockingRead: go-redis cannot interrupt a read in progress, so the store ends

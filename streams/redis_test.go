@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -38,6 +40,39 @@ func newStreamEnv(t *testing.T, b func(*client.Builder) *client.Builder) streamE
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return streamEnv{srv: srv, st: st, raw: srv.Client(t)}
+}
+
+// newLoggedStreamEnv is newStreamEnv with the store's logger writing to the returned buffer.
+func newLoggedStreamEnv(t *testing.T) (streamEnv, *redistest.LogBuffer) {
+	t.Helper()
+	logs := &redistest.LogBuffer{}
+	return newStreamEnv(t, func(b *client.Builder) *client.Builder {
+		return b.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))
+	}), logs
+}
+
+// awaitAfter waits, under a guard, for the consume loop's next handled message, which must be
+// "after": the entry appended once the loop had been disrupted (by what). Then it stops the
+// loop and checks that it ended cleanly. seen, when not nil, lists what was handled, for the
+// failure message.
+func awaitAfter(t *testing.T, what string, got <-chan string, stop context.CancelFunc, result <-chan error, seen func() []string) {
+	t.Helper()
+	select {
+	case m := <-got:
+		if m != "after" {
+			all := ""
+			if seen != nil {
+				all = fmt.Sprintf(" (all: %q)", seen())
+			}
+			t.Fatalf("after %s the loop handled %q, want \"after\"%s", what, m, all)
+		}
+	case <-time.After(20 * time.Second): // a guard, not synchronisation
+		t.Fatalf("the loop did not resume after %s", what)
+	}
+	stop()
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
 }
 
 const streamKey = "igniter:store:api:streams:"

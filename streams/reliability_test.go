@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/igniter-go/store/client"
-	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
 	"github.com/igniter-go/store/telemetry/opsprom"
@@ -150,29 +149,17 @@ func TestReliabilityLostGroupIsNotReplayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Entries are delivered in id order, one at a time: a replay of m0..m2 would come before "after".
-	select {
-	case m := <-got:
-		if m != "after" {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("after the group was lost the loop handled %q again (all: %q)", m, handled)
-		}
-	case <-time.After(20 * time.Second): // a guard, not synchronisation
-		t.Fatal("the loop did not resume after the group was lost")
-	}
-	cancel()
-	if err := <-result; err != nil {
-		t.Fatal(err)
-	}
+	awaitAfter(t, "the group was lost", got, cancel, result, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(handled)
+	})
 }
 
 // TestReliabilityStreamHandlerGrace: a handler that ignores its ctx no longer holds Store.Close
 // (and Consume) forever: after StopGrace the loop reports it and returns.
 func TestReliabilityStreamHandlerGrace(t *testing.T) {
-	logs := &redistest.LogBuffer{}
-	e := newStreamEnv(t, func(b *client.Builder) *client.Builder {
-		return b.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))
-	})
+	e, logs := newLoggedStreamEnv(t)
 	ctx := context.Background()
 	if _, err := e.st.Streams.Append(ctx, "jobs", "stuck", streams.AppendOptions{}); err != nil {
 		t.Fatal(err)
@@ -399,10 +386,7 @@ func metricsThen(metrics *opsprom.Metrics, next ops.Observer) ops.Observer {
 // TestReliabilityCloseFromStreamHandler: a consume handler may call the store's Close: Close
 // does not wait for the handler it is called from (it waited the whole StopGrace for itself).
 func TestReliabilityCloseFromStreamHandler(t *testing.T) {
-	logs := &redistest.LogBuffer{}
-	e := newStreamEnv(t, func(b *client.Builder) *client.Builder {
-		return b.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))
-	})
+	e, logs := newLoggedStreamEnv(t)
 	ctx := context.Background()
 	if _, err := e.st.Streams.Append(ctx, "jobs", "last", streams.AppendOptions{}); err != nil {
 		t.Fatal(err)
