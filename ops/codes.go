@@ -105,6 +105,10 @@ const (
 	// dropped or timed out after the write), so it may or may not have been applied. Category
 	// [ErrUnavailable]: the retry middleware retries it only when the Op is idempotent.
 	CodeOutcomeUnknown Code = "STORE_OUTCOME_UNKNOWN"
+	// CodeCallbackPanic: user code the library called on a goroutine of its own (a loader, a
+	// hook, an OnError or OnEvent callback, a leader's Run function, a resolver) panicked. The
+	// error wraps a [*PanicValue] holding the value and the stack; the recipe goes on working.
+	CodeCallbackPanic Code = "STORE_CALLBACK_PANIC"
 )
 
 // OriginalCodes lists the 45 codes of @igniter-js/store, in its order.
@@ -136,7 +140,7 @@ func Codes() []Code {
 		CodeServiceInvalid, CodeScopeRequired, CodeTimeout, CodeCanceled, CodeClosed, CodeCircuitOpen,
 		CodeRetryBudgetExhausted, CodeClaimNotOwner, CodeLeaseLost, CodeLeaseNotAcquired,
 		CodeMessageInvalid, CodeHandlerFailed, CodeStreamRangeFailed, CodeStreamClaimFailed,
-		CodeSlowConsumer, CodeScanCursorInvalid, CodeOutcomeUnknown,
+		CodeSlowConsumer, CodeScanCursorInvalid, CodeOutcomeUnknown, CodeCallbackPanic,
 	)
 }
 

@@ -143,7 +143,7 @@ func CategoryOf(code Code) error {
 		return ErrCanceled
 	case CodeSchemaChannelNotFound:
 		return ErrNotFound
-	case CodeDeserializationFailed, CodeMessageInvalid, CodeHandlerFailed, CodeOperationFailed,
+	case CodeDeserializationFailed, CodeMessageInvalid, CodeHandlerFailed, CodeCallbackPanic, CodeOperationFailed,
 		CodeGetFailed, CodeSetFailed, CodeDeleteFailed, CodeIncrementFailed, CodePublishFailed,
 		CodeSubscribeFailed, CodeUnsubscribeFailed, CodeBatchFailed, CodeClaimFailed,
 		CodeStreamAppendFailed, CodeStreamReadFailed, CodeStreamGroupCreateFailed, CodeStreamAckFailed,

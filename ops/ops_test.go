@@ -136,3 +136,21 @@ func TestOutcomeOfAnErrorIsErrorsIsWithoutAllocating(t *testing.T) {
 		t.Fatalf("Outcome of an *ops.Error allocates %v times", n)
 	}
 }
+
+func TestRecoverTurnsAPanicIntoACodedError(t *testing.T) {
+	cause := errors.New("boom")
+	err := ops.Recover("test.callback", func() { panic(cause) })
+	if !ops.HasCode(err, ops.CodeCallbackPanic) {
+		t.Fatalf("code = %q, want STORE_CALLBACK_PANIC (err %v)", ops.CodeOf(err), err)
+	}
+	if !errors.Is(err, cause) || !errors.Is(err, ops.ErrFailed) {
+		t.Fatalf("err %v does not wrap the panic value and its category", err)
+	}
+	var pv *ops.PanicValue
+	if !errors.As(err, &pv) || len(pv.Stack) == 0 {
+		t.Fatalf("err %v carries no stack", err)
+	}
+	if err := ops.Recover("test.callback", func() {}); err != nil {
+		t.Fatalf("no panic: err = %v", err)
+	}
+}
