@@ -29,6 +29,10 @@ type Proxy struct {
 	armed string        // lower-case command name to drop the reply of; "" when disarmed
 	fired chan struct{} // closed when the armed drop happened
 	conns map[*link]struct{}
+	// holdArmed is the HoldReplyTo waiting for its command; holds are all of them (Close
+	// releases them).
+	holdArmed *heldReply
+	holds     []*heldReply
 	// Commands counts the commands forwarded to the server, per lower-case name.
 	commands map[string]int
 }
@@ -95,6 +99,7 @@ func (p *Proxy) StallAll() {
 // Close stops accepting, closes every open connection and waits for the proxy's goroutines.
 func (p *Proxy) Close() {
 	_ = p.ln.Close()
+	p.releaseHolds()
 	p.mu.Lock()
 	for l := range p.conns {
 		l.close()
@@ -131,6 +136,7 @@ type link struct {
 	client, server net.Conn
 	drop           atomic.Pointer[chan struct{}] // set when the next reply must be dropped
 	frozen         atomic.Bool                   // Freeze: bytes are read and swallowed both ways
+	hold           atomic.Pointer[heldReply]     // HoldReplyTo: the next reply waits for its release
 	once           sync.Once
 }
 
@@ -166,6 +172,9 @@ func (p *Proxy) upstream(l *link) {
 			p.armed = ""
 			l.drop.Store(&fired) // before the write: the reply cannot arrive before the flag
 		}
+		if h := p.armHold(name); h != nil {
+			l.hold.Store(h) // before the write, as drop
+		}
 		p.mu.Unlock()
 		if l.frozen.Load() {
 			continue // swallowed: the server hears nothing
@@ -191,6 +200,10 @@ func (p *Proxy) downstream(l *link) {
 			l.close()
 			close(*fired)
 			return
+		}
+		if h := l.hold.Load(); h != nil && n > 0 {
+			h.wait() // HoldReplyTo: this reply and what follows wait for the release
+			l.hold.Store(nil)
 		}
 		if n > 0 {
 			if _, werr := l.client.Write(buf[:n]); werr != nil {

@@ -137,9 +137,10 @@ func (c *Cluster) waitOK(t testing.TB) {
 }
 
 // Client returns a go-redis cluster client for the cluster, closed at cleanup, with go-redis's
-// retries off as the store requires (redirections are still followed).
+// retries off and ctx deadlines honoured (ContextTimeoutEnabled) as the store requires
+// (redirections are still followed).
 func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, MaxRetries: -1})
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }

@@ -176,9 +176,9 @@ func (s *Server) Restart() {
 }
 
 // Client returns a plain go-redis client for the server, closed at cleanup, with go-redis's
-// retries off as the store requires.
+// retries off and ctx deadlines honoured (ContextTimeoutEnabled) as the store requires.
 func (s *Server) Client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }

@@ -133,10 +133,11 @@ func (s *Sentinel) PrimaryAddr(t testing.TB) string {
 }
 
 // Client returns a go-redis failover client (it asks the sentinels for the primary and follows
-// failovers), closed at cleanup, with go-redis's retries off as the store requires.
+// failovers), closed at cleanup, with go-redis's retries off and ctx deadlines honoured
+// (ContextTimeoutEnabled) as the store requires.
 func (s *Sentinel) Client(t testing.TB) *redis.Client {
 	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName: SentinelMaster, SentinelAddrs: s.SentinelAddrs, MaxRetries: -1,
+		MasterName: SentinelMaster, SentinelAddrs: s.SentinelAddrs, MaxRetries: -1, ContextTimeoutEnabled: true,
 	})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb

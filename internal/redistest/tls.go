@@ -52,9 +52,9 @@ func StartTLS(t testing.TB, extra ...string) (*Server, *tls.Config) {
 }
 
 // TLSClient returns a go-redis client for a server started by StartTLS, with go-redis's retries
-// off, closed at cleanup.
+// off and ctx deadlines honoured (ContextTimeoutEnabled) as the store requires, closed at cleanup.
 func (s *Server) TLSClient(t testing.TB, cfg *tls.Config) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, TLSConfig: cfg.Clone(), MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, TLSConfig: cfg.Clone(), MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
