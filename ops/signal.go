@@ -32,6 +32,7 @@ const (
 	SignalNearInvalidated               // Redis invalidated a near-cached key; N = entries removed
 	SignalNearConnectionLost            // a near-cache connection closed; N = entries it fetched, evicted
 	SignalNearFlushed                   // the near cache dropped every entry; N = entries removed
+	SignalRedriveSkipped                // a redriven entry meant for another group was acked unhandled; Name = stream, Group
 	signalCount
 )
 
@@ -39,6 +40,7 @@ var signalNames = [signalCount]string{
 	"unknown", "delivered", "dropped", "reconnected", "handler_failed", "message_invalid", "consumed",
 	"redelivered", "reclaimed", "dead_lettered", "consumer_lag", "retry", "retry_budget_exhausted", "breaker_state",
 	"consumer_stopped", "near_hit", "near_miss", "near_invalidated", "near_connection_lost", "near_flushed",
+	"redrive_skipped",
 }
 
 // String returns the signal's snake_case name, used in telemetry names.
@@ -80,11 +82,13 @@ type Signal struct {
 	Duration time.Duration
 	// Err is the failure, a coded error.
 	Err error
-	// Source identifies, opaquely, the group instance a consumer-lag signal measures: the same
-	// for every loop of one stream and group of one store (its scope included), different for
-	// another tenant's. Gauges add up distinct sources instead of overwriting each other, and
-	// drop a source at its SignalConsumerStopped. It is a keyed hash whose key never leaves the
-	// process, so it reveals no name or id. 0: no source.
+	// Source identifies, opaquely, the group instance of a consume loop's signal (lag,
+	// consumed, redelivered, reclaimed, dead-lettered…): the same for every loop of one stream
+	// and group of one store (its scope included), different for another tenant's. Gauges add
+	// up distinct sources instead of overwriting each other, and metrics keep a stream's series
+	// while a source counts under it and drop it at its SignalConsumerStopped. It is a keyed hash
+	// whose key never leaves the process, so it reveals no name or id. 0: no source (a signal
+	// from a handler that outlived its loop carries none).
 	Source uint64
 }
 

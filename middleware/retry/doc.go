@@ -11,7 +11,11 @@
 //     never a context error, never [ops.ErrInvalid], never [ops.ErrRejected] (an open breaker,
 //     a closed store), never [ops.ErrFailed] (a Redis error reply);
 //   - the context is not done, attempts remain ([Policy.MaxAttempts] counts the first try), and
-//     the [Budget], if any, has a token.
+//     the [Budget], if any, has a token;
+//   - the context's deadline leaves the backoff plus [Policy.MinAttemptTime] (10ms by default):
+//     an attempt that could not finish before the deadline is never started, and a backoff that
+//     would end after it is not waited (read from the clock, so a context whose Done closes a
+//     little late cannot let an attempt start after its deadline).
 //
 // Writes (SET, INCR, PUBLISH, XADD…) are never retried unless the caller opts in per call with
 // [Idempotent], because a write that failed ambiguously may have been applied: an INCR retried

@@ -25,6 +25,12 @@ type Policy struct {
 	// NoBudget turns the budget off: retries are capped only by MaxAttempts. It overrides
 	// Budget. default: false.
 	NoBudget bool
+	// MinAttemptTime is the least time an attempt needs: a retry starts only when at least this
+	// much of the context's deadline is left after its backoff, and a backoff that would end
+	// later is not waited (the last attempt's error is returned at once). The deadline is read
+	// from the clock, not from ctx.Err, so an attempt never starts after it passed.
+	// default (0): [DefaultMinAttemptTime]; negative: any time left is enough.
+	MinAttemptTime time.Duration
 	// Retryable decides whether a failed attempt is retried. default (nil): [DefaultRetryable].
 	Retryable func(Attempt) bool
 	// OnRetry is called before each retry's backoff, with the attempt that failed. default: nil.
@@ -40,16 +46,20 @@ const (
 	DefaultBackoffMax  = 250 * time.Millisecond
 	DefaultBudgetRatio = 0.1
 	DefaultBudgetBurst = 10
+	// DefaultMinAttemptTime is the default [Policy.MinAttemptTime]: a round trip on a fresh
+	// connection (dial and handshake) in one data centre, with room to spare.
+	DefaultMinAttemptTime = 10 * time.Millisecond
 )
 
 // DefaultPolicy returns the defaults spelled out: 3 attempts, full-jitter exponential backoff
-// from 10ms up to 250ms, and a budget of retries ≤ 10% of requests (burst 10). New(Policy{})
-// behaves the same. Each call returns a new Budget.
+// from 10ms up to 250ms, a budget of retries ≤ 10% of requests (burst 10), and no retry with less
+// than 10ms of the deadline left. New(Policy{}) behaves the same. Each call returns a new Budget.
 func DefaultPolicy() Policy {
 	return Policy{
-		MaxAttempts: DefaultMaxAttempts,
-		Backoff:     Exponential(DefaultBackoffBase, DefaultBackoffMax),
-		Budget:      NewBudget(DefaultBudgetRatio, DefaultBudgetBurst),
+		MaxAttempts:    DefaultMaxAttempts,
+		Backoff:        Exponential(DefaultBackoffBase, DefaultBackoffMax),
+		Budget:         NewBudget(DefaultBudgetRatio, DefaultBudgetBurst),
+		MinAttemptTime: DefaultMinAttemptTime,
 	}
 }
 
@@ -70,6 +80,12 @@ func (p Policy) WithDefaults() Policy {
 		p.Budget = nil
 	case p.Budget == nil:
 		p.Budget = NewBudget(DefaultBudgetRatio, DefaultBudgetBurst)
+	}
+	switch {
+	case p.MinAttemptTime == 0:
+		p.MinAttemptTime = DefaultMinAttemptTime
+	case p.MinAttemptTime < 0:
+		p.MinAttemptTime = 0
 	}
 	if p.Retryable == nil {
 		p.Retryable = DefaultRetryable
@@ -139,6 +155,13 @@ func New(p Policy) ops.Middleware {
 				if ctx.Err() != nil || !p.Retryable(a) {
 					break
 				}
+				var delay time.Duration
+				if p.Backoff != nil {
+					delay = p.Backoff(n)
+				}
+				if !covers(ctx, delay+p.MinAttemptTime) {
+					break // the attempt could not finish before the deadline: the last error stands
+				}
 				if p.Budget != nil && !p.Budget.withdraw() {
 					if p.OnBudgetExhausted != nil {
 						p.OnBudgetExhausted(ctx, a)
@@ -149,8 +172,8 @@ func New(p Policy) ops.Middleware {
 				if p.OnRetry != nil {
 					p.OnRetry(ctx, a)
 				}
-				if !wait(ctx, p.Backoff, n) {
-					break // ctx done during the backoff: the last attempt's error stands
+				if !wait(ctx, delay) || !covers(ctx, p.MinAttemptTime) {
+					break // ctx done, or the deadline too close, after the backoff: the last error stands
 				}
 				res, err = next(ctx, op)
 			}
@@ -159,12 +182,16 @@ func New(p Policy) ops.Middleware {
 	}
 }
 
-// wait sleeps for the backoff before retry n, and reports false if ctx ended first.
-func wait(ctx context.Context, backoff BackoffFunc, n int) bool {
-	var d time.Duration
-	if backoff != nil {
-		d = backoff(n)
-	}
+// covers reports whether at least need is left before ctx's deadline (always, without one). It
+// reads the clock: a context's Done may close a little after its deadline (a shared timer, a
+// loaded scheduler), and an attempt started in between would run past the deadline.
+func covers(ctx context.Context, need time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) >= need
+}
+
+// wait sleeps for d, and reports false if ctx ended first.
+func wait(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
