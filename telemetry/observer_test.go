@@ -52,6 +52,8 @@ func TestObserverTurnsEverySignalIntoItsEvent(t *testing.T) {
 			"igniter.store.stream.consumer_lag", slog.LevelDebug, cat(b("stream"), []string{"ctx.stream.name=orders", "ctx.stream.group=billing", "ctx.stream.lag=10", "ctx.stream.pending=2"})},
 		{ops.Signal{Kind: ops.SignalConsumerStopped, Name: "orders", Group: "billing", Source: 7},
 			"igniter.store.stream.consumer_stopped", slog.LevelDebug, cat(b("stream"), []string{"ctx.stream.name=orders", "ctx.stream.group=billing"})},
+		{ops.Signal{Kind: ops.SignalRedriveSkipped, Name: "orders", Group: "email"},
+			"igniter.store.stream.redrive_skipped", slog.LevelDebug, cat(b("stream"), []string{"ctx.stream.name=orders", "ctx.stream.group=email"})},
 		{ops.Signal{Kind: ops.SignalRetry, Op: ops.KVGet, N: 1, Err: retryErr},
 			"igniter.store.retry.attempt", slog.LevelWarn, cat(b("retry"), []string{"ctx.retry.operation=kv.get", "ctx.retry.attempt=1",
 				"ctx.error.operation=kv.get", "ctx.error.code=STORE_CONNECTION_FAILED", "ctx.error.message=kv.get failed"})},

@@ -34,6 +34,7 @@ var signals = map[ops.SignalKind]signalSpec{
 	ops.SignalRetryBudget:     sig("retry", "budget_exhausted", slog.LevelError, AttrRetryOperation, AttrErrorOperation, AttrErrorCode, AttrErrorMessage),
 	ops.SignalBreakerState:    sig("breaker", "state_changed", slog.LevelWarn, AttrBreakerName, AttrBreakerFrom, AttrBreakerTo),
 	ops.SignalConsumerStopped: sig("stream", "consumer_stopped", slog.LevelDebug, AttrStreamName, AttrStreamGroup),
+	ops.SignalRedriveSkipped:  sig("stream", "redrive_skipped", slog.LevelDebug, AttrStreamName, AttrStreamGroup),
 	// The near cache's reads are served in memory, outside the chain: these are its only events.
 	ops.SignalNearHit:            sig("nearcache", "hit", slog.LevelDebug),
 	ops.SignalNearMiss:           sig("nearcache", "miss", slog.LevelDebug),
@@ -116,7 +117,7 @@ func (o *Observer) Observe(ctx context.Context, s ops.Signal) {
 		a = append(a, slog.String(AttrStreamName, s.Name), slog.String(AttrStreamGroup, s.Group), slog.Int64(AttrStreamDeliveries, s.N))
 	case ops.SignalConsumerLag:
 		a = append(a, slog.String(AttrStreamName, s.Name), slog.String(AttrStreamGroup, s.Group), slog.Int64(AttrStreamLag, s.N), slog.Int64(AttrStreamPending, s.M))
-	case ops.SignalConsumerStopped:
+	case ops.SignalConsumerStopped, ops.SignalRedriveSkipped:
 		a = append(a, slog.String(AttrStreamName, s.Name), slog.String(AttrStreamGroup, s.Group))
 	case ops.SignalRetry:
 		a = append(a, slog.String(AttrRetryOperation, s.Op.Operation()), slog.Int64(AttrRetryAttempt, s.N))

@@ -19,6 +19,15 @@
 // are part of an application's schema; the breaker metrics add the breaker's name. No label
 // ever holds a key, a scope id, a message id or a payload.
 //
+// # Stream series
+//
+// Stream and group names can be many (a stream per tenant or per job), so the stream metrics
+// hold only the (service, stream, group) label sets of running consume loops: a label set's
+// series appear with its loop's first signal and are deleted when the last loop on it in the
+// process stops (a counter that comes back starts at 0, a reset rate() and increase() handle).
+// At most [DefaultMaxStreams] label sets exist at once ([WithMaxStreams]); a loop beyond counts
+// under stream and group [StreamOther] ("_other"), and [MetricStreamOverflow] counts such loops.
+//
 // [Metrics.Prepare] (client.Builder.Build calls it) publishes zero series for every operation
 // and signal and the breaker's closed state before the first event, so a quiet service's
 // dashboards show zeros and increase() sees a first failure.

@@ -20,6 +20,7 @@ type config struct {
 	buckets     []float64
 	constLabels prometheus.Labels
 	native      bool
+	maxStreams  int
 }
 
 // WithBuckets sets the classic buckets of the latency histogram, in seconds. Default:
@@ -49,14 +50,8 @@ type Metrics struct {
 	reconnects *prometheus.CounterVec
 	failures   *prometheus.CounterVec
 	invalid    *prometheus.CounterVec
-	consumed   *prometheus.CounterVec
-	redeliv    *prometheus.CounterVec
-	reclaimed  *prometheus.CounterVec
-	dead       *prometheus.CounterVec
-	lag        *prometheus.GaugeVec
-	pending    *prometheus.GaugeVec
+	streams    *streamSeries // the stream metrics, capped and deleted when loops end (streams.go)
 	near       nearMetrics
-	lagGauges  *lagGauges // writes lag and pending (lag.go)
 
 	// epoch is when New ran: an op's duration is the difference of two time.Since(epoch),
 	// which read only the monotonic clock, where time.Now reads the wall clock as well.
@@ -114,6 +109,9 @@ func New(opts ...Option) *Metrics {
 	hh.NativeHistogramBucketFactor, hh.NativeHistogramMaxBucketNumber, hh.NativeHistogramMinResetDuration =
 		hopts.NativeHistogramBucketFactor, hopts.NativeHistogramMaxBucketNumber, hopts.NativeHistogramMinResetDuration
 	stream := []string{LabelService, LabelStream, LabelGroup}
+	if c.maxStreams <= 0 {
+		c.maxStreams = DefaultMaxStreams
+	}
 	m := &Metrics{epoch: time.Now(),
 		ops:        counter(MetricOperations, "Store operations by outcome.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelOutcome),
 		errs:       counter(MetricErrors, "Failed store operations by error code.", LabelService, LabelScopeKey, LabelNamespace, LabelOperation, LabelCode),
@@ -129,25 +127,30 @@ func New(opts ...Option) *Metrics {
 		reconnects: counter(MetricPubSubReconnects, "Subscriber reconnections.", LabelService),
 		failures:   counter(MetricHandlerFailures, "Handler errors and panics.", LabelService, LabelSource),
 		invalid:    counter(MetricMessagesInvalid, "Inbound messages and entries that could not be decoded.", LabelService, LabelSource),
-		consumed:   counter(MetricStreamConsumed, "Stream entries handled and acknowledged.", stream...),
-		redeliv:    counter(MetricStreamRedelivered, "Failed stream entries left pending for redelivery.", stream...),
-		reclaimed:  counter(MetricStreamReclaimed, "Idle stream entries claimed from dead consumers.", stream...),
-		dead:       counter(MetricStreamDeadLettered, "Stream entries moved to the dead-letter stream.", stream...),
-		lag:        gauge(MetricStreamConsumerLag, "Entries of the stream not yet delivered to the group.", stream...),
-		pending:    gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged.", stream...),
-		near:       newNearMetrics(counter),
-		byKind:     make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
-		prepared:   map[[2]string]bool{},
+		streams: &streamSeries{
+			consumed:    counter(MetricStreamConsumed, "Stream entries handled and acknowledged.", stream...),
+			redelivered: counter(MetricStreamRedelivered, "Failed stream entries left pending for redelivery.", stream...),
+			reclaimed:   counter(MetricStreamReclaimed, "Idle stream entries claimed from dead consumers.", stream...),
+			dead:        counter(MetricStreamDeadLettered, "Stream entries moved to the dead-letter stream.", stream...),
+			lag:         gauge(MetricStreamConsumerLag, "Entries of the stream not yet delivered to the group.", stream...),
+			pending:     gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged.", stream...),
+			overflow: counter(MetricStreamOverflow, `Consume loops whose stream and group got no series of their own because the cap was reached; their signals count under "_other".`,
+				LabelService),
+			max:     c.maxStreams,
+			entries: map[streamKey]*streamEntry{},
+		},
+		near:     newNearMetrics(counter),
+		byKind:   make([]atomic.Pointer[[]*series], len(ops.Kinds())+1),
+		prepared: map[[2]string]bool{},
 	}
-	m.lagGauges = newLagGauges(m.lag, m.pending)
 	return m
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.ops, m.errs, m.handler, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
-		m.delivered, m.dropped, m.reconnects, m.failures, m.invalid,
-		m.consumed, m.redeliv, m.reclaimed, m.dead, m.lag, m.pending,
-		m.near.hits, m.near.misses, m.near.invalidations, m.near.losses, m.near.evicted}
+	cs := []prometheus.Collector{m.ops, m.errs, m.handler, m.duration, m.inFlight, m.retries, m.budget, m.brState, m.brTrans,
+		m.delivered, m.dropped, m.reconnects, m.failures, m.invalid}
+	cs = append(cs, m.streams.collectors()...)
+	return append(cs, m.near.collectors()...)
 }
 
 // Describe implements prometheus.Collector.
@@ -268,23 +271,12 @@ func (m *Metrics) Observe(_ context.Context, s ops.Signal) {
 	case ops.SignalMessageInvalid:
 		m.invalid.WithLabelValues(s.Service, source(s)).Inc()
 	case ops.SignalConsumed:
-		m.consumed.WithLabelValues(s.Service, s.Name, s.Group).Inc()
+		m.streams.observe(s)
 		m.handler.WithLabelValues(s.Service, SourceStream).Observe(s.Duration.Seconds())
-	case ops.SignalRedelivered:
-		m.redeliv.WithLabelValues(s.Service, s.Name, s.Group).Inc()
-	case ops.SignalReclaimed:
-		m.reclaimed.WithLabelValues(s.Service, s.Name, s.Group).Add(float64(s.N))
-	case ops.SignalDeadLettered:
-		m.dead.WithLabelValues(s.Service, s.Name, s.Group).Inc()
-	case ops.SignalConsumerLag, ops.SignalConsumerStopped:
-		m.lagGauges.observe(s) // lag.go: summed per group instance, deleted when loops end
-		if s.Kind == ops.SignalConsumerLag {
-			// The group's counters exist from its first lag report, so increase() sees its first
-			// dead letter rather than a series that starts at 1.
-			for _, c := range []*prometheus.CounterVec{m.consumed, m.redeliv, m.reclaimed, m.dead} {
-				c.WithLabelValues(s.Service, s.Name, s.Group)
-			}
-		}
+	case ops.SignalRedelivered, ops.SignalReclaimed, ops.SignalDeadLettered, ops.SignalConsumerLag, ops.SignalConsumerStopped:
+		// streams.go: a loop's counters exist from its first signal, so increase() sees its first
+		// dead letter; capped; deleted when the last loop of their stream and group ends.
+		m.streams.observe(s)
 	case ops.SignalRetry:
 		m.retries.WithLabelValues(s.Service, s.Op.Operation()).Inc()
 	case ops.SignalRetryBudget:

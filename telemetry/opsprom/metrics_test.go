@@ -32,11 +32,12 @@ func drive(m *opsprom.Metrics) {
 	sig(ops.Signal{Kind: ops.SignalReconnected, N: 2})
 	sig(ops.Signal{Kind: ops.SignalHandlerFailed, Name: "orders", Group: "billing"})
 	sig(ops.Signal{Kind: ops.SignalMessageInvalid, Name: "user:created"})
-	sig(ops.Signal{Kind: ops.SignalConsumed, Name: "orders", Group: "billing"})
-	sig(ops.Signal{Kind: ops.SignalRedelivered, Name: "orders", Group: "billing"})
-	sig(ops.Signal{Kind: ops.SignalReclaimed, Name: "orders", Group: "billing", N: 4})
-	sig(ops.Signal{Kind: ops.SignalDeadLettered, Name: "orders", Group: "billing", N: 5})
-	sig(ops.Signal{Kind: ops.SignalConsumerLag, Name: "orders", Group: "billing", N: 7, M: 2})
+	// A consume loop's signals carry its group instance (Source).
+	sig(ops.Signal{Kind: ops.SignalConsumed, Name: "orders", Group: "billing", Source: 1})
+	sig(ops.Signal{Kind: ops.SignalRedelivered, Name: "orders", Group: "billing", Source: 1})
+	sig(ops.Signal{Kind: ops.SignalReclaimed, Name: "orders", Group: "billing", N: 4, Source: 1})
+	sig(ops.Signal{Kind: ops.SignalDeadLettered, Name: "orders", Group: "billing", N: 5, Source: 1})
+	sig(ops.Signal{Kind: ops.SignalConsumerLag, Name: "orders", Group: "billing", N: 7, M: 2, Source: 1})
 	sig(ops.Signal{Kind: ops.SignalRetry, Op: ops.KVGet, N: 1})
 	sig(ops.Signal{Kind: ops.SignalRetryBudget, Op: ops.KVGet})
 	sig(ops.Signal{Kind: ops.SignalBreakerState, Name: "redis", From: "closed", To: "open"})
@@ -61,6 +62,7 @@ func TestScrapeHasEveryExportedName(t *testing.T) {
 		opsprom.MetricHandlerFailures, opsprom.MetricMessagesInvalid,
 		opsprom.MetricStreamConsumed, opsprom.MetricStreamRedelivered, opsprom.MetricStreamReclaimed,
 		opsprom.MetricStreamDeadLettered, opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending,
+		opsprom.MetricStreamOverflow,
 		opsprom.MetricNearCacheHits, opsprom.MetricNearCacheMisses, opsprom.MetricNearCacheInvalidations,
 		opsprom.MetricNearCacheConnectionLosses, opsprom.MetricNearCacheEvicted,
 	}

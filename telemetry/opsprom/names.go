@@ -78,6 +78,10 @@ const (
 	// MetricStreamPending is a consumer group's pending entries (delivered, not acknowledged):
 	// labels service, stream, group.
 	MetricStreamPending = "igniter_store_stream_pending"
+	// MetricStreamOverflow counts the consume loops (group instances) whose stream and group got
+	// no series of their own because [WithMaxStreams] label sets existed already: their signals
+	// count under stream and group [StreamOther]. Label service.
+	MetricStreamOverflow = "igniter_store_stream_series_overflow_total"
 	// MetricNearCacheHits counts near-cache reads answered from process memory (package
 	// nearcache): label service.
 	MetricNearCacheHits = "igniter_store_nearcache_hits_total"
@@ -162,7 +166,8 @@ func Labels() map[string][]string {
 		MetricHandlerFailures: src, MetricMessagesInvalid: src,
 		MetricStreamConsumed: stream, MetricStreamRedelivered: stream, MetricStreamReclaimed: stream,
 		MetricStreamDeadLettered: stream, MetricStreamConsumerLag: stream, MetricStreamPending: stream,
-		MetricNearCacheHits: svc, MetricNearCacheMisses: svc, MetricNearCacheInvalidations: svc,
+		MetricStreamOverflow: svc,
+		MetricNearCacheHits:  svc, MetricNearCacheMisses: svc, MetricNearCacheInvalidations: svc,
 		MetricNearCacheConnectionLosses: svc, MetricNearCacheEvicted: svc,
 	}
 }
@@ -179,7 +184,7 @@ func Names() []string {
 		MetricPubSubDelivered, MetricPubSubDropped, MetricPubSubReconnects,
 		MetricHandlerFailures, MetricHandlerDuration, MetricMessagesInvalid,
 		MetricStreamConsumed, MetricStreamRedelivered, MetricStreamReclaimed, MetricStreamDeadLettered,
-		MetricStreamConsumerLag, MetricStreamPending,
+		MetricStreamConsumerLag, MetricStreamPending, MetricStreamOverflow,
 		MetricNearCacheHits, MetricNearCacheMisses, MetricNearCacheInvalidations,
 		MetricNearCacheConnectionLosses, MetricNearCacheEvicted,
 	}

@@ -12,13 +12,13 @@ import (
 //     the first operation of each would create); zero retries and retry-budget refusals;
 //   - signals: zero pub/sub deliveries, drops and reconnects, handler failures, invalid
 //     messages and an empty handler-latency histogram for both sources; zero near-cache hits,
-//     misses, invalidations, connection losses and evictions;
+//     misses, invalidations, connection losses and evictions; zero stream-series overflows;
 //   - the breaker (when breaker is not ""): state closed, and zero counts of its four
 //     transitions. A (service, breaker) pair is set only by its first Prepare, so a second store
 //     of the same service cannot overwrite a breaker that is open.
 //
-// A stream's consumer counters appear with its group's first lag report (the stream and group
-// names are not known before).
+// A stream's consumer counters appear with the first signal of its consume loop (the stream and
+// group names are not known before), and go when its last loop stops.
 // client.Builder.Build calls Prepare when the store's metrics instrument has it.
 func (m *Metrics) Prepare(service string, scopeKeys []string, breaker string) {
 	for _, k := range ops.Kinds() {
@@ -31,6 +31,7 @@ func (m *Metrics) Prepare(service string, scopeKeys []string, breaker string) {
 	m.delivered.WithLabelValues(service)
 	m.dropped.WithLabelValues(service)
 	m.reconnects.WithLabelValues(service)
+	m.streams.overflow.WithLabelValues(service)
 	for _, src := range []string{SourceEvents, SourceStream} {
 		m.failures.WithLabelValues(service, src)
 		m.invalid.WithLabelValues(service, src)

@@ -93,10 +93,10 @@ igniter_store_breaker_state{breaker="redis",service="shop",state="open"} 1
 	}
 }
 
-// A group's consumer counters exist from its first lag report, at zero.
+// A group's consumer counters exist from its loop's first signal (here a lag report), at zero.
 func TestLagReportCreatesTheGroupCounters(t *testing.T) {
 	m := opsprom.New()
-	m.Observe(context.Background(), ops.Signal{Kind: ops.SignalConsumerLag, Service: "shop", Name: "orders", Group: "billing", N: 3})
+	m.Observe(context.Background(), ops.Signal{Kind: ops.SignalConsumerLag, Service: "shop", Name: "orders", Group: "billing", N: 3, Source: 1})
 	want := `
 # HELP igniter_store_stream_dead_lettered_total Stream entries moved to the dead-letter stream.
 # TYPE igniter_store_stream_dead_lettered_total counter
