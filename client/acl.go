@@ -23,21 +23,30 @@ type ACLOptions struct {
 	// fence counter starts. Set it for a tenant that never took a lease with such a version.
 	// Default: false.
 	NoLegacyFences bool
+	// NearCache allows what a nearcache.Near logged in as the tenant sends on its own client:
+	// CLIENT TRACKING (server-assisted caching; refused, go-redis turns the cache off and only
+	// logs it) and PTTL (the expiry of each fetched key, under the same key rules). Default:
+	// false (a near cache's reads fail with a coded error wrapping NOPERM).
+	NearCache bool
 }
 
 // aclCommands are the commands the store sends: KV, counters, batch, claims and leases
 // (scripts run their commands under the same rule), the recipes (SET … NX GET, TIME in the rate
 // limiter's script), events, streams (XDEL by redrive), cluster topology, and
-// CLIENT ID/UNBLOCK, which end a blocking stream read when its ctx ends. go-redis's CLIENT SETINFO
-// is left out: go-redis ignores its error, and Redis before 7.2 rejects a rule naming it. (CLIENT
-// UNBLOCK can end any client's blocking read; the reader just reads again.)
+// CLIENT ID/UNBLOCK, which end a blocking stream read when its ctx ends. On a cluster go-redis
+// also sends ASKING before a command it follows to the target of an ASK redirect (a slot being
+// migrated), and COMMAND, whose table it reads before routing a command and caches only when
+// the read succeeds (refused, it is asked again for every command, 3 nodes each time, and logs
+// the refusal). COMMAND and its subcommands only describe Redis's commands. go-redis's CLIENT
+// SETINFO is left out: go-redis ignores its error, and Redis before 7.2 rejects a rule naming it.
+// (CLIENT UNBLOCK can end any client's blocking read; the reader just reads again.)
 var aclCommands = []string{
 	"get", "set", "setnx", "mget", "mset", "exists", "del", "expire", "pexpire", "persist", "incr", "incrby",
 	"multi", "exec", "discard", "evalsha", "eval",
 	"publish", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping",
 	"xadd", "xrange", "xrevrange", "xreadgroup", "xack", "xgroup|create", "xautoclaim", "xclaim", "xpending",
 	"xinfo|groups", "xlen", "xdel", "time",
-	"client|id", "client|unblock", "cluster|slots", "cluster|shards", "readonly",
+	"client|id", "client|unblock", "cluster|slots", "cluster|shards", "readonly", "asking", "command",
 }
 
 // ACLRule returns the Redis ACL rules that confine a Redis user to this store's scope: its keys
@@ -73,6 +82,9 @@ func (s *Store) ACLRule(opts ACLOptions) []string {
 	}
 	if opts.Scan {
 		rules = append(rules, "+scan")
+	}
+	if opts.NearCache {
+		rules = append(rules, "+pttl", "+client|tracking")
 	}
 	return rules
 }

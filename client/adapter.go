@@ -30,14 +30,15 @@ func OwnClient() RedisOption { return func(a *redisAdapter) { a.owned = true } }
 // Redis returns an adapter over a go-redis client. The client must run with its own retries
 // off (Options.MaxRetries: -1): go-redis would otherwise re-send every failed command, including
 // INCR, behind the store's back and multiply attempts under the store's retry middleware. Build
-// returns STORE_CONFIGURATION_INVALID when it can see they are on.
+// returns STORE_CONFIGURATION_INVALID when it can see they are on. It must also honour ctx
+// deadlines (Options.ContextTimeoutEnabled: true, and no ReadTimeout or WriteTimeout of -2), or
+// a caller's deadline cannot bound a call; Build checks that too (deadline.go).
 func Redis(rdb redis.UniversalClient, opts ...RedisOption) Adapter {
 	a := &redisAdapter{rdb: rdb}
 	for _, o := range opts {
 		o(a)
 	}
-	a.exec = executor.New(rdb)
-	executor.GuardCluster(rdb) // no blind re-send of a command whose reply was lost
+	a.exec = executor.New(rdb) // never touches the network; no command is sent twice (executor/noretry.go)
 	a.startPipeline()          // adapter_pipeline.go
 	return a
 }
@@ -75,7 +76,7 @@ func (a *redisAdapter) check() error {
 			"The go-redis client retries failed commands itself (MaxRetries > 0), which can apply an INCR twice. Create it with MaxRetries: -1; the store's retry middleware retries only idempotent operations.",
 			map[string]any{"maxRetries": retries})
 	}
-	return nil
+	return checkDeadlines(a.rdb) // deadline.go
 }
 
 func (a *redisAdapter) close() error {

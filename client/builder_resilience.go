@@ -39,7 +39,8 @@ func (b *Builder) withResilience(o resilienceOption) *Builder {
 // still run, and the store's observers get SignalRetry and SignalRetryBudget. A Budget set in p
 // is shared by every Store built from this builder; the default one is fresh for each Build.
 // Default: retry.Policy{} — 3 attempts for idempotent operations on ErrUnavailable, full-jitter
-// backoff 10ms–250ms, a budget of 10% of requests (burst 10).
+// backoff 10ms–250ms, a budget of 10% of requests (burst 10), and no attempt started with less
+// than 10ms of the call's deadline left (retry.DefaultMinAttemptTime).
 func (b *Builder) WithRetry(p retry.Policy) *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.retry, c.retryOff = p, false })
 }
@@ -65,8 +66,10 @@ func (b *Builder) WithoutBreaker() *Builder {
 }
 
 // WithTimeout sets the deadline of operations whose ctx has none (a blocking stream read gets
-// its block time on top); a caller's own deadline always wins. d ≤ 0 turns it off. Default:
-// timeout.Default (5s).
+// its block time on top); a caller's own deadline always wins. d ≤ 0 turns it off. Whichever
+// deadline applies bounds the whole call (the go-redis client must honour it:
+// ContextTimeoutEnabled, which Build checks), and a call that reaches it fails with
+// STORE_TIMEOUT. Default: timeout.Default (5s).
 func (b *Builder) WithTimeout(d time.Duration) *Builder {
 	return b.withResilience(func(c *resilienceConfig) { c.timeout = d })
 }

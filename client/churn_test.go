@@ -23,7 +23,7 @@ import (
 func churnOnce(t *testing.T, addr string, i int) {
 	t.Helper()
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("churn").WithAdapter(client.Redis(rdb, client.OwnClient())).
 		WithMetrics(opsprom.New()).
 		WithTelemetry(telemetry.NewSlogSink(slog.New(slog.DiscardHandler))).

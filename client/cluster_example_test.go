@@ -16,8 +16,9 @@ import (
 // STORE_OUTCOME_UNKNOWN instead of letting go-redis send it again.
 func ExampleRedis_cluster() {
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:      []string{"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"},
-		MaxRetries: -1,
+		Addrs:                 []string{"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"},
+		MaxRetries:            -1,
+		ContextTimeoutEnabled: true,
 	})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {

@@ -4,7 +4,7 @@
 //
 // # Quick start
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379", MaxRetries: -1})
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379", MaxRetries: -1, ContextTimeoutEnabled: true})
 //	st, err := client.New().
 //		WithAdapter(client.Redis(rdb)).
 //		WithService("api").
@@ -52,13 +52,16 @@
 //
 //   - timeout: [timeout.Default] (5s) for operations whose ctx has no deadline (a blocking stream
 //     read gets its block time on top); a caller's own deadline always wins. WithTimeout(0)
-//     turns it off.
+//     turns it off. The deadline bounds the whole call, the connection handshake included: a
+//     call that reaches it fails with STORE_TIMEOUT. go-redis honours it only with
+//     Options.ContextTimeoutEnabled: true, which Build requires (with MaxRetries: -1).
 //   - retry: 3 attempts (the first included) for idempotent operations only, on
 //     ops.ErrUnavailable only, full-jitter backoff from 10ms to 250ms, and a retry budget of 10%
-//     of requests (burst 10), fresh for each Build ([retry.DefaultPolicy]). Idempotent: kv.get,
-//     kv.exists, batch.get, stream.range, stream.pending, dev.scan ([ops.Kind.ReadOnly]). Writes
-//     are retried only when the call's ctx is marked with [retry.Idempotent]; counter increments
-//     never should be. [Builder.WithoutRetry] turns it off.
+//     of requests (burst 10), fresh for each Build ([retry.DefaultPolicy]); no retry starts with
+//     less than 10ms of the deadline left after its backoff ([retry.Policy.MinAttemptTime]).
+//     Idempotent: kv.get, kv.exists, batch.get, stream.range, stream.pending, dev.scan
+//     ([ops.Kind.ReadOnly]). Writes are retried only when the call's ctx is marked with
+//     [retry.Idempotent]; counter increments never should be. [Builder.WithoutRetry] turns it off.
 //   - breaker: opens after 5 consecutive ops.ErrUnavailable failures, stays open 1s, then lets 1
 //     probe through; while open, calls fail at once with STORE_CIRCUIT_OPEN
 //     (errors.Is(err, breaker.ErrOpen)). A panic below it counts as a failure. One breaker per

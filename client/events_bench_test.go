@@ -23,7 +23,7 @@ func BenchmarkEventsRoundTrip(b *testing.B) {
 	for _, publishers := range []int{1, 64} {
 		b.Run("publishers="+strconv.Itoa(publishers), func(b *testing.B) {
 			srv := redistest.Start(b)
-			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, PoolSize: 2 * publishers})
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: 2 * publishers})
 			st, err := client.New().WithService("bench").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 			if err != nil {
 				b.Fatal(err)

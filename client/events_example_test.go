@@ -27,7 +27,7 @@ var (
 func Example_events() {
 	mr, _ := miniredis.Run()
 	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).
 		AddEvents(billing).Build()
 	if err != nil {

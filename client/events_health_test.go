@@ -19,7 +19,7 @@ func TestEventsHalfOpenConnectionReplaced(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := faultproxy.Start(t, srv.Addr)
 	obs, reconnected := signalsOf(ops.SignalReconnected)
-	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).WithObserver(obs).WithHealthCheck(100 * time.Millisecond).Build()
 	if err != nil {
 		t.Fatal(err)

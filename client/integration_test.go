@@ -181,7 +181,7 @@ func TestRedisFailuresAreCodedAndWrapTheCause(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	srv := redistest.Start(t)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	must(t, err)
 	scoped := st.MustScope("org", "1")

@@ -25,7 +25,7 @@ func TestPingReportsReadiness(t *testing.T) {
 			return next(ctx, op)
 		}
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("api").AddScope("org", client.Required()).
 		WithAdapter(client.Redis(rdb, client.OwnClient())).Use(spy).Build()
 	if err != nil {

@@ -327,13 +327,14 @@ func holdClusterBatch(t *testing.T, rdb *redis.ClusterClient, st *Store, a *redi
 	return waiting, first, release
 }
 
-// A queued op alone in its node batch whose ctx ends is dropped as well: go-redis sends a
-// one-command batch down its single-command path, which must reach the same node hook.
+// A queued op alone in its batch whose ctx ends is dropped as well: go-redis sends a
+// one-command batch down its single-command path (the cluster client's process hooks), which
+// must reach the store's drop hook too.
 func TestPipelineClusterDropsALoneQueuedOpWhoseCtxEnds(t *testing.T) {
 	c := redistest.StartCluster(t, 3)
 	rdb := c.Client(t)
 	rec := newOutcomeRecorder()
-	rdb.OnNewNode(func(n *redis.Client) { n.AddHook(rec) }) // before the store's node hook: outermost
+	rdb.AddHook(rec) // before the store's drop hook: outermost
 	st, a := clusterStore(t, rdb, New())
 	ctx := context.Background()
 	waiting, first, release := holdClusterBatch(t, rdb, st, a)
@@ -360,7 +361,7 @@ func TestPipelineClusterLostReplyMidBatchIsNotResent(t *testing.T) {
 	}
 	var d net.Dialer
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs: c.Addrs, MaxRetries: -1,
+		Addrs: c.Addrs, MaxRetries: -1, ContextTimeoutEnabled: true,
 		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if p, ok := via[addr]; ok {
 				addr = p.Addr

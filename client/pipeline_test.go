@@ -76,7 +76,7 @@ func (r *outcomeRecorder) DialHook(next redis.DialHook) redis.DialHook { return 
 func (r *outcomeRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		r.record(cmd)
+		r.recordErr(cmd, err) // the chain's verdict: go-redis sets it on cmd after the hooks return
 		return err
 	}
 }
@@ -91,14 +91,20 @@ func (r *outcomeRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) re
 	}
 }
 
-func (r *outcomeRecorder) record(cmd redis.Cmder) {
+func (r *outcomeRecorder) record(cmd redis.Cmder) { r.recordErr(cmd, nil) }
+
+// recordErr records err, or cmd's own error when err is nil.
+func (r *outcomeRecorder) recordErr(cmd redis.Cmder, err error) {
+	if err == nil {
+		err = cmd.Err()
+	}
 	if len(cmd.Args()) < 2 {
 		return
 	}
 	key, _ := cmd.Args()[1].(string)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.errs[key] = append(r.errs[key], cmd.Err())
+	r.errs[key] = append(r.errs[key], err)
 }
 
 // outcome waits until a command on key is done, and returns its error.

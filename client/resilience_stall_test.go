@@ -29,7 +29,7 @@ func TestStalledServerOpensTheBreaker(t *testing.T) {
 	resumed := sync.OnceFunc(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
 	t.Cleanup(resumed)
 
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1,
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true,
 		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond})
 	tr := newTransitions()
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).WithObserver(tr).Build()

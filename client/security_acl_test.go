@@ -29,6 +29,9 @@ func isNoPerm(err error) bool {
 // read, write, scan or subscribe outside the scope: NOPERM, surfaced as a coded error. Every key
 // the store wrote, lease fence keys included, is under the scope's prefix.
 func TestSecurityACLConfinesTenant(t *testing.T) {
+	// A legacy fence counter the new counter must start from: above Redis's clock in
+	// microseconds (the floor of every fence), so the token shows it was read.
+	const legacyFence = 4_000_000_000_000_041
 	srv := redistest.Start(t)
 	admin := srv.Client(t)
 	ctx := context.Background()
@@ -49,7 +52,7 @@ func TestSecurityACLConfinesTenant(t *testing.T) {
 	}
 	// A lease taken by an earlier version left its counter at the legacy key: the new counter
 	// starts from it.
-	if err := admin.Set(ctx, "{igniter:store:api:org:o1:claim:legacy}:fence", 41, 0).Err(); err != nil {
+	if err := admin.Set(ctx, "{igniter:store:api:org:o1:claim:legacy}:fence", legacyFence, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	// Patterns are per store: the team store's pattern needs its own "&" rule.
@@ -68,8 +71,8 @@ func TestSecurityACLConfinesTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lease.Fence() != 42 {
-		t.Fatalf("fence after a legacy counter at 41: %d, want 42", lease.Fence())
+	if lease.Fence() != legacyFence+1 {
+		t.Fatalf("fence after a legacy counter at %d: %d, want %d", legacyFence, lease.Fence(), legacyFence+1)
 	}
 
 	keys, err := admin.Keys(ctx, "*").Result()

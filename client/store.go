@@ -66,6 +66,8 @@ type core struct {
 	closeErr  error
 	mu        sync.Mutex
 	closers   []func() error // subscriptions, consumers, connections: closed in reverse order
+
+	kvWatch kvWatchers // Store.WatchKVWrites (kvwatch.go)
 }
 
 func newStore(c *core, p keyspace.Prefix) *Store {
@@ -238,7 +240,9 @@ func (s *Store) do(ctx context.Context, op ops.Op) (ops.Result, error) {
 	if s.core.closed.Load() {
 		return s.reject(ctx, op, errClosed(op.Kind))
 	}
-	return s.core.handler(ctx, op)
+	res, err := s.core.handler(ctx, op)
+	s.core.kvWatch.wrote(&op) // even after a failure: the write may have been applied
+	return res, err
 }
 
 // reject fails op with err without running it: the op passes through the telemetry slot only,

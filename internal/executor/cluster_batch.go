@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -28,7 +29,10 @@ import (
 //
 // Re-sends: go-redis re-sends a slot's transaction only when writing it failed (a MULTI without
 // its EXEC is discarded by Redis, so nothing ran); a failure while reading the EXEC reply is
-// returned, not retried. MGET pages are reads.
+// returned, not retried, and is STORE_OUTCOME_UNKNOWN (lostReplyOf): the EXEC may have run. A
+// slot that could not be reached (STORE_CONNECTION_FAILED on its own) while another slot's
+// transaction was applied is STORE_OUTCOME_UNKNOWN too: the batch is partly applied, and
+// STORE_CONNECTION_FAILED would say nothing was. MGET pages are reads.
 
 // slotGroups returns the indexes of keys grouped by hash slot, groups in first-appearance order.
 func slotGroups(keys []string) [][]int {
@@ -93,6 +97,7 @@ func clusterMSet(ctx context.Context, c *redis.ClusterClient, op ops.Op) error {
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
+		ran   bool // some slot's transaction was applied
 		sem   = make(chan struct{}, clusterMSetParallel)
 	)
 	for _, idx := range groups {
@@ -116,15 +121,33 @@ func clusterMSet(ctx context.Context, c *redis.ClusterClient, op ops.Op) error {
 				}
 				return nil
 			})
-			if err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				ran = true
+				return
+			}
+			// A slot whose EXEC may have run outranks one that certainly did not: the
+			// caller must learn that the batch may be partly applied (lostReplyOf).
+			if first == nil || (maybeSent(err) && !maybeSent(first)) {
+				first = err
 			}
 		})
 	}
 	wg.Wait()
+	if first != nil && ran && !maybeSent(first) && errors.Is(Category(first), ops.ErrUnavailable) {
+		// Another slot was applied: the batch is partly applied, which the unavailability
+		// code (STORE_CONNECTION_FAILED: nothing left) would deny.
+		return partlyApplied(op, first)
+	}
 	return first
+}
+
+// partlyApplied is STORE_OUTCOME_UNKNOWN for an op that runs in several steps on a cluster
+// (a batch's slots, a cross-slot redrive) some of which were applied while another certainly
+// did not run (err).
+func partlyApplied(op ops.Op, err error) error {
+	return ops.NewError(ops.CodeOutcomeUnknown, op.Kind.Operation(),
+		op.Kind.Operation()+" is partly applied: one of its steps on the cluster ran, another could not be sent", err).
+		WithDetails(map[string]any{"idempotent": op.Idempotent})
 }

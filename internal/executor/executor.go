@@ -24,8 +24,9 @@ func New(rdb redis.UniversalClient) *Executor { return &Executor{rdb: rdb} }
 
 // Handle runs op: it is an ops.Handler.
 func (e *Executor) Handle(ctx context.Context, op ops.Op) (ops.Result, error) {
-	res, err := e.run(e.guard(ctx), op) // guard.go: lost replies on a cluster are not re-sent
+	res, err := e.run(ctx, op) // noretry.go: go-redis never re-sends a store command once written
 	if err != nil {
+		reloadOnFailure(e.rdb, err)
 		if lost := lostReplyOf(op, err); lost != nil {
 			return ops.Result{}, lost
 		}
@@ -35,7 +36,8 @@ func (e *Executor) Handle(ctx context.Context, op ops.Op) (ops.Result, error) {
 }
 
 // run dispatches every kind the store has, in one table: a kind missing here is a bug that a
-// test of every ops.Kind catches.
+// test of every ops.Kind catches. Every command goes through sendOnce (noretry.go): on a cluster
+// go-redis never sends it a second time once it may have been written.
 func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	if e.pipe != nil {
 		if res, ok, err := e.pipe.run(ctx, op); ok {
@@ -45,51 +47,50 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	rdb := e.rdb
 	switch op.Kind {
 	case ops.KVGet:
-		b, err := rdb.Get(ctx, op.Key).Bytes()
+		b, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.StringCmd { return r.Get(ctx, op.Key) }).Bytes()
 		if err == redis.Nil {
 			return ops.Result{}, nil
 		}
 		return ops.Result{Value: b, Bool: err == nil}, err
 	case ops.KVSet:
-		return ops.Result{}, rdb.Set(ctx, op.Key, op.Value, op.TTL).Err()
+		return ops.Result{}, sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.StatusCmd { return r.Set(ctx, op.Key, op.Value, op.TTL) }).Err()
 	case ops.KVRemove:
-		n, err := rdb.Del(ctx, op.Key).Result()
+		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd { return r.Del(ctx, op.Key) }).Result()
 		return ops.Result{Int: n}, err
 	case ops.KVExists:
-		n, err := rdb.Exists(ctx, op.Key).Result()
+		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd { return r.Exists(ctx, op.Key) }).Result()
 		return ops.Result{Bool: n == 1, Int: n}, err
 	case ops.KVExpire, ops.KVTouch, ops.CounterExpire:
-		ok, err := expire(ctx, rdb, op.Key, op.TTL)
+		ok, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.BoolCmd { return expire(ctx, r, op.Key, op.TTL) }).Result()
 		return ops.Result{Bool: ok}, err
 	case ops.CounterIncrement, ops.CounterDecrement:
-		var n int64
-		var err error
-		if op.N == 1 {
-			n, err = rdb.Incr(ctx, op.Key).Result()
-		} else {
-			n, err = rdb.IncrBy(ctx, op.Key, op.N).Result()
-		}
+		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd {
+			if op.N == 1 {
+				return r.Incr(ctx, op.Key)
+			}
+			return r.IncrBy(ctx, op.Key, op.N)
+		}).Result()
 		return ops.Result{Int: n}, err
 	case ops.ClaimOnce:
 		if op.TTL == 0 { // SETNX, as the original (go-redis would send SET … NX)
-			n, err := rdb.Do(ctx, "SETNX", op.Key, op.Value).Int64()
+			n, err := doOnce(ctx, rdb, "SETNX", op.Key, op.Value).Int64()
 			return ops.Result{Bool: n == 1}, err
 		}
-		ok, err := rdb.SetNX(ctx, op.Key, op.Value, op.TTL).Result()
+		ok, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.BoolCmd { return r.SetNX(ctx, op.Key, op.Value, op.TTL) }).Result()
 		return ops.Result{Bool: ok}, err
 	case ops.BatchGet:
 		return e.mget(ctx, op.Keys)
 	case ops.BatchSet:
 		return ops.Result{}, e.mset(ctx, op)
 	case ops.EventsPublish:
-		n, err := rdb.Publish(ctx, op.Key, op.Value).Result()
+		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd { return r.Publish(ctx, op.Key, op.Value) }).Result()
 		return ops.Result{Int: n}, err
 	case ops.KVSetIfAbsent:
 		return e.setIfAbsent(ctx, op)
 	case ops.CounterGCRA:
 		return e.gcra(ctx, op)
 	case ops.StorePing:
-		return ops.Result{}, rdb.Ping(ctx).Err()
+		return ops.Result{}, rdb.Ping(ctx).Err() // read only, and keyless: go-redis may route it to every shard
 	case ops.DevScan:
 		if c, ok := rdb.(*redis.ClusterClient); ok {
 			return clusterScan(ctx, c, op) // cluster_scan.go
@@ -105,7 +106,7 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	case ops.StreamRead:
 		return e.xreadgroup(ctx, readConn(ctx, rdb), op)
 	case ops.StreamAck:
-		n, err := rdb.XAck(ctx, op.Key, op.Stream.Group, op.Stream.IDs...).Result()
+		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd { return r.XAck(ctx, op.Key, op.Stream.Group, op.Stream.IDs...) }).Result()
 		return ops.Result{Int: n}, err
 	case ops.StreamClaim:
 		return e.xautoclaim(ctx, op)
@@ -125,16 +126,16 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 	return ops.Result{}, ops.NewError(ops.CodeOperationFailed, op.Kind.Operation(), "the Redis executor does not run this operation", nil)
 }
 
-// expire sends EXPIRE for whole seconds, PEXPIRE for sub-second precision and PERSIST for 0
+// expire makes EXPIRE for whole seconds, PEXPIRE for sub-second precision and PERSIST for 0
 // (no expiry, the store's meaning of a zero TTL).
-func expire(ctx context.Context, rdb redis.UniversalClient, key string, ttl time.Duration) (bool, error) {
+func expire(ctx context.Context, rdb redis.Cmdable, key string, ttl time.Duration) *redis.BoolCmd {
 	switch {
 	case ttl == 0:
-		return rdb.Persist(ctx, key).Result()
+		return rdb.Persist(ctx, key)
 	case ttl%time.Second == 0:
-		return rdb.Expire(ctx, key, ttl).Result()
+		return rdb.Expire(ctx, key, ttl)
 	}
-	return rdb.PExpire(ctx, key, ttl).Result()
+	return rdb.PExpire(ctx, key, ttl)
 }
 
 func (e *Executor) mget(ctx context.Context, keys []string) (ops.Result, error) {

@@ -38,7 +38,8 @@ func TestMaybeSent(t *testing.T) {
 		{"closed", redis.ErrClosed, false},
 		{"canceled", context.Canceled, false},
 		{"deadline", fmt.Errorf("wrapped: %w", context.DeadlineExceeded), false},
-		{"already lost", &lostReplyError{cause: io.EOF}, false},
+		{"coded", ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF), false},
+		{"autopipeline queue full", redis.ErrAutoPipelineQueueFull, false},
 	} {
 		if got := maybeSent(tc.err); got != tc.want {
 			t.Errorf("%s: maybeSent = %v, want %v", tc.name, got, tc.want)
@@ -52,19 +53,45 @@ func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
-// A lost reply hides its cause from go-redis (no Unwrap: its retry checks would find the EOF),
-// and the coded error the caller gets wraps the cause again.
+// A lost reply is STORE_OUTCOME_UNKNOWN (unavailable) wrapping its cause, on every backend; a
+// failure before the write is not one.
 func TestLostReplyIsCodedAndWrapsItsCause(t *testing.T) {
-	lost := &lostReplyError{cause: io.EOF}
-	if errors.Is(lost, io.EOF) {
-		t.Fatal("lostReplyError unwraps to its cause: go-redis would retry it")
-	}
-	err := lostReplyOf(ops.Op{Kind: ops.CounterIncrement}, fmt.Errorf("redis: %w", lost))
+	err := lostReplyOf(ops.Op{Kind: ops.CounterIncrement}, fmt.Errorf("redis: %w", io.EOF))
 	if ops.CodeOf(err) != ops.CodeOutcomeUnknown || !errors.Is(err, ops.ErrUnavailable) || !errors.Is(err, io.EOF) {
 		t.Fatalf("coded lost reply = %v", err)
 	}
-	if lostReplyOf(ops.Op{Kind: ops.KVGet}, io.EOF) != nil {
-		t.Fatal("a plain EOF is not a lost reply of the cluster hook")
+	if lostReplyOf(ops.Op{Kind: ops.KVGet}, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}) != nil {
+		t.Fatal("a refused dial is not a lost reply: the command was never sent")
+	}
+}
+
+// NoRetry is go-redis's re-send marker: a store command may be sent again only after an outcome
+// that proves it did not run.
+func TestStoreCommandNoRetryUnlessProvenNotRun(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool // NoRetry
+	}{
+		{"not sent yet", nil, true},
+		{"EOF", io.EOF, true},
+		{"i/o timeout", &net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}, true},
+		{"dial refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, false},
+		{"pool timeout", redis.ErrPoolTimeout, false},
+		{"TRYAGAIN", replyErr("TRYAGAIN Multiple keys request during rehashing of slot"), false},
+		{"LOADING", replyErr("LOADING Redis is loading the dataset in memory"), false},
+		{"WRONGTYPE", replyErr("WRONGTYPE Operation against a key holding the wrong kind of value"), true},
+	} {
+		for _, cmd := range []redis.Cmder{redis.NewIntCmd(context.Background(), "incr", "k"), redis.NewXStreamSliceCmd(context.Background())} {
+			w := noRetry(cmd)
+			w.SetErr(tc.err)
+			if got := w.NoRetry(); got != tc.want {
+				t.Errorf("%s (%T): NoRetry = %v, want %v", tc.name, cmd, got, tc.want)
+			}
+			if cmd.Err() != tc.err {
+				t.Errorf("%s (%T): the wrapped command's error is %v, want %v", tc.name, cmd, cmd.Err(), tc.err)
+			}
+		}
 	}
 }
 

@@ -51,18 +51,18 @@ import (
 //     CLUSTERDOWN), whatever MaxRetries says — unless a command of the batch says NoRetry
 //     (osscluster.go: processPipelineNodeConn, pipelineReadCmds, cmdsContainNoRetry). Every
 //     command the store submits is wrapped in a type that embeds the go-redis command and
-//     answers NoRetry() = true (noRetry below), so no batch of store commands is ever
-//     re-sent. MOVED and ASK are still followed: pipelineReadCmds calls checkMovedErr before
-//     it looks at NoRetry, and a connection that could not be taken from the pool (the batch
-//     was never written) is still re-mapped and tried again. A transport failure after the
-//     write becomes the lost-reply error of guard.go (STORE_OUTCOME_UNKNOWN), as on the
-//     direct path; a failure before it (dial refused, pool timeout) stays ErrUnavailable.
+//     answers NoRetry() = true until an outcome proves it did not run (noretry.go), so no
+//     batch of store commands is ever re-sent. MOVED and ASK are still followed:
+//     pipelineReadCmds calls checkMovedErr before it looks at NoRetry, and a connection that
+//     could not be taken from the pool (the batch was never written) is still re-mapped and
+//     tried again. A transport failure after the write is STORE_OUTCOME_UNKNOWN (lostReplyOf),
+//     as on the direct path; a failure before it (dial refused, pool timeout) stays
+//     STORE_CONNECTION_FAILED.
 //   - Dropping. ClusterClient has no private clone: its autopipeliner and its hooks are the
-//     caller's client's. The store does not add a hook to the ClusterClient; the wrapper
-//     carries an abandoned mark and the lost-reply node hook that GuardCluster already puts
-//     on every node client (guard.go) drops marked commands from each node's batch right
-//     before it is written (dropAbandoned). Commands without the mark (the application's
-//     own) pass untouched.
+//     caller's client's. The wrapper carries an abandoned mark, and the one drop hook per
+//     ClusterClient (AttachCluster, guard.go) removes marked commands from a batch before it
+//     is mapped to its nodes (dropAbandoned). Commands without the mark (the application's
+//     own) pass untouched; with no store attached the hook passes everything on.
 //   - Ownership. AsyncAutoPipelineWithOptions caches one deferred pipeliner per ClusterClient
 //     ("first call's config wins"): the store uses that one, shared with any other user of the
 //     client's AsyncAutoPipeline (and with other stores on the client), and never closes it —
@@ -74,15 +74,21 @@ import (
 // submitted before the first is awaited, so they ride the nodes' batches together. The lone-op
 // path and the degraded mode are those of one node: an op submitted while none is in flight,
 // or after a lost connection until a direct op is answered, runs on the ClusterClient itself
-// as an unwrapped command (ClusterClient.process, with its retries of unsent commands and the
-// lost-reply guard of guard.go); a lone Batch.Get runs clusterMGet (cluster_batch.go).
+// wrapped in noRetry as well (ClusterClient.process still retries a command that provably did
+// not run); a lone Batch.Get runs clusterMGet (cluster_batch.go).
 type pipeline struct {
 	ap *redis.AutoPipeliner
 	// owned: Close closes ap (it was built on a private clone of the caller's client).
 	owned bool
 	// cluster is set for a *redis.ClusterClient: commands are submitted wrapped (noRetry),
-	// dropped by their mark, and a lost reply is a lostReplyError.
+	// dropped by their mark (the cluster drop hook, guard.go), and a lost connection reloads
+	// the slot map. detach unregisters the pipeline from the drop hook (Close).
 	cluster *redis.ClusterClient
+	detach  func()
+	// fullDuplex: the autopipeliner streams each command as it is submitted (go-redis runs
+	// the process hooks beside the write, on a goroutine of their own), so nothing can be
+	// dropped and abandoned commands are not tracked.
+	fullDuplex bool
 
 	// abandoned holds the commands whose caller stopped waiting (ctx done) and that may not be
 	// written yet; nAbandoned counts them, so dropHook costs one atomic load when none is.
@@ -102,6 +108,10 @@ type pipeline struct {
 	// the breaker.
 	degraded atomic.Bool
 }
+
+// hookBeforeDrop is a hook the package's tests put on the clone ahead of dropHook (to hold a
+// command's hook chain and force an interleaving); nil otherwise.
+var hookBeforeDrop redis.Hook
 
 // errDropped is the error a dropped command carries; nobody reads it (its caller has gone).
 // It is a redis.Error so that go-redis treats it as one command's outcome: a transport-class
@@ -126,12 +136,16 @@ func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pi
 		// installed on our clone only, never on the caller's client. The clone runs with the
 		// client's read timeout for both reads and writes (go-redis's own default pairing).
 		clone := c.WithTimeout(c.Options().ReadTimeout)
+		if hookBeforeDrop != nil {
+			clone.AddHook(hookBeforeDrop)
+		}
 		clone.AddHook(dropHook{p})
 		ap, err := clone.AsyncAutoPipelineWithOptions(cfg)
 		if err != nil {
 			return nil, err
 		}
 		p.ap, p.owned = ap, true
+		p.fullDuplex = ap.Config().FullDuplex
 	case *redis.ClusterClient:
 		// The client's own cached deferred pipeliner, slot-sharded; see the type's comment
 		// (Ownership) for why it is shared and never closed here.
@@ -140,6 +154,8 @@ func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pi
 			return nil, err
 		}
 		p.ap, p.cluster = ap, c
+		p.fullDuplex = ap.Config().FullDuplex
+		p.detach = AttachCluster(c) // one hook per client, whatever the number of stores
 	default:
 		return nil, nil
 	}
@@ -147,7 +163,13 @@ func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pi
 }
 
 func (p *pipeline) close() error {
-	if p == nil || !p.owned {
+	if p == nil {
+		return nil
+	}
+	if p.detach != nil {
+		p.detach()
+	}
+	if !p.owned {
 		return nil
 	}
 	if err := p.ap.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
@@ -162,6 +184,11 @@ func (p *pipeline) do(ctx context.Context, cmd redis.Cmder) error {
 		return err // never queued
 	}
 	if p.sendsDirect(1) {
+		if p.cluster != nil {
+			err := p.direct.Process(ctx, noRetry(cmd)) // never re-sent once written (noretry.go)
+			reloadOnFailure(p.cluster, err)
+			return p.directDone(1, err)
+		}
 		return p.directDone(1, p.direct.Process(ctx, cmd))
 	}
 	defer p.inflight.Add(-1)
@@ -237,7 +264,8 @@ func (p *pipeline) directDone(n int64, err error) error {
 }
 
 // settled is the outcome of a pipelined command whose wait ended with err: a lost connection
-// sends the next ops direct (degraded), and a lost reply on a cluster becomes lostReplyError.
+// sends the next ops direct (degraded) and, on a cluster, reloads the slot map. The executor
+// maps a lost reply (lostReplyOf) as on the direct path.
 func (p *pipeline) settled(err error) error {
 	if err == nil {
 		return nil
@@ -245,11 +273,17 @@ func (p *pipeline) settled(err error) error {
 	if lostConnection(err) {
 		p.degraded.Store(true)
 	}
-	return p.lostReply(err)
+	if p.cluster != nil {
+		reloadOnFailure(p.cluster, err)
+	}
+	return err
 }
 
 // abandon marks the commands whose caller leaves, so that they are dropped if still queued.
 func (p *pipeline) abandon(cmds []redis.Cmder, futures []redis.AutoFuture) {
+	if p.fullDuplex {
+		return // already streamed: it runs, and its reply is discarded
+	}
 	if p.cluster != nil {
 		for _, c := range cmds {
 			c.(storeCmd).abandon() // dropAbandoned reads the mark
@@ -269,23 +303,6 @@ func (p *pipeline) abandon(cmds []redis.Cmder, futures []redis.AutoFuture) {
 	}
 }
 
-// lostReply maps a pipelined command's transport failure on a cluster as the node hook of
-// guard.go maps a direct one: after a possible write it is a lostReplyError (the command may
-// have run), and the slot map is reloaded. A failure of the autopipeliner itself (its queue,
-// its permit backstop) means the command was never written.
-func (p *pipeline) lostReply(err error) error {
-	if p.cluster == nil || errors.Is(err, redis.ErrAutoPipelineTimeout) || errors.Is(err, redis.ErrAutoPipelineQueueFull) {
-		return err
-	}
-	if networkFailure(err) {
-		p.cluster.ReloadState(context.Background()) // coalesced, in the background
-	}
-	if maybeSent(err) {
-		return &lostReplyError{cause: err}
-	}
-	return err
-}
-
 // lostConnection reports whether err means the command got no reply: a transport failure,
 // not a reply of the server (redis.Nil and error replies mean it answered) nor a ctx error.
 func lostConnection(err error) bool {
@@ -298,9 +315,14 @@ func lostConnection(err error) bool {
 
 // dropHook removes abandoned commands from a batch right before it is written.
 //
-// A batch of one command is not a pipeline to go-redis: the autopipeliner runs it through the
-// process hooks (flushBatchSlice's single-command path), so dropHook drops there too — without
-// it, a queued op whose caller left and that ended up alone in its batch was written.
+// A batch of one command is not a pipeline to go-redis: the half-duplex autopipeliner runs it
+// through the process hooks (flushBatchSlice's single-command path), so dropHook drops there too
+// — without it, a queued op whose caller left and that ended up alone in its batch was written.
+// The process hook never sets the command's error: go-redis records the hook's verdict itself
+// once it owns the command again. In full-duplex mode go-redis runs the process hooks on a
+// goroutine of their own while the command is streamed and its reply read, so a hook that wrote
+// the command would race with the reader (go-redis's full-duplex contract); nothing is
+// abandoned there (pipeline.abandon), so the hook only passes it on.
 type dropHook struct{ p *pipeline }
 
 func (dropHook) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -308,7 +330,6 @@ func (dropHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h dropHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if h.p.nAbandoned.Load() != 0 && h.p.forget(cmd) {
-			cmd.SetErr(errDropped)
 			return errDropped
 		}
 		return next(ctx, cmd)
@@ -565,15 +586,67 @@ func (e *Executor) scripter() redis.Scripter {
 	if e.pipe != nil {
 		return pipeScripter{p: e.pipe, rdb: e.rdb}
 	}
+	return e.loneScripter()
+}
+
+// loneScripter is what scripts run on outside the pipeline: on a cluster, EVALSHA and EVAL are
+// sent as sendOnce sends (never twice once written); elsewhere the client itself.
+func (e *Executor) loneScripter() redis.Scripter {
+	if c, ok := e.rdb.(*redis.ClusterClient); ok {
+		return onceScripter{c}
+	}
 	return e.rdb
+}
+
+// onceScripter runs EVALSHA and EVAL on a cluster client as sendOnce does; the
+// script-management commands go to the client.
+type onceScripter struct{ c *redis.ClusterClient }
+
+func (s onceScripter) eval(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {
+	a := make([]any, 0, 3+len(keys)+len(args))
+	a = append(a, name, payload, len(keys))
+	for _, k := range keys {
+		a = append(a, k)
+	}
+	a = append(a, args...)
+	cmd := redis.NewCmd(ctx, a...)
+	if len(keys) > 0 {
+		cmd.SetFirstKeyPos(3)
+	}
+	reloadOnFailure(s.c, s.c.Process(ctx, noRetry(cmd)))
+	return cmd
+}
+
+func (s onceScripter) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return s.eval(ctx, "eval", script, keys, args)
+}
+
+func (s onceScripter) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return s.eval(ctx, "evalsha", sha1, keys, args)
+}
+
+func (s onceScripter) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return s.eval(ctx, "eval_ro", script, keys, args)
+}
+
+func (s onceScripter) EvalShaRO(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return s.eval(ctx, "evalsha_ro", sha1, keys, args)
+}
+
+func (s onceScripter) ScriptExists(ctx context.Context, hashes ...string) *redis.BoolSliceCmd {
+	return s.c.ScriptExists(ctx, hashes...)
+}
+
+func (s onceScripter) ScriptLoad(ctx context.Context, script string) *redis.StringCmd {
+	return s.c.ScriptLoad(ctx, script)
 }
 
 // StartPipeline makes the executor send its short commands through go-redis's automatic
 // pipeliner configured by cfg (client.PipelineOptions builds it). Call it before the executor
 // runs any op. A client the store does not pipeline (Ring, a custom UniversalClient) is left
-// as it is. On a ClusterClient, call GuardCluster first: its node hook drops the abandoned
-// commands, and cfg applies only if nobody asked the client for its deferred autopipeliner
-// before (go-redis caches one per client, first config wins).
+// as it is. On a ClusterClient it attaches to the client's one drop hook (AttachCluster; Close
+// detaches), and cfg applies only if nobody asked the client for its deferred autopipeliner
+// before (go-redis caches one per client, first config wins). It never touches the network.
 func (e *Executor) StartPipeline(cfg *redis.AutoPipelineOptions) error {
 	p, err := newPipeline(e.rdb, cfg)
 	if err != nil {

@@ -2,8 +2,6 @@ package executor
 
 import (
 	"context"
-	"fmt"
-	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -12,85 +10,9 @@ import (
 
 // The cluster side of the pipeline (pipeline.go, "*redis.ClusterClient: per-node batches").
 
-// storeCmd is a store command submitted to a cluster's autopipeliner: a go-redis command that
-// forbids re-sends and carries the abandoned mark.
-type storeCmd interface {
-	redis.Cmder
-	abandon()
-	abandoned() bool
-}
-
-// storeMark is the abandoned mark: set when the caller stopped waiting.
-type storeMark struct{ gone atomic.Bool }
-
-func (m *storeMark) abandon()        { m.gone.Store(true) }
-func (m *storeMark) abandoned() bool { return m.gone.Load() }
-
-// The wrappers embed the concrete go-redis command (not the Cmder interface): the embedded
-// pointer promotes every method of the command, go-redis's unexported ones included, so reply
-// reading, slot and key-position lookup and the batch bookkeeping go to the command itself —
-// in particular readyBatch, which go-redis looks up with a type assertion to register a
-// cluster node's executor goroutine (registerBatchExecutors); a wrapper of the interface would
-// hide it, and a node hook reading a result would then wait on its own batch. Only NoRetry is
-// overridden. Values are read from the embedded command, which the caller keeps.
-type (
-	noRetryString struct {
-		*redis.StringCmd
-		storeMark
-	}
-	noRetryStatus struct {
-		*redis.StatusCmd
-		storeMark
-	}
-	noRetryInt struct {
-		*redis.IntCmd
-		storeMark
-	}
-	noRetryBool struct {
-		*redis.BoolCmd
-		storeMark
-	}
-	noRetrySlice struct {
-		*redis.SliceCmd
-		storeMark
-	}
-	noRetryCmd struct {
-		*redis.Cmd
-		storeMark
-	}
-)
-
-func (*noRetryString) NoRetry() bool { return true }
-func (*noRetryStatus) NoRetry() bool { return true }
-func (*noRetryInt) NoRetry() bool    { return true }
-func (*noRetryBool) NoRetry() bool   { return true }
-func (*noRetrySlice) NoRetry() bool  { return true }
-func (*noRetryCmd) NoRetry() bool    { return true }
-
-// noRetry wraps one of the command types the pipeline builds (pipeline.run, pipeScripter).
-func noRetry(cmd redis.Cmder) storeCmd {
-	switch c := cmd.(type) {
-	case *redis.StringCmd:
-		return &noRetryString{StringCmd: c}
-	case *redis.StatusCmd:
-		return &noRetryStatus{StatusCmd: c}
-	case *redis.IntCmd:
-		return &noRetryInt{IntCmd: c}
-	case *redis.BoolCmd:
-		return &noRetryBool{BoolCmd: c}
-	case *redis.SliceCmd:
-		return &noRetrySlice{SliceCmd: c}
-	case *redis.Cmd:
-		return &noRetryCmd{Cmd: c}
-	}
-	// Unreachable: a new command type in pipeline.run needs its wrapper here. Sending it
-	// without one would let go-redis re-send a batch holding it.
-	panic(fmt.Sprintf("igniter store: no NoRetry wrapper for %T", cmd))
-}
-
 // dropAbandoned removes the store commands marked abandoned from a node's batch, giving them
-// errDropped; it returns cmds itself when none is. The cluster node hook (guard.go) calls it
-// right before the batch is written.
+// errDropped; it returns cmds itself when none is. The cluster drop hook (guard.go) calls it
+// right before the batch is mapped to its nodes and written.
 func dropAbandoned(cmds []redis.Cmder) []redis.Cmder {
 	return withoutDropped(cmds, func(c redis.Cmder) bool {
 		s, ok := c.(storeCmd)

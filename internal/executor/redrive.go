@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 
 	"github.com/redis/go-redis/v9"
 
@@ -41,15 +42,20 @@ func (e *Executor) redrive(ctx context.Context, op ops.Op) (ops.Result, error) {
 	}
 	stream, dead, marker := op.Keys[0], op.Keys[1], op.Keys[2]
 	if _, cluster := e.rdb.(*redis.ClusterClient); !cluster || keyspace.Slot(stream) == keyspace.Slot(dead) {
-		n, err := redriveScript.Run(ctx, e.rdb, op.Keys, args...).Int64()
+		n, err := redriveScript.Run(ctx, e.loneScripter(), op.Keys, args...).Int64()
 		return ops.Result{Int: n, Bool: n == 1}, err
 	}
-	n, err := redriveAppendScript.Run(ctx, e.rdb, []string{stream, marker}, args...).Int64()
+	n, err := redriveAppendScript.Run(ctx, e.loneScripter(), []string{stream, marker}, args...).Int64()
 	if err != nil {
 		return ops.Result{}, err
 	}
 	// Moved now (1) or before (-1): either way the dead letter goes.
-	if err := e.rdb.XDel(ctx, dead, id).Err(); err != nil {
+	if err := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.IntCmd { return r.XDel(ctx, dead, id) }).Err(); err != nil {
+		if n == 1 && !maybeSent(err) && errors.Is(Category(err), ops.ErrUnavailable) {
+			// The entry is back in the stream; only the dead letter's removal did not run.
+			// STORE_CONNECTION_FAILED would say nothing was applied.
+			return ops.Result{}, partlyApplied(op, err)
+		}
 		return ops.Result{}, err
 	}
 	return ops.Result{Int: n, Bool: n == 1}, nil

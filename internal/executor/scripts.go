@@ -29,14 +29,20 @@ if v then return -1 end
 return 0`)
 
 	// acquireScript takes KEYS[1] for owner ARGV[1] for ARGV[2] ms if nobody holds it, and
-	// returns the new fencing token: INCR of the fence counter KEYS[2] (never expires, so tokens
-	// only grow). 0: another owner holds it. When ARGV[1] already holds it (a retried call whose
+	// returns the new fencing token: the larger of INCR of the fence counter KEYS[2] (never
+	// expires, so tokens only grow) and the server's clock (TIME) in microseconds since the Unix
+	// epoch, which it stores back. The clock floor keeps tokens growing when the counter is lost
+	// (a restart without persistence, a failover to a replica that missed it), as long as that
+	// clock is not behind the one that issued the earlier tokens (see client's Lease.Fence). A
+	// microsecond count stays below 2^53 (exact as a Lua or JSON number) until the year 2255.
+	// 0: another owner holds it. When ARGV[1] already holds it (a retried call whose
 	// first reply was lost) it renews the expiry and returns the current token, so a retry is safe.
 	// The INCR runs before the SET: a fence key that is not an integer fails the script before it
 	// writes anything. A counter that does not exist yet starts at ARGV[3] when it is given; without
 	// it the script returns -2 and changes nothing, and the caller reads the legacy counter
 	// (legacyFenceKey) and runs the script again with it as ARGV[3].
 	acquireScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
 if redis.call('EXISTS', KEYS[2]) == 0 then
   if not ARGV[3] then return -2 end
   redis.call('SET', KEYS[2], ARGV[3])
@@ -48,6 +54,12 @@ if v == ARGV[1] then
 end
 if v then return 0 end
 local f = redis.call('INCR', KEYS[2])
+local t = redis.call('TIME')
+local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if f < floor then
+  f = floor
+  redis.call('SET', KEYS[2], string.format('%.0f', floor))
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return f`)
 )
@@ -72,7 +84,7 @@ func (e *Executor) leaseAcquire(ctx context.Context, op ops.Op) (ops.Result, err
 	keys := op.Keys[:2]
 	fence, err := acquireScript.Run(ctx, e.scripter(), keys, op.Value, op.TTL.Milliseconds()).Int64()
 	if err == nil && fence == -2 {
-		seed, gerr := e.rdb.Get(ctx, op.Keys[2]).Result()
+		seed, gerr := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.StringCmd { return r.Get(ctx, op.Keys[2]) }).Result()
 		switch {
 		case errors.Is(gerr, redis.Nil), redis.HasErrorPrefix(gerr, "NOPERM"): // no legacy counter, or not readable
 			seed = "0"

@@ -28,30 +28,31 @@ func (e *Executor) xadd(ctx context.Context, op ops.Op) (ops.Result, error) {
 	if trace := entryTrace(ctx); trace != "" {
 		args = append(args, StreamTraceField, trace)
 	}
-	id, err := e.rdb.Do(ctx, args...).Text()
+	id, err := doOnce(ctx, e.rdb, args...).Text()
 	return ops.Result{Strings: []string{id}}, err
 }
 
 func (e *Executor) xrange(ctx context.Context, op ops.Op) (ops.Result, error) {
 	s := op.Stream
 	start, end := s.Start, s.End
-	var msgs []redis.XMessage
-	var err error
-	switch {
-	case s.Reverse && op.HasN:
-		msgs, err = e.rdb.XRevRangeN(ctx, op.Key, end, start, op.N).Result()
-	case s.Reverse:
-		msgs, err = e.rdb.XRevRange(ctx, op.Key, end, start).Result()
-	case op.HasN:
-		msgs, err = e.rdb.XRangeN(ctx, op.Key, start, end, op.N).Result()
-	default:
-		msgs, err = e.rdb.XRange(ctx, op.Key, start, end).Result()
-	}
+	msgs, err := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.XMessageSliceCmd {
+		switch {
+		case s.Reverse && op.HasN:
+			return r.XRevRangeN(ctx, op.Key, end, start, op.N)
+		case s.Reverse:
+			return r.XRevRange(ctx, op.Key, end, start)
+		case op.HasN:
+			return r.XRangeN(ctx, op.Key, start, end, op.N)
+		}
+		return r.XRange(ctx, op.Key, start, end)
+	}).Result()
 	return ops.Result{Entries: entries(msgs)}, err
 }
 
 func (e *Executor) xgroupCreate(ctx context.Context, op ops.Op) error {
-	err := e.rdb.XGroupCreateMkStream(ctx, op.Key, op.Stream.Group, op.Stream.Start).Err()
+	err := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.StatusCmd {
+		return r.XGroupCreateMkStream(ctx, op.Key, op.Stream.Group, op.Stream.Start)
+	}).Err()
 	if err != nil && redis.HasErrorPrefix(err, "BUSYGROUP") {
 		return nil // idempotent, as the original: an existing group keeps its start id
 	}
@@ -59,7 +60,10 @@ func (e *Executor) xgroupCreate(ctx context.Context, op ops.Op) error {
 }
 
 // xreadgroup reads new entries for a consumer (XREADGROUP … STREAMS key >). rdb is the
-// connection to read on: blocking reads get one of their own.
+// connection to read on: blocking reads get one of their own (internal/blockconn), a
+// ClusterClient of the store's on a cluster; sendOnce covers it as it covers the adapter's client:
+// a read whose reply was lost is never sent again (it would deliver the next entries and leave
+// the lost ones pending with nobody told), and a failure reloads that client's slot map.
 func (e *Executor) xreadgroup(ctx context.Context, rdb redis.Cmdable, op ops.Op) (ops.Result, error) {
 	s := op.Stream
 	args := &redis.XReadGroupArgs{Group: s.Group, Consumer: s.Consumer, Streams: []string{op.Key, ">"}, Block: -1}
@@ -69,7 +73,7 @@ func (e *Executor) xreadgroup(ctx context.Context, rdb redis.Cmdable, op ops.Op)
 	if s.Block > 0 {
 		args.Block = s.Block
 	}
-	streams, err := rdb.XReadGroup(ctx, args).Result()
+	streams, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.XStreamSliceCmd { return r.XReadGroup(ctx, args) }).Result()
 	if err == redis.Nil {
 		return ops.Result{}, nil
 	}
@@ -84,8 +88,10 @@ func (e *Executor) xreadgroup(ctx context.Context, rdb redis.Cmdable, op ops.Op)
 func (e *Executor) xautoclaim(ctx context.Context, op ops.Op) (ops.Result, error) {
 	s := op.Stream
 	if len(s.IDs) > 0 {
-		ids, err := e.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-			Stream: op.Key, Group: s.Group, Consumer: s.Consumer, MinIdle: s.MinIdle, Messages: s.IDs,
+		ids, err := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.StringSliceCmd {
+			return r.XClaimJustID(ctx, &redis.XClaimArgs{
+				Stream: op.Key, Group: s.Group, Consumer: s.Consumer, MinIdle: s.MinIdle, Messages: s.IDs,
+			})
 		}).Result()
 		out := make([]ops.Entry, len(ids))
 		for i, id := range ids {
@@ -101,8 +107,10 @@ func (e *Executor) xautoclaim(ctx context.Context, op ops.Op) (ops.Result, error
 	if !op.HasN {
 		count = 100
 	}
-	msgs, next, err := e.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: op.Key, Group: s.Group, Consumer: s.Consumer, MinIdle: s.MinIdle, Start: start, Count: count,
+	msgs, next, err := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.XAutoClaimCmd {
+		return r.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream: op.Key, Group: s.Group, Consumer: s.Consumer, MinIdle: s.MinIdle, Start: start, Count: count,
+		})
 	}).Result()
 	return ops.Result{Entries: entries(msgs), Strings: []string{next}}, err
 }
@@ -141,8 +149,10 @@ func (e *Executor) xpending(ctx context.Context, op ops.Op) (ops.Result, error) 
 		if !op.HasN {
 			count = 100
 		}
-		list, err := e.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-			Stream: op.Key, Group: s.Group, Idle: s.MinIdle, Start: s.Start, End: s.End, Count: count, Consumer: s.Consumer,
+		list, err := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.XPendingExtCmd {
+			return r.XPendingExt(ctx, &redis.XPendingExtArgs{
+				Stream: op.Key, Group: s.Group, Idle: s.MinIdle, Start: s.Start, End: s.End, Count: count, Consumer: s.Consumer,
+			})
 		}).Result()
 		if err != nil {
 			return ops.Result{}, err
@@ -153,7 +163,7 @@ func (e *Executor) xpending(ctx context.Context, op ops.Op) (ops.Result, error) 
 		}
 		return ops.Result{Entries: out}, nil
 	}
-	groups, err := e.rdb.XInfoGroups(ctx, op.Key).Result()
+	groups, err := sendOnce(ctx, e.rdb, func(r redis.Cmdable) *redis.XInfoGroupsCmd { return r.XInfoGroups(ctx, op.Key) }).Result()
 	if err != nil {
 		return ops.Result{}, err
 	}
