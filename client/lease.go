@@ -54,6 +54,25 @@ func (l *Lease) Token() string { return l.token }
 // guards and have that storage reject writes carrying a smaller token than one it has seen:
 // a holder that stalled past its expiry then cannot overwrite its successor's work.
 //
+// A token is the larger of the key's previous token + 1 and the Redis server's clock (TIME) in
+// microseconds since the Unix epoch when the lease is taken. So:
+//   - while Redis keeps the counter, tokens strictly increase, whatever the clocks do;
+//   - when Redis loses it (a restart without persistence, a failover to a replica that had not
+//     received it, FLUSHALL), the next token comes from the clock alone, and is larger than
+//     every earlier token unless the clock of the Redis server issuing it is behind the clock
+//     that issued the earlier ones by more than the time between the two acquisitions (skew
+//     between Redis hosts after a failover, or a clock stepped back). Two acquisitions of one
+//     key are always more than a microsecond apart (the first lease must be released or expire
+//     in between), so the counter never runs ahead of a clock that does not go back.
+//
+// Tokens are not consecutive. They stay below 2^53 (exact as JSON and JavaScript numbers) until
+// the year 2255. A counter at or past 2^53 (written by a Redis clock set past 2255, or by hand)
+// cannot count on exactly: Acquire then gives the lease back and fails with STORE_CLAIM_FAILED
+// instead of handing out a token that may repeat, until the counter key (and the last token the
+// fenced storage keeps) is reset by hand. Versions of this library that predate the clock floor (tokens counted from 1)
+// increment the same counter, so tokens keep growing while both take the lease; only the
+// clock floor makes them survive data loss.
+//
 // The counter is a key of its own that never expires, under the store's prefix and in the same
 // Redis Cluster hash slot as the claim key igniter:store:…:claim:<key>:
 // "<prefix>:claim.fence:{<n>}:<key>" with n a number that hashes to the claim key's slot (other
@@ -79,7 +98,7 @@ func (l *Lease) String() string {
 // while waiting gives STORE_CANCELED or STORE_TIMEOUT.
 //
 // Each attempt is one lease.acquire operation through the middleware chain: one Lua script that
-// sets the claim key (SET PX, only if absent) and increments the key's fence counter (see
+// sets the claim key (SET PX, only if absent) and advances the key's fence counter (see
 // [Lease.Fence]). An attempt that finds the lease taken succeeds with acquired=false, as
 // claim.once does, so telemetry counts contention without reporting errors; the final
 // STORE_LEASE_NOT_ACQUIRED goes to the caller only. An attempt is safe to retry (the store marks
@@ -121,8 +140,12 @@ func (c Claim) Acquire(ctx context.Context, key string, ttl time.Duration, opts 
 			return nil, err
 		}
 		if res.Bool {
-			return &Lease{s: s, key: key, redisKey: op.Key, owner: op.Value, token: token,
-				fence: res.Int, ttl: op.TTL, acquiredAt: sent}, nil
+			l := &Lease{s: s, key: key, redisKey: op.Key, owner: op.Value, token: token,
+				fence: res.Int, ttl: op.TTL, acquiredAt: sent}
+			if l.fence >= maxFence {
+				return nil, l.refuseFence(ctx)
+			}
+			return l, nil
 		}
 		left := opts.Wait - time.Since(start) // no overflow, whatever Wait is
 		if opts.Wait == 0 || left <= 0 {
@@ -156,6 +179,19 @@ func (l *Lease) Extend(ctx context.Context, ttl time.Duration) error {
 func (l *Lease) Release(ctx context.Context) error {
 	_, err := l.s.do(ctx, l.op(ops.LeaseRelease))
 	return err
+}
+
+// maxFence is 2^53: the acquire script counts in Lua numbers (doubles), exact below it only.
+const maxFence = int64(1) << 53
+
+// refuseFence gives back a lease whose token is not below 2^53, and returns the error Acquire
+// reports for it. Past 2^53 the script's arithmetic rounds, so a token may equal an earlier one:
+// it cannot be proven larger, so it is not handed out.
+func (l *Lease) refuseFence(ctx context.Context) error {
+	relErr := l.Release(context.WithoutCancel(ctx))
+	return ops.NewError(ops.FailedCode(ops.LeaseAcquire), ops.LeaseAcquire.Operation(),
+		"the fencing counter is at or past 2^53 (written by a Redis clock far ahead?): a larger token cannot be proven",
+		relErr).WithDetails(map[string]any{"fence": l.fence})
 }
 
 func (l *Lease) op(kind ops.Kind) ops.Op {

@@ -15,13 +15,16 @@ import (
 func ExampleClaim_Acquire() {
 	mr, _ := miniredis.Run() // miniredis runs the lease scripts in its Lua interpreter
 	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {
 		panic(err)
 	}
 	defer st.Close()
 	ctx := context.Background()
+	// A fence is at least Redis's clock in microseconds (TIME), so it keeps growing even if
+	// Redis loses its data; miniredis's clock is set here to make the output stable.
+	mr.SetTime(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 
 	lease, err := st.Claim.Acquire(ctx, "report:daily", 30*time.Second, client.AcquireOptions{})
 	if err != nil {
@@ -42,7 +45,7 @@ func ExampleClaim_Acquire() {
 	})
 	fmt.Println(err)
 	// Output:
-	// fence 1
+	// fence 1735689600000000
 	// STORE_LEASE_NOT_ACQUIRED
 	// <nil> <nil>
 	// STORE_LEASE_LOST
@@ -53,7 +56,7 @@ func ExampleClaim_Acquire() {
 func ExampleClaim_Release() {
 	mr, _ := miniredis.Run()
 	defer mr.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {
 		panic(err)

@@ -27,8 +27,9 @@ const fenceSegment = "claim.fence"
 //
 // Which line applies depends on the prefix alone, and within a line <n> is a function of the
 // slot, so the mapping is injective: the rest of the fence key is <key> itself. Fence keys never
-// expire: a counter that expired would restart at 1 and hand out a token that is not larger than
-// one already issued.
+// expire: a counter that expired would restart from the clock floor alone (see [Lease.Fence]),
+// which is larger than the tokens already issued only within the clock-skew limit. The key holds
+// the last token as a decimal integer, as before the clock floor.
 //
 // Earlier versions kept the counter at {<claim key>}:fence (see [legacyFenceKey]), outside the
 // prefix. The acquire script seeds a missing counter from that legacy key once, so tokens keep

@@ -13,14 +13,14 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// TestLeaseHoldCancelsOnAStalledConnection: the connection goes silent (no error, no reply) and
-// the go-redis client runs with its defaults, which ignore ctx deadlines (no
-// ContextTimeoutEnabled: a read waits for ReadTimeout, 3 s). The watchdog still cancels fn's ctx
-// before the lease can expire, so no other holder can overlap fn's work.
+// TestLeaseHoldCancelsOnAStalledConnection: the connection goes silent (no error, no reply). An
+// extension waits until its deadline (ContextTimeoutEnabled, which Build requires, puts the ctx
+// deadline on the socket) and the watchdog cancels fn's ctx before the lease can expire, so no
+// other holder can overlap fn's work.
 func TestLeaseHoldCancelsOnAStalledConnection(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := faultproxy.Start(t, srv.Addr)
-	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, PoolSize: 1})
+	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: 1})
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {
 		t.Fatal(err)
