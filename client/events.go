@@ -119,7 +119,10 @@ func (e Events) Publish(ctx context.Context, event string, data any) error {
 // Subscribe calls h with every message published as event on this store's channel (scoped and
 // unscoped stores use different channels, as the original). A '*' in event makes it a pattern
 // (PSUBSCRIBE), so "user:*" receives "user:created"; the original subscribed the literal
-// channel. It returns when Redis confirmed the subscription.
+// channel. It returns when Redis confirmed the subscription, or by its deadline with
+// STORE_TIMEOUT, even on a server that stopped answering: the UNSUBSCRIBE that undoes a failed
+// SUBSCRIBE runs after it returns, on its own goroutine and bounded, and the connection is
+// replaced if that UNSUBSCRIBE fails, so no subscription is left behind.
 //
 // One SUBSCRIBE (or PSUBSCRIBE) is sent per channel however many handlers subscribe to it, on a
 // connection of the store's own, opened at the first Subscribe. After the connection drops, or

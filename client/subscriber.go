@@ -53,7 +53,10 @@ type subscriber struct {
 	stop chan struct{}
 	loop chan struct{} // closed when the receive loop returns
 
-	ctl sync.Mutex // serialises subscribe, unsubscribe and connection replacement
+	// ctl is one token that serialises subscribe, unsubscribe and connection replacement. A
+	// channel, not a mutex: Subscribe waits for it no longer than its ctx, and a failed
+	// Subscribe hands it to the goroutine that cleans up after it.
+	ctl chan struct{}
 
 	mu      sync.Mutex    // guards the fields below; held briefly, never across I/O
 	ps      *redis.PubSub // replaced when its connection stops answering
@@ -65,17 +68,45 @@ type subscriber struct {
 
 func newSubscriber(c *core, cfg eventsConfig) *subscriber {
 	sb := &subscriber{c: c, cfg: cfg, ps: c.adapter.universal().Subscribe(context.Background()),
-		stop: make(chan struct{}), loop: make(chan struct{}),
+		stop: make(chan struct{}), loop: make(chan struct{}), ctl: make(chan struct{}, 1),
 		topics: map[topicKey]*topic{}, waiters: map[topicKey]chan error{}, live: map[*worker]struct{}{}}
 	go sb.receive()
 	return sb
 }
 
+// cleanupTimeout bounds the UNSUBSCRIBE that undoes a failed SUBSCRIBE, and the replacement of
+// the connection when that UNSUBSCRIBE fails too. Both run off the caller's goroutine.
+const cleanupTimeout = time.Second
+
+// lock takes ctl, waiting no longer than ctx.
+func (sb *subscriber) lock(ctx context.Context) error {
+	select {
+	case sb.ctl <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-sb.stop:
+		return errClosedEvents()
+	}
+}
+
+func (sb *subscriber) unlock() { <-sb.ctl }
+
 // add subscribes sub to key, sending SUBSCRIBE/PSUBSCRIBE only for a new topic, and waits for
-// Redis to confirm it. On failure nothing is left behind: a later add sends SUBSCRIBE again.
+// Redis to confirm it, no longer than ctx: the PubSub calls, which may wait for a handshake
+// the receive loop started, run on their own goroutine. On failure nothing is left behind: sub
+// is removed before add returns, and a goroutine that keeps ctl until it is done undoes the
+// SUBSCRIBE (cleanup); a later add sends SUBSCRIBE again.
 func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *subscription) error {
-	sb.ctl.Lock()
-	defer sb.ctl.Unlock()
+	if err := sb.lock(ctx); err != nil {
+		return executor.MapError(ops.EventsSubscribe, err)
+	}
+	held := true
+	defer func() {
+		if held {
+			sb.unlock()
+		}
+	}()
 	sub.key = key
 	sb.mu.Lock()
 	if sb.closed {
@@ -95,11 +126,24 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	sub.start(sb)
 	sb.mu.Unlock()
 
+	ps := sb.current()
+	sent := make(chan error, 1)
+	go func() {
+		if key.pattern {
+			sent <- ps.PSubscribe(ctx, key.name)
+		} else {
+			sent <- ps.Subscribe(ctx, key.name)
+		}
+	}()
 	var err error
-	if ps := sb.current(); key.pattern {
-		err = ps.PSubscribe(ctx, key.name)
-	} else {
-		err = ps.Subscribe(ctx, key.name)
+	pending := sent // the SUBSCRIBE call still running, nil once it returned
+	select {
+	case err = <-sent:
+		pending = nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-sb.stop:
+		err = errClosedEvents()
 	}
 	if err == nil {
 		select {
@@ -118,14 +162,42 @@ func (sb *subscriber) add(ctx context.Context, key topicKey, base string, sub *s
 	delete(sb.topics, key)
 	delete(sb.waiters, key)
 	sb.mu.Unlock()
-	sb.unsubscribe(context.WithoutCancel(ctx), key) // go-redis would otherwise resubscribe it
+	held = false // cleanup releases ctl
+	go sb.cleanup(ps, key, pending)
 	return executor.MapError(ops.EventsSubscribe, err)
+}
+
+// cleanup undoes the SUBSCRIBE of a failed add, holding ctl (add's, handed over) until it is
+// done, so no other subscribe or unsubscribe runs in between. It waits for the SUBSCRIBE call in
+// flight (pending, nil if it returned), then sends UNSUBSCRIBE (go-redis would otherwise
+// resubscribe the topic at its next reconnect; it forgets it before any I/O). If that fails, the
+// connection is replaced (replaceLocked closes it), so a subscription the SUBSCRIBE may have
+// made stays on no connection.
+func (sb *subscriber) cleanup(ps *redis.PubSub, key topicKey, pending <-chan error) {
+	defer sb.unlock()
+	if pending != nil {
+		<-pending
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	var err error
+	if key.pattern {
+		err = ps.PUnsubscribe(ctx, key.name)
+	} else {
+		err = ps.Unsubscribe(ctx, key.name)
+	}
+	if err == nil || sb.isClosed() || sb.current() != ps {
+		return
+	}
+	rctx, rcancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer rcancel()
+	sb.replaceLocked(rctx, ps)
 }
 
 // remove takes sub off its topic and unsubscribes the topic when it was the last one.
 func (sb *subscriber) remove(ctx context.Context, sub *subscription) error {
-	sb.ctl.Lock()
-	defer sb.ctl.Unlock()
+	sb.ctl <- struct{}{} // not bounded by ctx: sub must leave its topic
+	defer sb.unlock()
 	sb.mu.Lock()
 	t := sb.topics[sub.key]
 	if sb.closed || t == nil || !slices.Contains(t.subs, sub) {
@@ -164,10 +236,25 @@ func (sb *subscriber) current() *redis.PubSub {
 // one. It reports false, changing nothing, while a subscribe or unsubscribe is in progress: the
 // caller tries again at its next health check.
 func (sb *subscriber) replace(ctx context.Context, old *redis.PubSub) bool {
-	if !sb.ctl.TryLock() {
+	select {
+	case sb.ctl <- struct{}{}:
+	default:
 		return false
 	}
-	defer sb.ctl.Unlock()
+	defer sb.unlock()
+	sb.replaceLocked(ctx, old)
+	return true
+}
+
+// replaceWithin is replace with its I/O bounded by d.
+func (sb *subscriber) replaceWithin(ctx context.Context, old *redis.PubSub, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return sb.replace(ctx, old)
+}
+
+// replaceLocked is replace for a caller that holds ctl.
+func (sb *subscriber) replaceLocked(ctx context.Context, old *redis.PubSub) {
 	var channels, patterns []string
 	sb.mu.Lock()
 	for k := range sb.topics {
@@ -190,12 +277,11 @@ func (sb *subscriber) replace(ctx context.Context, old *redis.PubSub) bool {
 	if sb.closed {
 		sb.mu.Unlock()
 		_ = ps.Close()
-		return true
+		return
 	}
 	sb.ps = ps
 	sb.mu.Unlock()
 	_ = old.Close()
-	return true
 }
 
 // receive is the receive loop: it reads the connection, releases subscribe confirmations,
@@ -211,15 +297,24 @@ func (sb *subscriber) receive() {
 	for {
 		ps := sb.current()
 		every := sb.c.healthCheck
-		msg, err := ps.ReceiveTimeout(ctx, every)
+		// Bounded, so a handshake with a server that stopped answering (go-redis dials under the
+		// PubSub's lock, which Subscribe and its cleanup wait for) ends even with ReadTimeout -1.
+		rctx, cancel := context.WithTimeout(ctx, 2*every)
+		msg, err := ps.ReceiveTimeout(rctx, every)
+		cancel()
 		if sb.isClosed() {
 			return
+		}
+		if err != nil && sb.current() != ps {
+			continue // replaced under the read (a failed Subscribe's cleanup): not a loss
 		}
 		if err != nil && isTimeout(err) {
 			switch {
 			case !pinged:
-				pinged = ps.Ping(ctx) == nil // a failed write reconnects by itself
-			case sb.replace(ctx, ps):
+				pctx, cancel := context.WithTimeout(ctx, every)
+				pinged = ps.Ping(pctx) == nil // a failed write reconnects by itself
+				cancel()
+			case sb.replaceWithin(ctx, ps, every):
 				pinged = false
 				confirmed = 0
 				if lost.IsZero() {
@@ -376,8 +471,8 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	}
 	if v := sb.cfg.validation; v.Subscribe {
 		if s, ok := sb.cfg.registry.Lookup(event); ok {
-			if issues := s.Validate(m.Data); len(issues) > 0 {
-				reportAll(ctx, subs, schema.Failed("events.subscribe", event, issues))
+			if err := validate(s, event, m.Data); err != nil {
+				reportAll(ctx, subs, err)
 				if !v.Lenient {
 					return
 				}
@@ -389,6 +484,22 @@ func (sb *subscriber) dispatch(ctx context.Context, msg *redis.Message) {
 	}
 }
 
+// validate runs the event's schema on a received payload: nil when it is valid,
+// STORE_SCHEMA_VALIDATION_FAILED with the issues otherwise. A schema may run user code
+// (schema.Func) and this runs on the receive goroutine: a panic is recovered as
+// STORE_CALLBACK_PANIC, reported and handled like an invalid message, and receiving goes on.
+func validate(s schema.Schema, event string, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = ops.CallbackPanic("events.validate", r).WithDetails(map[string]any{"event": event})
+		}
+	}()
+	if issues := s.Validate(data); len(issues) > 0 {
+		return schema.Failed("events.subscribe", event, issues)
+	}
+	return nil
+}
+
 // inboundError is the STORE_MESSAGE_INVALID of a message dropped before its data is decoded.
 func inboundError(event string, cause error, details map[string]any) error {
 	e := ops.NewError(ops.CodeMessageInvalid, "events.subscribe", "inbound message dropped: "+cause.Error(), cause)
@@ -398,7 +509,7 @@ func inboundError(event string, cause error, details map[string]any) error {
 
 // reportAll reports a message that reaches no handler: one signal and one log line for the
 // message, and every subscription's error callback (queued to each subscription's goroutine:
-// the receive goroutine never runs user code).
+// the receive goroutine runs no user code but subscribe-side schema validators, under recover).
 func reportAll(ctx context.Context, subs []*subscription, err error) {
 	subs[0].record(ctx, ops.SignalMessageInvalid, err)
 	for _, sub := range subs {

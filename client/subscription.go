@@ -215,15 +215,18 @@ func (sub *subscription) record(ctx context.Context, kind ops.SignalKind, err er
 	}
 }
 
-// callback calls OnError, recovering its panics. It runs on the callback goroutine only.
+// callback calls OnError. It runs on the callback goroutine only. A panic of OnError is
+// recovered into STORE_CALLBACK_PANIC and reported where the subscription's failures go, but
+// OnError itself (it just panicked): the store's observers (SignalHandlerFailed) and the log.
+// The callback goroutine goes on with the next failure.
 func (sub *subscription) callback(ctx context.Context, err error) {
 	if sub.cfg.OnError == nil {
 		return
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			sub.s.core.logger.LogAttrs(ctx, slog.LevelError, "igniter store: subscription error callback panicked",
-				slog.String("event", sub.event), slog.Any("panic", r))
+			sub.record(ctx, ops.SignalHandlerFailed, ops.CallbackPanic("events.on_error", r).
+				WithDetails(map[string]any{"event": sub.event}))
 		}
 	}()
 	sub.cfg.OnError(ctx, err)

@@ -48,18 +48,22 @@ type SubscribeConfig struct {
 	// OnError receives every failure of the subscription: handler errors and panics
 	// (STORE_HANDLER_FAILED), undecodable or invalid messages (STORE_MESSAGE_INVALID,
 	// STORE_SCHEMA_VALIDATION_FAILED; envelopes whose type disagrees with their channel,
-	// [ErrTypeMismatch]; messages over the store's maximum payload, [ErrPayloadTooLarge]) and
-	// drops (STORE_SLOW_CONSUMER).
+	// [ErrTypeMismatch]; messages over the store's maximum payload, [ErrPayloadTooLarge]; a
+	// subscribe-side schema validator that panicked, STORE_CALLBACK_PANIC) and drops
+	// (STORE_SLOW_CONSUMER).
 	//
-	// Goroutines: the store's receive goroutine only reads the connection and never runs user
-	// code. Each subscription runs its handler on a goroutine of its own, and OnError on a
-	// second one of its own, in the order the failures were found; so OnError hears about drops
-	// while the handler is blocked, and a blocking OnError holds up only its own
-	// subscription (reports found meanwhile on the receive side are dropped once a queue of
-	// max(Buffer, 16) is full; the log and telemetry still have them). Handlers and OnError may
-	// call anything, including [Subscription.Close] and the store's Close, which does not wait
-	// for the goroutine it is called from. Default: nil (failures still go to the logger and
-	// telemetry).
+	// Goroutines: the store's receive goroutine reads the connection and runs no user code but
+	// subscribe-side schema validators (a schema.Func), under recover. Each subscription runs
+	// its handler on a goroutine of its own, and OnError on a second one of its own, in the
+	// order the failures were found; so OnError hears about drops while the handler is blocked,
+	// and a blocking OnError holds up only its own subscription (reports found meanwhile on the
+	// receive side are dropped once a queue of max(Buffer, 16) is full; the log and telemetry
+	// still have them). Handlers and OnError may call anything, including
+	// [Subscription.Close] and the store's Close, which does not wait for the goroutine it is
+	// called from. A panic in OnError is recovered: STORE_CALLBACK_PANIC (the value and stack,
+	// errors.As *ops.PanicValue) goes to the logger and telemetry (ops.SignalHandlerFailed), not
+	// back to OnError, and the subscription goes on. Default: nil (failures still go to the
+	// logger and telemetry).
 	OnError func(ctx context.Context, err error)
 }
 
