@@ -9,7 +9,9 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// Limit is Rate events per Period, with bursts of up to Burst at once.
+// Limit is Rate events per Period, with bursts of up to Burst at once. Rate and Burst must be
+// positive, Period at least a microsecond per unit of Rate, and Burst·⌈Period/Rate⌉ (the time a
+// full burst takes to refill) at most the largest time.Duration; see the package doc.
 type Limit struct {
 	Rate   int64
 	Period time.Duration
@@ -40,9 +42,12 @@ type Result struct {
 	Allowed int64
 	// Remaining is how many more units would pass right now.
 	Remaining int64
-	// RetryAfter is how long until a request of the same cost would pass; 0 when it passed.
+	// RetryAfter is how long until a request of the same cost passes, unless others take from
+	// the key in between (rounded up to the microsecond, the server clock's tick); 0 when it
+	// passed; never negative.
 	RetryAfter time.Duration
-	// ResetAfter is how long until the limit is back to its full burst.
+	// ResetAfter is how long until the limit is back to its full burst (rounded up to the
+	// microsecond); never negative.
 	ResetAfter time.Duration
 }
 
@@ -70,8 +75,9 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit Limit) (Result, e
 }
 
 // AllowN takes n units of limit on key, or none when they do not all fit. n = 0 reports the state
-// without taking anything. An invalid limit or a negative n is STORE_CONFIGURATION_INVALID; an
-// empty key STORE_KEY_REQUIRED; Redis failures are coded as for counters.
+// without taking anything. A limit outside the accepted range (see [Limit]), a negative n, or an
+// n above limit.Burst (which could never pass) is STORE_CONFIGURATION_INVALID, with no call to
+// Redis; an empty key STORE_KEY_REQUIRED; Redis failures are coded as for counters.
 func (l *Limiter) AllowN(ctx context.Context, key string, limit Limit, n int64) (Result, error) {
 	if key != "" { // the store reports STORE_KEY_REQUIRED for the empty key itself
 		key = l.prefix + key

@@ -49,3 +49,48 @@ func TestWaitEndsWithItsContext(t *testing.T) {
 		t.Fatalf("Wait after cancel: %v", err)
 	}
 }
+
+// On a clock the test sets (storetest's miniredis runs the same script, and its TIME is
+// SetTime), the limiter is exact, not only within the bound: at 600k/s (an emission interval of
+// 1⅔µs, rounded up to 1667ns) with continuous demand (the clock steps less than a full refill),
+// Burst + ⌊T/interval⌋ units have passed at time T; every denial's RetryAfter is the first microsecond at which the call passes. The start
+// time sits just below a whole second, so the script's carries are exercised.
+func TestGCRAExactOnAControlledClock(t *testing.T) {
+	st := storetest.New(t)
+	lim := ratelimit.New(st.Store, ratelimit.Options{})
+	ctx := context.Background()
+	limit := ratelimit.Limit{Rate: 600_000, Period: time.Second, Burst: 300} // refills in 500µs
+	const interval = 1667 * time.Nanosecond
+	start := time.Unix(1_700_000_000, 999_998_000)
+	var passed int64
+	for step := range 21 {
+		elapsed := time.Duration(step) * 111 * time.Microsecond
+		st.Redis.SetTime(start.Add(elapsed))
+		for {
+			r, err := lim.Allow(ctx, "k", limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.OK() {
+				passed++
+				continue
+			}
+			if r.RetryAfter <= 0 || r.RetryAfter%time.Microsecond != 0 || r.RetryAfter > interval+time.Microsecond {
+				t.Fatalf("at %v: RetryAfter %v", elapsed, r.RetryAfter)
+			}
+			st.Redis.SetTime(start.Add(elapsed + r.RetryAfter - time.Microsecond))
+			if r, err := lim.AllowN(ctx, "k", limit, 0); err != nil || r.Remaining != 0 {
+				t.Fatalf("at %v, a microsecond before RetryAfter: %+v, %v", elapsed, r, err)
+			}
+			st.Redis.SetTime(start.Add(elapsed + r.RetryAfter))
+			if r, err := lim.AllowN(ctx, "k", limit, 0); err != nil || r.Remaining != 1 {
+				t.Fatalf("at %v, RetryAfter later: %+v, %v", elapsed, r, err)
+			}
+			st.Redis.SetTime(start.Add(elapsed))
+			break
+		}
+		if want := limit.Burst + int64(elapsed/interval); passed != want {
+			t.Fatalf("at %v: %d passed, want exactly %d", elapsed, passed, want)
+		}
+	}
+}
