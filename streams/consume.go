@@ -56,11 +56,16 @@ const maxClaimRounds = 16
 //     loop never dead-letters or re-runs an entry it holds;
 //   - an entry that reaches opts.MaxDeliveries goes to the dead-letter stream ([DeadLetter]) and
 //     is acked;
+//   - an entry a [Streams.Redrive] sent back for another group ([RedriveGroupField]) is acked
+//     without calling h (this group had it when it was first appended) and reported as
+//     ops.SignalRedriveSkipped;
 //   - the trace context an entry carries (its trace field) is extracted into h's ctx;
 //   - every step is reported to the store's observers: ops.SignalConsumed, SignalHandlerFailed,
 //     SignalRedelivered, SignalReclaimed, SignalDeadLettered, SignalConsumerLag every
-//     opts.LagInterval (measured after a read, with the group instance's opaque Source), and
-//     SignalConsumerStopped when the store's last loop on the group ends.
+//     opts.LagInterval (measured after a read), and SignalConsumerStopped when the store's last
+//     loop on the group ends; each carries the group instance's opaque Source (a signal from a
+//     handler that outlived the loop carries none), which metrics use to delete a stream's series
+//     when its last loop ends.
 //
 // Goroutines: h runs on the loop's opts.Concurrency worker goroutines; reads, claims and lag
 // reports on the goroutine that called Consume; acks and the refresh of entries in flight on one
@@ -121,6 +126,7 @@ func (g Group) Consume(ctx context.Context, stream string, h Handler, opts Consu
 	}()
 	c := newConsumer(g, stream, h, o)
 	c.source = source
+	defer c.end() // before the stopped signal: nothing after it carries the source
 	c.run(ctx)
 	if cause := context.Cause(ctx); ops.HasCode(cause, ops.CodeClosed) {
 		return cause
@@ -161,7 +167,10 @@ type consumer struct {
 	inflight map[string]struct{} // ids queued or being handled, so a claim never runs one twice at once
 
 	lastRead string // id of the last entry the loop read as new: where a lost group is re-created
-	source   uint64 // the group instance's opaque identity for lag signals (ops.Signal.Source)
+	source   uint64 // the group instance's opaque identity (ops.Signal.Source)
+
+	sigMu sync.RWMutex // end waits for the signals being sent
+	ended bool         // the loop has ended: signals carry no source
 
 	ackMu   sync.Mutex
 	acks    []handled     // handled entries waiting for the next XACK
@@ -180,12 +189,34 @@ type handled struct {
 	ctx  context.Context
 	id   string
 	took time.Duration
+	// skipped: a redriven entry of another group, acked without calling the handler.
+	skipped bool
 }
 
 func newConsumer(g Group, stream string, h Handler, o ConsumeOptions) *consumer {
 	held := o.Concurrency + int(o.Batch)
 	return &consumer{g: g, stream: stream, h: h, o: o, credits: make(chan struct{}, held), work: make(chan delivery, held),
 		inflight: map[string]struct{}{}, ackWake: make(chan struct{}, 1)}
+}
+
+// signal reports s to the store's observers with the loop's group instance (ops.Signal.Source),
+// which keeps the instance's metric series alive until its SignalConsumerStopped. A signal after
+// the loop ended (from a handler that outlived StopGrace) carries none, so it cannot bring back
+// series that the stopped signal deleted.
+func (c *consumer) signal(ctx context.Context, s ops.Signal) {
+	c.sigMu.RLock()
+	defer c.sigMu.RUnlock()
+	if !c.ended {
+		s.Source = c.source
+	}
+	c.g.s.Signal(ctx, s)
+}
+
+// end marks the loop ended, once every signal being sent has been.
+func (c *consumer) end() {
+	c.sigMu.Lock()
+	c.ended = true
+	c.sigMu.Unlock()
 }
 
 func (c *consumer) run(ctx context.Context) {
@@ -270,7 +301,10 @@ func (c *consumer) read(ctx context.Context) {
 				if errors.Is(err, ops.ErrFailed) {
 					// Redis refused the read: the group (or the stream) may be gone, after a
 					// restart without persistence or a DEL. Ensure is idempotent.
-					if err := c.g.Ensure(ctx, c.stream, EnsureOptions{StartID: c.resumeID()}); err != nil && ctx.Err() == nil {
+					ectx, cancel := c.bounded(ctx)
+					err := c.g.Ensure(ectx, c.stream, EnsureOptions{StartID: c.resumeID()})
+					cancel()
+					if err != nil && ctx.Err() == nil {
 						c.log(ctx, "re-creating the group failed", err)
 					}
 				}
@@ -340,9 +374,18 @@ func (c *consumer) touchInFlight(ctx context.Context) {
 		ids = append(ids, id)
 	}
 	c.mu.Unlock()
-	if err := c.g.touch(ctx, c.stream, ids); err != nil && ctx.Err() == nil {
+	tctx, cancel := c.bounded(ctx)
+	defer cancel()
+	if err := c.g.touch(tctx, c.stream, ids); err != nil && ctx.Err() == nil {
 		c.log(ctx, "refreshing the entries in flight failed", err)
 	}
+}
+
+// bounded returns ctx with the deadline of an ack or a touch: Block plus blockReadMargin, like a
+// read. Stopping a loop waits for the ack and the touch in flight, and go-redis ends neither when
+// a ctx is canceled, so on a server that stopped answering this deadline is what bounds the stop.
+func (c *consumer) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.o.Block+blockReadMargin)
 }
 
 // acquire takes at least one credit, waiting for it, and up to most; it returns how many it
@@ -388,6 +431,9 @@ func (c *consumer) worker(ctx context.Context) {
 	for d := range c.work {
 		switch {
 		case ctx.Err() != nil: // after the end, queued entries stay pending for another consumer
+		case redrivenFor(d.entry.Fields, c.g.group):
+			// Redriven for another group: this group had the entry when it was first appended.
+			c.ackLater(handled{ctx: ctx, id: d.entry.ID, skipped: true})
 		case entrySize(d.entry) > c.g.s.MaxPayload():
 			c.tooLarge(ctx, d.entry, d.deliveries)
 		default:
@@ -412,12 +458,12 @@ func (c *consumer) handle(ctx context.Context, e Entry, deliveries int64) {
 		c.ackLater(handled{ctx: hctx, id: e.ID, took: took})
 		return
 	}
-	s.Signal(hctx, ops.Signal{Kind: ops.SignalHandlerFailed, Name: c.stream, Group: c.g.group, Duration: took, Err: err})
+	c.signal(hctx, ops.Signal{Kind: ops.SignalHandlerFailed, Name: c.stream, Group: c.g.group, Duration: took, Err: err})
 	if ctx.Err() == nil && (deliveries >= c.o.MaxDeliveries || errIsMessageInvalid(err)) {
 		c.deadLetter(done, e, deliveries, err)
 		return
 	}
-	s.Signal(hctx, ops.Signal{Kind: ops.SignalRedelivered, Name: c.stream, Group: c.g.group, N: deliveries, Err: err})
+	c.signal(hctx, ops.Signal{Kind: ops.SignalRedelivered, Name: c.stream, Group: c.g.group, N: deliveries, Err: err})
 }
 
 // ErrEntryTooLarge is the cause of the STORE_MESSAGE_INVALID a consume loop reports for an entry
@@ -443,7 +489,7 @@ func errEntryTooLarge(size, limit int) error {
 // handler: it is reported (message_invalid), dead-lettered without its message, and acked.
 func (c *consumer) tooLarge(ctx context.Context, e ops.Entry, deliveries int64) {
 	err := errEntryTooLarge(entrySize(e), c.g.s.MaxPayload())
-	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: c.stream, Group: c.g.group, Err: err})
+	c.signal(ctx, ops.Signal{Kind: ops.SignalMessageInvalid, Name: c.stream, Group: c.g.group, Err: err})
 	c.deadLetter(context.WithoutCancel(ctx), Entry{ID: e.ID}, deliveries, err)
 }
 
@@ -498,12 +544,19 @@ func (c *consumer) flushAcks(ctx context.Context) {
 	for i, h := range batch {
 		ids[i] = h.id
 	}
-	if err := c.ack(ctx, ids...); err != nil {
+	actx, cancel := c.bounded(ctx)
+	err := c.ack(actx, ids...)
+	cancel()
+	if err != nil {
 		c.log(ctx, "ack failed; the entries will be delivered again", err)
 		return
 	}
 	for _, h := range batch {
-		c.g.s.Signal(h.ctx, ops.Signal{Kind: ops.SignalConsumed, Name: c.stream, Group: c.g.group, Duration: h.took})
+		if h.skipped {
+			c.signal(h.ctx, ops.Signal{Kind: ops.SignalRedriveSkipped, Name: c.stream, Group: c.g.group})
+			continue
+		}
+		c.signal(h.ctx, ops.Signal{Kind: ops.SignalConsumed, Name: c.stream, Group: c.g.group, Duration: h.took})
 	}
 }
 
@@ -538,7 +591,7 @@ func (c *consumer) deadLetter(ctx context.Context, e Entry, deliveries int64, ca
 		c.log(ctx, "dead-lettering failed; the entry stays pending", err)
 		return
 	}
-	s.Signal(ctx, ops.Signal{Kind: ops.SignalDeadLettered, Name: c.stream, Group: c.g.group, N: deliveries, Err: cause})
+	c.signal(ctx, ops.Signal{Kind: ops.SignalDeadLettered, Name: c.stream, Group: c.g.group, N: deliveries, Err: cause})
 }
 
 // claim claims entries idle for longer than ClaimIdle, in rounds of at most Batch, and delivers
@@ -551,7 +604,9 @@ func (c *consumer) claim(ctx context.Context) {
 		if n == 0 {
 			return
 		}
-		entries, next, err := c.g.autoclaim(ctx, c.stream, cursor, c.o.ClaimIdle, n)
+		actx, cancel := c.bounded(ctx)
+		entries, next, err := c.g.autoclaim(actx, c.stream, cursor, c.o.ClaimIdle, n)
+		cancel()
 		if err != nil {
 			c.release(n)
 			if ctx.Err() == nil {
@@ -561,7 +616,7 @@ func (c *consumer) claim(ctx context.Context) {
 		}
 		c.release(n - int64(len(entries)))
 		if len(entries) > 0 {
-			c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalReclaimed, Name: c.stream, Group: c.g.group, N: int64(len(entries))})
+			c.signal(ctx, ops.Signal{Kind: ops.SignalReclaimed, Name: c.stream, Group: c.g.group, N: int64(len(entries))})
 		}
 		counts := c.deliveryCounts(ctx, entries)
 		for _, e := range entries {
@@ -581,7 +636,9 @@ func (c *consumer) deliveryCounts(ctx context.Context, entries []ops.Entry) map[
 		return nil
 	}
 	count := int64(len(entries)) + int64(cap(c.credits)) + 64
-	counts, err := c.g.deliveriesIn(ctx, c.stream, entries[0].ID, entries[len(entries)-1].ID, count)
+	dctx, cancel := c.bounded(ctx)
+	counts, err := c.g.deliveriesIn(dctx, c.stream, entries[0].ID, entries[len(entries)-1].ID, count)
+	cancel()
 	if err != nil {
 		return nil
 	}
@@ -602,7 +659,9 @@ func (c *consumer) redeliver(ctx context.Context, e ops.Entry, counts map[string
 	d, known := counts[e.ID]
 	var err error
 	if !known {
-		d, err = c.g.deliveries(ctx, c.stream, e.ID)
+		dctx, cancel := c.bounded(ctx)
+		d, err = c.g.deliveries(dctx, c.stream, e.ID)
+		cancel()
 	}
 	switch {
 	case err != nil: // it stays pending, claimed again later
@@ -610,6 +669,8 @@ func (c *consumer) redeliver(ctx context.Context, e ops.Entry, counts map[string
 		c.log(ctx, "reading an entry's delivery count failed", err)
 	case d == 0: // acked meanwhile
 		c.release(1)
+	case redrivenFor(e.Fields, c.g.group): // never this group's to dead-letter: the worker acks it
+		c.dispatch(ctx, e, d)
 	case d > c.o.MaxDeliveries: // its consumers died holding it, or its last failure was not dead-lettered
 		c.release(1)
 		cause := ops.NewError(ops.CodeHandlerFailed, "stream.consume",
@@ -621,14 +682,16 @@ func (c *consumer) redeliver(ctx context.Context, e ops.Entry, counts map[string
 }
 
 func (c *consumer) reportLag(ctx context.Context) {
-	lag, err := c.g.Lag(ctx, c.stream)
+	lctx, cancel := c.bounded(ctx)
+	lag, err := c.g.Lag(lctx, c.stream)
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log(ctx, "reading the group's lag failed", err)
 		}
 		return
 	}
-	c.g.s.Signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, Source: c.source, N: lag.Lag, M: lag.Pending})
+	c.signal(ctx, ops.Signal{Kind: ops.SignalConsumerLag, Name: c.stream, Group: c.g.group, N: lag.Lag, M: lag.Pending})
 }
 
 func (c *consumer) log(ctx context.Context, msg string, err error) {

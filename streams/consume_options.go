@@ -18,7 +18,10 @@ type ConsumeOptions struct {
 	Batch int64
 	// Block is how long one read waits for new entries (XREADGROUP BLOCK). It bounds how late a
 	// claim pass or a lag report can be, and how long shutdown waits for the read in progress.
-	// Default: 1s.
+	// Each Redis call of the loop (read, ack, claim, lag report) has a deadline of Block plus 1 s,
+	// so on a server that stopped answering shutdown waits at most that long for the call in
+	// progress (go-redis does not end a call when its ctx is canceled), and a call fails with
+	// STORE_TIMEOUT then. Default: 1s.
 	Block time.Duration
 	// ClaimIdle is how long an entry may stay pending (its handler failed, or its consumer died
 	// holding it) before the loop claims it (XAUTOCLAIM) and delivers it again. A loop keeps the

@@ -14,10 +14,18 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// The fields a redrive adds to an entry beside data (and trace). The consume loop reads only
-// data and trace, so handlers see the message as it was first appended; a handler that wants
-// the history reads it with [RedriveHistory].
+// The fields a redrive adds to an entry beside data (and trace). The message is read from data
+// alone, so handlers see it as it was first appended (the original's parsing ignores other
+// fields too, spec §7); a handler that wants the history reads it with [RedriveHistory]. Normal
+// entries carry none of them: their wire format is the original's, a data field holding JSON.
 const (
+	// RedriveGroupField names the consumer group the entry was dead-lettered from, the only
+	// group a redrive delivers it to again. A consume loop ([Group.Consume]) of any other group
+	// acks the entry without calling its handler and reports ops.SignalRedriveSkipped: that
+	// group had the entry already, as first appended. Group.Read, Range and the original's
+	// readers return the entry as stored; code reading a group by hand skips an entry whose
+	// RedriveGroupField names another group.
+	RedriveGroupField = "redrive_group"
 	// RedriveOriginField holds the id the entry had when it was first appended, before any
 	// redrive.
 	RedriveOriginField = "redrive_origin"
@@ -83,10 +91,20 @@ type DeadLetterRecord struct {
 // Redrive moves the dead letters of stream (from opts.DeadLetter, "<stream>:dead") back to
 // stream: all of them, those with dead-letter ids between opts.Start and opts.End, and of those
 // the ones opts.Filter accepts. Each becomes a new entry (XADD *) with the original message in
-// data and two extra fields, ignored by the consume loop: [RedriveOriginField] (the id it was
-// first appended with) and [RedriveHistoryField] (every time it died, with its error). It is
-// removed from the dead-letter stream. Entries of the dead-letter stream that are not dead
-// letters of stream are left alone.
+// data and extra fields the message does not include: [RedriveGroupField] (the group it was
+// dead-lettered from), [RedriveOriginField] (the id it was first appended with) and
+// [RedriveHistoryField] (every time it died, with its error). It is removed from the
+// dead-letter stream. Entries of the dead-letter stream that are not dead letters of stream are
+// left alone.
+//
+// The new entry is delivered again only to the group that dead-lettered it: the stream is shared,
+// so every group reads the new entry, but the consume loops of the other groups, which handled
+// (or skipped) the entry when it was first appended, ack it without calling their handlers, and
+// report each as ops.SignalRedriveSkipped. A group created later from an earlier id handles the
+// original entry once and skips the redriven one. This holds for [Group.Consume] loops of this
+// library; Group.Read and readers that do not know [RedriveGroupField] (the original's) see the
+// new entry as a normal one and handle it again. A dead letter without a group (written by
+// something else) is redriven to every group, as before.
 //
 // Each dead letter is moved at most once, even when redrives run concurrently, are interrupted
 // (a cancelled ctx stops between two moves and returns what was done with STORE_CANCELED),
@@ -172,6 +190,9 @@ func (st Streams) redriveOne(ctx context.Context, stream, dead string, e Entry, 
 		return 0, ops.Failure(ops.StreamRedrive, ops.ErrFailed, err)
 	}
 	fields := []string{streamDataField, string(dl.Message), RedriveOriginField, history[0].ID, RedriveHistoryField, string(hist)}
+	if dl.Group != "" {
+		fields = append(fields, RedriveGroupField, dl.Group)
+	}
 	if trace := e.Fields[executor.StreamTraceField]; trace != "" {
 		fields = append(fields, executor.StreamTraceField, trace)
 	}
@@ -231,6 +252,13 @@ func nextID(id string) string {
 		return strconv.FormatUint(m+1, 10) + "-0"
 	}
 	return ms + "-" + strconv.FormatUint(n+1, 10)
+}
+
+// redrivenFor reports whether a consume loop of group must skip the entry with these fields: a
+// redrive sent it back for another group ([RedriveGroupField]).
+func redrivenFor(fields map[string]string, group string) bool {
+	target, ok := fields[RedriveGroupField]
+	return ok && target != "" && target != group
 }
 
 // historyField returns the redrive history an entry carries, for its next dead letter; nil

@@ -177,6 +177,10 @@ func (g Group) Read(ctx context.Context, stream string, opts ReadOptions) ([]Ent
 	return parseEntries(res.Entries), nil
 }
 
+// blockReadMargin is how long past its Block a blocking read waits for its reply before it
+// fails with STORE_TIMEOUT (a server that stopped answering).
+const blockReadMargin = time.Second
+
 func (g Group) read(ctx context.Context, stream string, opts ReadOptions) (ops.Result, error) {
 	s := g.s
 	op := g.op(ops.StreamRead, stream)
@@ -195,7 +199,13 @@ func (g Group) read(ctx context.Context, stream string, opts ReadOptions) (ops.R
 		return s.Reject(ctx, op, err)
 	}
 	stop := l.Watch(ctx)
-	res, err := s.Do(l.Context(ctx), op)
+	// The read's deadline is Block plus a margin, not the store's default plus Block: go-redis
+	// does not end a read when its ctx is canceled, and the CLIENT UNBLOCK that Watch sends goes
+	// to the same server, so on a server that stopped answering only the socket deadline ends
+	// the read, and with it the shutdown of a consume loop.
+	rctx, cancel := context.WithTimeout(ctx, op.Stream.Block+blockReadMargin)
+	res, err := s.Do(l.Context(rctx), op)
+	cancel()
 	stop()
 	l.Release(err == nil)
 	if err == nil && len(res.Entries) == 0 && ctx.Err() != nil { // unblocked because ctx ended
