@@ -1,9 +1,6 @@
 package cache
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -11,6 +8,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/ops"
 )
 
 // ErrNotFound is what a loader returns (or wraps) when the value does not exist. GetOrLoad then
@@ -28,13 +26,12 @@ type Cache struct {
 
 type shared struct {
 	opts       Options
+	invalid    error // the options' STORE_TTL_INVALID, returned by every GetOrLoad
 	group      singleflight.Group
 	refreshing sync.Map // refresh keys with a background refresh running
 	wg         sync.WaitGroup
 	mu         sync.RWMutex // closed vs starting a refresh
 	closed     bool
-	owner      string // this process's claim owner prefix
-	seq        atomic.Int64
 	stats      counters
 }
 
@@ -60,11 +57,13 @@ type Stats struct {
 	Waits, WaitTimeouts int64
 }
 
-// New returns a Cache on store.
+// New returns a Cache on store. Options the store cannot honour (a duration above
+// [client.MaxTTL], a negative StaleFor or NegativeTTL, LeaseTTL + WaitTimeout overflowing) make
+// every GetOrLoad of the Cache fail with STORE_TTL_INVALID before any call to Redis or the
+// loader; New itself has no error result, so the first GetOrLoad is where they show.
 func New(store *client.Store, opts Options) *Cache {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return &Cache{store: store, shared: &shared{opts: opts.withDefaults(), owner: hex.EncodeToString(b[:])}}
+	opts = opts.withDefaults()
+	return &Cache{store: store, shared: &shared{opts: opts, invalid: opts.check()}}
 }
 
 // For returns a Cache on store (typically a scoped store for one tenant) that shares this
@@ -92,7 +91,10 @@ func (c *Cache) Close() {
 }
 
 // goBackground runs f on its own goroutine unless the Cache is closed or a refresh of id runs.
-func (sh *shared) goBackground(id string, f func()) bool {
+// A panic in f (user code it calls: middleware, a value's JSON methods) is recovered and
+// reported as STORE_CALLBACK_PANIC, like f's own failures.
+func (c *Cache) goBackground(id string, f func()) bool {
+	sh := c.shared
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if sh.closed {
@@ -105,26 +107,29 @@ func (sh *shared) goBackground(id string, f func()) bool {
 	go func() {
 		defer sh.wg.Done()
 		defer sh.refreshing.Delete(id)
-		f()
+		if err := ops.Recover(refreshOperation, f); err != nil {
+			c.report(err)
+		}
 	}()
 	return true
 }
 
-// release gives back the load claim; a failure only delays the next load until the claim
-// expires, so it is reported, not returned.
-func (c *Cache) release(ctx context.Context, ck, owner string) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.shared.opts.LeaseTTL)
-	defer cancel()
-	if _, err := c.store.Claim.Release(rctx, ck, owner); err != nil {
-		c.report(err)
-	}
-}
-
-// report hands a background failure to OnRefreshError, or logs it without the key.
+// report hands a background failure to OnRefreshError, or logs it without the key. A panic in
+// OnRefreshError is recovered and logged at error level, with the failure it was given.
+//
+// The logger's handler is user code too: if it panics, the panic is recovered and dropped (there
+// is nowhere left to report it), so it cannot kill the process from a cache goroutine.
 func (c *Cache) report(err error) {
-	if f := c.shared.opts.OnRefreshError; f != nil {
-		f(err)
+	f := c.shared.opts.OnRefreshError
+	if f == nil {
+		_ = ops.Recover(logOperation, func() {
+			c.store.Logger().Warn("igniter.store.cache: background refresh failed", "error", err)
+		})
 		return
 	}
-	c.store.Logger().Warn("igniter.store.cache: background refresh failed", "error", err)
+	if perr := ops.Recover(onRefreshErrorOperation, func() { f(err) }); perr != nil {
+		_ = ops.Recover(logOperation, func() {
+			c.store.Logger().Error("igniter.store.cache: OnRefreshError panicked", "error", perr, "refresh_error", err)
+		})
+	}
 }

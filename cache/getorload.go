@@ -3,16 +3,23 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
-	"strconv"
 	"time"
 
+	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/pause"
 	"github.com/igniter-go/store/ops"
 )
 
-// operation names the cache's failures in coded errors.
-const operation = "cache.getOrLoad"
+// The operations that name the cache's failures in coded errors.
+const (
+	operation               = "cache.getOrLoad"
+	loadOperation           = "cache.load"             // a panicking loader
+	refreshOperation        = "cache.refresh"          // a panic elsewhere in a background refresh
+	onRefreshErrorOperation = "cache.on_refresh_error" // a panicking OnRefreshError
+	logOperation            = "cache.log"              // a panicking log handler
+)
 
 // entry is what the cache stores under a key.
 type entry[T any] struct {
@@ -32,23 +39,32 @@ func (e *entry[T]) result() (T, error) {
 
 // GetOrLoad returns the value cached under key, or calls load to get it and caches it for ttl.
 // Concurrent callers of one key share one load: within the process through the Cache's
-// singleflight group, across instances through a claim on the key (the others wait for the
-// value, see [Options.WaitTimeout]). A caller whose ctx ends stops waiting with STORE_CANCELED
-// or STORE_TIMEOUT; the shared load goes on, bounded by WaitTimeout + LeaseTTL, for the others.
+// singleflight group, across instances through a claim on the key that the loading instance
+// renews for as long as load runs (the others wait for the value, see [Options.WaitTimeout]). A
+// caller whose ctx ends stops waiting with STORE_CANCELED or STORE_TIMEOUT; the shared load goes
+// on for the others, its ctx ending WaitTimeout + LeaseTTL after it started.
 //
 // load's errors are returned wrapped (STORE_OPERATION_FAILED; errors.Is finds them) and never
 // cached; a load returning [ErrNotFound] makes GetOrLoad return an error matching ErrNotFound,
-// cached for [Options.NegativeTTL]. A stored value that does not decode into T is treated as
-// absent and replaced. ttl must be positive (STORE_TTL_INVALID).
+// cached for [Options.NegativeTTL]. A load that panics gives every caller waiting for it
+// STORE_CALLBACK_PANIC (errors.As finds an *ops.PanicValue with the value and stack); nothing is
+// cached, and the next call loads again. A stored value that does not decode into T is treated as
+// absent and replaced.
+//
+// ttl must be positive and at most [client.MaxTTL] − [Options.StaleFor], the longest TTL the
+// store can give the Redis key (STORE_TTL_INVALID, before any call to Redis or the loader).
 func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, error) {
 	var zero T
 	sh := c.shared
 	o := &sh.opts
 	switch {
+	case sh.invalid != nil:
+		return zero, sh.invalid
 	case key == "":
 		return zero, ops.Invalid(ops.CodeKeyRequired, operation, "Key is required", nil)
-	case ttl <= 0:
-		return zero, ops.Invalid(ops.CodeTTLInvalid, operation, "A cache TTL must be positive, got "+ttl.String(), nil)
+	case ttl <= 0 || ttl > client.MaxTTL-o.StaleFor:
+		return zero, ops.Invalid(ops.CodeTTLInvalid, operation, "A cache TTL must be positive and at most client.MaxTTL − StaleFor ("+
+			(client.MaxTTL-o.StaleFor).String()+"), got "+ttl.String(), map[string]any{"ttl": ttl.String()})
 	case load == nil:
 		return zero, ops.Invalid(ops.CodeValueRequired, operation, "A loader is required", nil)
 	}
@@ -75,10 +91,15 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 		}
 	}
 	sh.stats.misses.Add(1)
-	ch := sh.group.DoChan(c.store.Prefix()+"\x00"+ck, func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.WaitTimeout+o.LeaseTTL)
+	// singleflight runs this on a goroutine of its own and re-panics a panic there, where no
+	// caller can recover it: nothing may panic out of it.
+	ch := sh.group.DoChan(c.store.Prefix()+"\x00"+ck, func() (v any, err error) {
+		lctx, cancel := loadContext(ctx, o)
 		defer cancel()
-		return fill(lctx, c, ck, ttl, load)
+		if perr := ops.Recover(operation, func() { v, err = fill(lctx, c, ck, ttl, load) }); perr != nil {
+			return nil, perr
+		}
+		return v, err
 	})
 	select {
 	case <-ctx.Done():
@@ -93,6 +114,12 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 		}
 		return e.result()
 	}
+}
+
+// loadContext is the ctx of a shared load: the caller's values, not its cancellation (other
+// callers wait for the load too), ending WaitTimeout + LeaseTTL from now.
+func loadContext(ctx context.Context, o *Options) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), o.WaitTimeout+o.LeaseTTL)
 }
 
 // xfetch reports whether a hit should refresh early: now − δ·β·ln(U) ≥ expiry.
@@ -124,34 +151,45 @@ func usable[T any](e *entry[T], o *Options) bool {
 	return o.Now().UnixMilli() < limit
 }
 
+// claim takes the load claim on ck: a lease for LeaseTTL without a fencing counter (nothing but
+// the expiring claim key is written), nil when another instance holds it.
+func claim(ctx context.Context, c *Cache, ck string) (*client.Lease, error) {
+	return c.store.Claim.TryLease(ctx, ck, c.shared.opts.LeaseTTL)
+}
+
 // fill loads ck once across instances: it takes the claim on ck and loads, or waits (capped,
 // jittered exponential backoff) for the holder's value, and loads itself after WaitTimeout.
 func fill[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, load func(context.Context) (T, error)) (*entry[T], error) {
 	sh := c.shared
 	o := &sh.opts
-	owner := sh.owner + ":" + strconv.FormatInt(sh.seq.Add(1), 10)
 	deadline := time.Now().Add(o.WaitTimeout)
 	backoff := o.PollMin
 	for waited := false; ; waited = true {
-		got, err := c.store.Claim.Once(ctx, ck, owner, o.LeaseTTL)
+		l, err := claim(ctx, c, ck)
 		if err != nil {
 			return nil, err
 		}
-		if got {
+		if l != nil {
 			// Double-check: another instance may have stored the value and released its claim
 			// between our miss and our claim.
 			if e, found, err := read[T](ctx, c, ck); err == nil && found && usable(e, o) {
-				c.release(ctx, ck, owner)
+				if err := l.Release(ctx); err != nil {
+					c.report(err)
+				}
 				return e, nil
 			}
-			return loadAndStore(ctx, c, ck, ttl, load, owner)
+			if e, err := loadHolding(ctx, c, ck, ttl, load, l); !errors.Is(err, errNotHeld) {
+				return e, err
+			}
+			// The claim's reply came too late to be sure it was still held: Hold released it
+			// without loading. Wait as if another instance held it.
 		}
 		if !waited {
 			sh.stats.waits.Add(1)
 		}
 		if time.Now().After(deadline) {
 			sh.stats.waitTimeouts.Add(1)
-			return loadAndStore(ctx, c, ck, ttl, load, "")
+			return loadAndStore(ctx, c, ck, ttl, load)
 		}
 		if err := pause.For(ctx, pause.Jitter(backoff)); err != nil {
 			return nil, ops.Failure(ops.KVGet, ops.ErrCanceled, err)
@@ -167,20 +205,57 @@ func fill[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, lo
 	}
 }
 
-// loadAndStore calls load and caches what it returns; owner's claim (if any) is released after.
-// A failure to write the cache does not fail the load: the value is returned and the failure
-// reported as a refresh error.
-func loadAndStore[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, load func(context.Context) (T, error), owner string) (*entry[T], error) {
+// errNotHeld marks a claim that Lease.Hold refused to load under (see loadHolding).
+var errNotHeld = errors.New("cache: the claim was won too late to be held")
+
+// loadHolding loads and stores ck while holding the claim l: [client.Lease.Hold] renews it every
+// LeaseTTL/3 until the load returns, then releases it. If the claim is lost meanwhile (Redis
+// unreachable for most of a LeaseTTL, or the key deleted), the load's ctx is canceled with
+// STORE_LEASE_LOST as its cause: another instance may be loading. A value loaded all the same is
+// returned, the lost claim or a failed release only reported: they delay or duplicate a load, they
+// do not make the value wrong.
+//
+// When Hold does not call the loader at all (the claim's reply came so late that the claim may
+// already have expired), it returns errNotHeld, wrapping Hold's STORE_LEASE_LOST.
+func loadHolding[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, load func(context.Context) (T, error), l *client.Lease) (*entry[T], error) {
+	var e *entry[T]
+	ran := false
+	err := l.Hold(ctx, func(ctx context.Context) (err error) {
+		ran = true
+		e, err = loadAndStore(ctx, c, ck, ttl, load)
+		return err
+	})
+	if !ran {
+		return nil, fmt.Errorf("%w: %w", errNotHeld, err)
+	}
+	if e == nil {
+		return nil, err
+	}
+	if err != nil {
+		c.report(err)
+	}
+	return e, nil
+}
+
+// loadAndStore calls load and caches what it returns. A panic in load is returned as
+// STORE_CALLBACK_PANIC. A failure to write the cache does not fail the load: the value is
+// returned and the failure reported as a refresh error.
+func loadAndStore[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, load func(context.Context) (T, error)) (*entry[T], error) {
 	sh := c.shared
 	o := &sh.opts
-	if owner != "" {
-		defer c.release(ctx, ck, owner)
-	}
-	start := time.Now()
-	v, err := load(ctx)
+	var (
+		v     T
+		err   error
+		start = time.Now()
+	)
+	v, err, panicked := callLoad(ctx, load)
 	took := time.Since(start)
 	sh.stats.loads.Add(1)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	switch {
+	case panicked != nil:
+		sh.stats.loadErrors.Add(1)
+		return nil, panicked
+	case err != nil && !errors.Is(err, ErrNotFound):
 		sh.stats.loadErrors.Add(1)
 		return nil, ops.NewError(ops.CodeOperationFailed, operation, "the cache loader failed", err)
 	}
@@ -200,24 +275,47 @@ func loadAndStore[T any](ctx context.Context, c *Cache, ck string, ttl time.Dura
 	return e, nil
 }
 
+// errGoexit is the value of the STORE_CALLBACK_PANIC of a loader that called runtime.Goexit.
+var errGoexit = errors.New("cache: the loader called runtime.Goexit (t.FailNow or t.Fatal from a loader?)")
+
+// callLoad runs load on a goroutine of its own and returns what it returned, or its panic as
+// STORE_CALLBACK_PANIC. A loader that ends its goroutine with runtime.Goexit, which no recover
+// sees, ends only that goroutine: it is reported as a panic with errGoexit, instead of unwinding
+// the load's goroutine (singleflight's, or a refresh's) past the claim's release and every
+// waiter's result, which wedged the key.
+func callLoad[T any](ctx context.Context, load func(context.Context) (T, error)) (v T, err error, panicked error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		returned := false
+		defer func() {
+			if !returned && panicked == nil {
+				panicked = ops.CallbackPanic(loadOperation, errGoexit)
+			}
+		}()
+		panicked = ops.Recover(loadOperation, func() { v, err = load(ctx) })
+		returned = true
+	}()
+	<-done
+	return v, err, panicked
+}
+
 // refresh reloads ck in the background, unless this process or another instance already is.
-// It reports whether a refresh started here.
+// It reports whether a refresh started here. Its failures, a panicking loader's included, go to
+// [Options.OnRefreshError].
 func refresh[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, load func(context.Context) (T, error)) bool {
-	sh := c.shared
-	o := &sh.opts
-	return sh.goBackground(c.store.Prefix()+"\x00"+ck, func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.LeaseTTL)
+	return c.goBackground(c.store.Prefix()+"\x00"+ck, func() {
+		rctx, cancel := loadContext(ctx, &c.shared.opts)
 		defer cancel()
-		owner := sh.owner + ":" + strconv.FormatInt(sh.seq.Add(1), 10)
-		got, err := c.store.Claim.Once(rctx, ck, owner, o.LeaseTTL)
+		l, err := claim(rctx, c, ck)
 		if err != nil {
 			c.report(err)
 			return
 		}
-		if !got {
+		if l == nil {
 			return // another instance is loading it
 		}
-		if _, err := loadAndStore(rctx, c, ck, ttl, load, owner); err != nil {
+		if _, err := loadHolding(rctx, c, ck, ttl, load, l); err != nil {
 			c.report(err)
 		}
 	})
