@@ -3,6 +3,12 @@ package nearcache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -10,6 +16,7 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/codec"
+	"github.com/igniter-go/store/middleware/timeout"
 	"github.com/igniter-go/store/ops"
 )
 
@@ -25,20 +32,33 @@ type Options struct {
 	// TLS, pool). Required unless Off. The near cache sets Protocol 3 (RESP3, for invalidation
 	// pushes) and MaxRetries -1 itself; DB must be 0 (Redis tracks DB 0 only for go-redis);
 	// credential providers are not supported (go-redis disables client-side caching with them).
+	// The near cache also sets ContextTimeoutEnabled, so a read's ctx deadline bounds it (its
+	// reads do not pass the store's middleware): a read whose ctx has no deadline gets
+	// [timeout.Default] (5 s), and a read that reaches its deadline fails with STORE_TIMEOUT.
+	// ReadTimeout or WriteTimeout -2 (no socket deadlines, which no ctx deadline can then end)
+	// is STORE_CONFIGURATION_INVALID, as in client.Builder.Build.
 	Redis *redis.Options
 	// MaxEntries bounds the number of cached values. Default 10,000.
 	MaxEntries int
 	// MaxMemoryBytes bounds their estimated size. Default 0: bounded by MaxEntries only.
 	MaxMemoryBytes int64
-	// MaxStaleness is the longest a cached value is served, invalidation or not: the backstop for
-	// a lost invalidation. Default 1 minute.
+	// MaxStaleness is the longest a cached value is served after it was fetched, invalidation or
+	// not: the backstop for a lost or late invalidation from another client. Default 1 minute.
 	MaxStaleness time.Duration
 	// DrainInterval is how often idle connections are swept for invalidations and for being
-	// closed. Default 5ms (go-redis's).
+	// closed: with scheduling delay, how long another client's write may still be read from an
+	// idle connection's entries after its invalidation arrived. Default 5ms (go-redis's); go-redis
+	// clamps it to at least 1ms.
 	DrainInterval time.Duration
 	// OnEvent is called after each invalidation or eviction is applied (never with a key). It
-	// runs on go-redis's connection reader: return quickly. Default: none.
+	// runs on go-redis's connection reader: return quickly. A panic in it is recovered and
+	// reported to OnError as STORE_CALLBACK_PANIC; the near cache keeps working. Default: none.
 	OnEvent func(Event)
+	// OnError receives the near cache's background failures: a panic in OnEvent, as a
+	// STORE_CALLBACK_PANIC error whose cause is an *ops.PanicValue (value and stack). It runs
+	// on go-redis's connection reader; a panic in it is recovered and logged. Default: logged at
+	// Error on the store's logger (client.Store.Logger).
+	OnError func(error)
 }
 
 // EventKind is what happened to the near cache.
@@ -64,7 +84,9 @@ type Event struct {
 type Stats struct {
 	// Hits were answered from memory; Misses were fetched from Redis.
 	Hits, Misses uint64
-	// Invalidations are invalidation messages applied (one per key).
+	// Invalidations are Redis's invalidation messages applied (one per key). A write of the near
+	// cache's own store drops its entry before Redis's message arrives; the message is counted
+	// then. A key read on several connections is invalidated on each.
 	Invalidations uint64
 	// ConnectionLosses are connections lost with entries on them; Evicted those entries.
 	ConnectionLosses, Evicted uint64
@@ -74,23 +96,28 @@ type Stats struct {
 
 // Near reads a store's kv keys through an in-process cache kept coherent by Redis.
 type Near struct {
-	store  *client.Store
-	prefix string // <store prefix>:kv:
-	rdb    *redis.Client
-	cache  *observed
+	store     *client.Store
+	prefix    string // <store prefix>:kv:
+	rdb       *redis.Client
+	cache     *observed
+	stopWatch func() // ends the store's calls for its own writes (client.Store.WatchKVWrites)
 }
 
 // New returns a near cache for store's kv namespace. Unless opts.Off it opens its own RESP3
 // client (no connection until the first read). Invalid options are STORE_CONFIGURATION_INVALID.
 func New(store *client.Store, opts Options) (*Near, error) {
 	n := &Near{store: store, prefix: store.Prefix() + ":kv:"}
-	if opts.Off {
-		return n, nil
+	if opts.Off || store.ScopeError() != nil {
+		return n, nil // reads go through KV, which applies the scope rules (STORE_SCOPE_REQUIRED)
 	}
 	if opts.Redis == nil || opts.Redis.DB != 0 || opts.Redis.CredentialsProvider != nil ||
 		opts.Redis.CredentialsProviderContext != nil || opts.Redis.StreamingCredentialsProvider != nil {
 		return nil, ops.Invalid(ops.CodeConfigurationInvalid, "nearcache.new",
 			"the near cache needs Options.Redis, on DB 0, without a credentials provider", nil)
+	}
+	if opts.Redis.ReadTimeout == -2 || opts.Redis.WriteTimeout == -2 {
+		return nil, ops.Invalid(ops.CodeConfigurationInvalid, "nearcache.new",
+			"the near cache needs socket deadlines so a ctx deadline can end a read: Options.Redis ReadTimeout and WriteTimeout must not be -2", nil)
 	}
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 10_000
@@ -101,18 +128,36 @@ func New(store *client.Store, opts Options) (*Near, error) {
 	n.cache = &observed{LocalCache: redis.NewLocalCache(redis.CacheConfig{
 		MaxEntries: opts.MaxEntries, MaxMemoryBytes: opts.MaxMemoryBytes,
 		MaxStaleness: opts.MaxStaleness, DrainInterval: opts.DrainInterval,
-	}), store: store, onEvent: opts.OnEvent}
+	}), store: store, onEvent: opts.OnEvent, onError: opts.OnError,
+		ns: redisNamespace(opts.Redis.Username), expiry: newDeadlines(deadlineSlots(opts.MaxEntries))}
 	ro := *opts.Redis
 	ro.Protocol = 3
 	ro.MaxRetries = -1
+	ro.ContextTimeoutEnabled = true // the caller's deadline bounds a read, the handshake included
 	ro.ClientSideCache = n.cache
-	ro.ClientSideCacheConfig = nil
+	// go-redis takes the drainer's period from ClientSideCacheConfig only, even for an injected
+	// cache (ClientSideCache wins for everything else): without it DrainInterval was ignored.
+	ro.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: opts.DrainInterval}
 	n.rdb = redis.NewClient(&ro)
+	n.stopWatch = store.WatchKVWrites(func(key string) {
+		if strings.HasPrefix(key, n.prefix) {
+			n.cache.drop(key)
+		}
+	})
 	return n, nil
 }
 
+// redisNamespace is the prefix go-redis puts before a Redis key in its cache (the DB, 0 here,
+// and the fixed ACL user): invalidations name keys as namespace+key. If a go-redis version
+// builds it otherwise, observed.Reserve notices and the near cache drops everything instead.
+func redisNamespace(username string) string {
+	return "0\x00" + strconv.Itoa(len(username)) + ":" + username + "\x00"
+}
+
 // Get decodes the value under key (in the store's kv namespace) into dst, as [client.KV.Get]
-// does, and reports whether the key exists. A hit costs no network round trip.
+// does, and reports whether the key exists. A hit costs no network round trip. What it may
+// return after a write is in the package doc: never the old value after a write of its own
+// store returned; another client's write once its invalidation is applied.
 func (n *Near) Get(ctx context.Context, key string, dst any) (bool, error) {
 	raw, found, err := n.GetRaw(ctx, key)
 	if err != nil || !found {
@@ -125,6 +170,12 @@ func (n *Near) Get(ctx context.Context, key string, dst any) (bool, error) {
 }
 
 // GetRaw returns the stored bytes under key, undecoded.
+//
+// A hit is served only before the expiry its key had when the value was fetched: the first read
+// of a fetched value asks Redis for the key's PTTL (one more round trip per fetch; see the
+// package doc for the rare hit that needs one) and the entry is dropped, and the key read again,
+// once that instant passes — Redis sends no invalidation for a key that expires unread. Another
+// client's later change of the TTL applies with its invalidation, like any write of theirs.
 func (n *Near) GetRaw(ctx context.Context, key string) ([]byte, bool, error) {
 	if n.rdb == nil {
 		return n.store.KV.GetRaw(ctx, key)
@@ -132,18 +183,64 @@ func (n *Near) GetRaw(ctx context.Context, key string) ([]byte, bool, error) {
 	if key == "" {
 		return nil, false, ops.Invalid(ops.CodeKeyRequired, operation, "Key is required", nil)
 	}
-	b, err := n.rdb.Get(ctx, n.prefix+key).Bytes()
+	full := n.prefix + key
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout.Default)
+		defer cancel()
+	}
+	for range 2 { // a second pass only after dropping an entry past its key's expiry
+		b, err := n.rdb.Get(ctx, full).Bytes()
+		switch {
+		case err == redis.Nil:
+			return nil, false, nil
+		case err != nil:
+			return nil, false, failure(ctx, err)
+		}
+		deadline, known := n.cache.expiry.lookup(full)
+		if !known {
+			return n.learnExpiry(ctx, full, b)
+		}
+		if n.cache.expiry.now() < deadline {
+			return b, true, nil
+		}
+		n.cache.drop(full)
+	}
+	return nil, false, nil // expired twice in a row: the key expires as it is read
+}
+
+// learnExpiry asks Redis for the PTTL of full, whose value b was just read from the cache or
+// fetched, and keeps the instant the key expires (measured from before the PTTL was sent, so
+// never later than Redis's). A key gone by then is reported absent.
+func (n *Near) learnExpiry(ctx context.Context, full string, b []byte) ([]byte, bool, error) {
+	epoch, sent := n.cache.expiry.begin()
+	ttl, err := n.rdb.PTTL(ctx, full).Result()
+	if err != nil {
+		return nil, false, failure(ctx, err)
+	}
 	switch {
-	case err == redis.Nil:
+	case ttl == -2: // gone (expired or deleted) since the value was fetched
+		n.cache.drop(full)
 		return nil, false, nil
-	case err != nil:
-		return nil, false, failure(err)
+	case ttl < 0: // -1: no expiry
+		n.cache.expiry.store(full, noExpiry, epoch)
+	default:
+		n.cache.expiry.store(full, sent+int64(ttl), epoch)
 	}
 	return b, true, nil
 }
 
-func failure(err error) error {
+// failure codes a read's error. A socket timeout once ctx's deadline has passed is the
+// deadline's (STORE_TIMEOUT): go-redis with ContextTimeoutEnabled sets the socket deadline to the
+// ctx deadline and reports its expiry as an I/O timeout, not as a context error.
+func failure(ctx context.Context, err error) error {
 	var rerr redis.Error
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
+	}
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return ops.Failure(ops.KVGet, ops.ErrCanceled, err)
@@ -168,6 +265,7 @@ func (n *Near) Close() error {
 	if n.rdb == nil {
 		return nil
 	}
+	n.stopWatch()
 	err := n.rdb.Close()
 	n.cache.Flush()
 	if err != nil && !errors.Is(err, redis.ErrClosed) {
@@ -183,7 +281,39 @@ type observed struct {
 	// store receives the signals: its observers (telemetry, opsprom) see what Stats counts.
 	store                          *client.Store
 	onEvent                        func(Event)
+	onError                        func(error)
 	invalidations, losses, evicted atomic.Uint64
+	// ns is go-redis's namespace of Redis keys in the cache (redisNamespace); nsWrong is set when
+	// a reservation shows another, and drop then flushes.
+	ns      string
+	nsWrong atomic.Bool
+	// expiry holds the cached keys' expiry instants.
+	expiry *deadlines
+}
+
+// Reserve is go-redis's claim of a key it is about to fetch: the key's known expiry belongs to
+// the value being replaced, so it is forgotten (the first read of the new value learns it).
+func (o *observed) Reserve(cacheKey string, redisKeys []string) (uint64, bool) {
+	for _, k := range redisKeys {
+		key, ok := strings.CutPrefix(k, o.ns)
+		if !ok {
+			o.nsWrong.Store(true)
+		}
+		o.expiry.forget(key)
+	}
+	return o.LocalCache.Reserve(cacheKey, redisKeys)
+}
+
+// drop removes the entry of the full key (and its expiry) at once: for a write of the near
+// cache's own store, before the write returns, and for an entry past its key's expiry. It is
+// not an invalidation from Redis: it is not counted, signalled or given to OnEvent.
+func (o *observed) drop(key string) {
+	if o.nsWrong.Load() {
+		o.LocalCache.Flush()
+	} else {
+		o.LocalCache.DeleteByRedisKey(o.ns + key)
+	}
+	o.expiry.forget(key)
 }
 
 // Get is go-redis's cache lookup, once per read (a read that waits for another reader's fetch
@@ -224,10 +354,94 @@ func (o *observed) Flush() int {
 
 // emit signals the store's observers first, then calls the hook: a test or program that waits
 // on the hook finds the metrics already moved. These run on go-redis's connection reader,
-// outside any caller's context.
+// outside any caller's context, where nobody could recover a panic: a panicking observer is
+// reported like a panicking OnEvent (STORE_CALLBACK_PANIC to OnError), and the hook still runs.
 func (o *observed) emit(k EventKind, sk ops.SignalKind, n int) {
-	o.store.Signal(context.Background(), ops.Signal{Kind: sk, N: int64(n)})
-	if o.onEvent != nil {
-		o.onEvent(Event{Kind: k, Removed: n})
+	if err := ops.Recover("nearcache.observer", func() {
+		o.store.Signal(context.Background(), ops.Signal{Kind: sk, N: int64(n)})
+	}); err != nil {
+		o.report(err)
 	}
+	if o.onEvent == nil {
+		return
+	}
+	if err := ops.Recover("nearcache.on_event", func() { o.onEvent(Event{Kind: k, Removed: n}) }); err != nil {
+		o.report(err)
+	}
+}
+
+// report gives a background failure to OnError, or logs it on the store's logger. It runs on
+// go-redis's connection reader: a logger whose handler panics too is given up on (the panic is
+// recovered and dropped; there is nowhere left to report it).
+func (o *observed) report(err error) {
+	if o.onError != nil {
+		err = ops.Recover("nearcache.on_error", func() { o.onError(err) })
+		if err == nil {
+			return
+		}
+	}
+	_ = ops.Recover("nearcache.log", func() { o.store.Logger().Error("nearcache: a callback failed", "error", err) })
+}
+
+// noExpiry is the deadline of a key without a TTL.
+const noExpiry = int64(1<<63 - 1)
+
+// deadlines are the instants the cached keys expire, by full key, on a monotonic clock (ns since
+// start). A key is absent until the first read of its fetched value learns its PTTL.
+type deadlines struct {
+	mu    sync.RWMutex
+	at    map[string]int64
+	epoch uint64 // bumped by every forget: a PTTL answered across a forget is not stored
+	max   int    // at this size the map is cleared (entries evicted by LRU leave theirs behind)
+	start time.Time
+}
+
+// deadlineSlots is the size at which the table of expiry instants is reset: twice MaxEntries,
+// without overflowing for a MaxEntries above math.MaxInt/2.
+func deadlineSlots(maxEntries int) int {
+	if maxEntries > math.MaxInt/2 {
+		return math.MaxInt
+	}
+	return 2 * maxEntries
+}
+
+func newDeadlines(max int) *deadlines {
+	return &deadlines{at: map[string]int64{}, max: max, start: time.Now()}
+}
+
+func (d *deadlines) now() int64 { return int64(time.Since(d.start)) }
+
+func (d *deadlines) lookup(key string) (int64, bool) {
+	d.mu.RLock()
+	at, ok := d.at[key]
+	d.mu.RUnlock()
+	return at, ok
+}
+
+// begin returns the epoch and the time before a PTTL is sent.
+func (d *deadlines) begin() (epoch uint64, now int64) {
+	d.mu.RLock()
+	epoch = d.epoch
+	d.mu.RUnlock()
+	return epoch, d.now()
+}
+
+// store keeps key's deadline unless a forget ran since begin returned epoch.
+func (d *deadlines) store(key string, at int64, epoch uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.epoch != epoch {
+		return
+	}
+	if len(d.at) >= d.max {
+		clear(d.at)
+	}
+	d.at[key] = at
+}
+
+func (d *deadlines) forget(key string) {
+	d.mu.Lock()
+	d.epoch++
+	delete(d.at, key)
+	d.mu.Unlock()
 }

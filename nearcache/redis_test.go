@@ -114,17 +114,16 @@ func TestWritesFromAnyClientInvalidate(t *testing.T) {
 		t.Fatalf("after the Node-shaped SET: cents %d, want 3", got)
 	}
 
-	// This store's own writes invalidate too.
+	// This store's own writes drop the entry before they return: no invalidation to wait for.
 	warm(t, nc, 3)
 	if err := st.KV.Set(ctx, "price:sku_1", Price{"sku_1", 4}, 0); err != nil {
 		t.Fatal(err)
 	}
-	await(t, events, nearcache.Invalidated)
 	if got := read(t, nc); got != 4 {
-		t.Fatalf("after the store's own write: cents %d, want 4", got)
+		t.Fatalf("right after the store's own write: cents %d, want 4", got)
 	}
-	if s := nc.Stats(); s.Invalidations < 3 {
-		t.Fatalf("stats %+v: want ≥ 3 invalidations", s)
+	if s := nc.Stats(); s.Invalidations < 2 {
+		t.Fatalf("stats %+v: want ≥ 2 invalidations", s)
 	}
 }
 
