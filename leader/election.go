@@ -51,13 +51,30 @@ func (e *Election) ID() string { return e.o.ID }
 // while Redis is unavailable (STORE_* errors of the ops.ErrUnavailable category). It returns
 // when ctx ends (STORE_CANCELED or STORE_TIMEOUT) or on any other error (STORE_CLOSED…).
 //
+// A lease whose acquire reply arrives when less than TTL/3 of it is certainly left (counted
+// from when the acquire was sent, less the drift margin; see the package doc) may already have
+// expired and been won by another candidate: Campaign gives it back (if it is still ours),
+// writes no leader record, and campaigns on. When Campaign returns a term, the leader record's
+// first write has been attempted while the term's context was live; the record is advisory, so
+// a failed write is not retried before Campaign returns (the term's goroutine writes it again
+// every TTL/3), and the term may have ended since (a lost lease): check [Term.Context].
+//
 // ctx bounds the campaign only: the term lasts until it is lost or resigned ([Term.Resign]),
 // and its context carries ctx's values but not its cancellation.
 func (e *Election) Campaign(ctx context.Context) (*Term, error) {
 	for {
 		l, err := e.s.Claim.Acquire(ctx, e.name, e.o.TTL, client.AcquireOptions{Wait: forever, RetryInterval: e.o.RetryInterval})
 		if err == nil {
-			return e.begin(ctx, l), nil
+			t, terr := e.begin(ctx, l)
+			switch {
+			case terr == nil:
+				return t, nil
+			case !ops.HasCode(terr, ops.CodeLeaseLost):
+				return nil, terr
+			}
+			// The acquire's reply came too late to be sure the lease is still ours (another
+			// candidate may lead already, with a larger fence): no term; campaign on.
+			continue
 		}
 		if ctx.Err() != nil || !errors.Is(err, ops.ErrUnavailable) {
 			return nil, err
@@ -99,7 +116,11 @@ func (e *Election) Observe(ctx context.Context, fn func(r Record, ok bool)) erro
 // term's context, cancelled when the term ends (lost, or ctx ended), and must stop work that
 // the leadership guards when it is. After a lost term Run campaigns again; when ctx ends it
 // resigns and returns nil. When fn returns while its term is still held, Run resigns and
-// returns fn's result: that is how a job ends its leadership.
+// returns fn's error, or, when fn returned nil, the resignation's ([Term.Err]: nil, or the
+// error of a release that failed): that is how a job ends its leadership. When fn panics or
+// calls runtime.Goexit, Run ends the term first (it resigns: the record is removed and the
+// lease released, so another candidate can win at once) and lets the panic (or exit) go on: fn
+// runs on the caller's goroutine, so the panic is the caller's, as from any Go call.
 //
 // This replaces the original's cron recipe (claim once per run): the job runs in exactly one
 // instance at a time, even when it outlives the lease's TTL, and the next instance takes over
@@ -113,9 +134,8 @@ func (e *Election) Run(ctx context.Context, fn func(ctx context.Context, t *Term
 			}
 			return err
 		}
-		stop := context.AfterFunc(ctx, t.end)
-		ferr := fn(t.Context(), t)
-		stop()
+		stop := context.AfterFunc(ctx, t.end) // ctx ending ends the term
+		ferr := callTerm(ctx, t, fn, stop)
 		held := t.Context().Err() == nil
 		rerr := t.Resign(context.WithoutCancel(ctx))
 		switch {
@@ -128,6 +148,24 @@ func (e *Election) Run(ctx context.Context, fn func(ctx context.Context, t *Term
 			return rerr
 		}
 	}
+}
+
+// callTerm runs fn for term t on the caller's goroutine. If fn panics or calls runtime.Goexit,
+// the term ends first (its context cancelled, the record removed, the lease released: another
+// candidate can win at once), then the panic (or exit) goes on, as it would from any Go call: fn
+// is the caller's code, on the caller's goroutine. However fn ends, callTerm calls stop (Run's
+// AfterFunc that ends the term when ctx ends), so no registration outlives the term.
+func callTerm(ctx context.Context, t *Term, fn func(ctx context.Context, t *Term) error, stop func() bool) error {
+	defer stop()
+	returned := false
+	defer func() {
+		if !returned { // a panic or runtime.Goexit; either goes on after this
+			_ = t.Resign(context.WithoutCancel(ctx))
+		}
+	}()
+	err := fn(t.Context(), t)
+	returned = true
+	return err
 }
 
 func (e *Election) recordKey() string { return e.name + ":leader" }

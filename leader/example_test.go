@@ -3,6 +3,7 @@ package leader_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/igniter-go/store/leader"
 	"github.com/igniter-go/store/storetest"
@@ -16,6 +17,9 @@ func ExampleElection_Run() {
 		panic(err)
 	}
 	defer st.Close()
+	// Fences start from Redis's clock in microseconds (so they keep growing even if Redis loses
+	// its data); the example sets miniredis's clock to make its output stable.
+	st.Redis.SetTime(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	el, err := leader.New(st.Store, "nightly-report", leader.Options{ID: "worker-1"})
 	if err != nil {
 		panic(err)
@@ -29,7 +33,7 @@ func ExampleElection_Run() {
 	_, leads, _ := el.Leader(ctx)
 	fmt.Println("run:", err, "- anyone leading after:", leads)
 	// Output:
-	// worker-1 leads with fence 1
+	// worker-1 leads with fence 1735689600000000
 	// run: <nil> - anyone leading after: false
 }
 
@@ -40,6 +44,7 @@ func ExampleElection_Leader() {
 		panic(err)
 	}
 	defer st.Close()
+	st.Redis.SetTime(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) // fences start from Redis's clock
 	ctx := context.Background()
 	el, _ := leader.New(st.Store, "scheduler", leader.Options{ID: "api-7"})
 	term, err := el.Campaign(ctx)
@@ -50,5 +55,5 @@ func ExampleElection_Leader() {
 	fmt.Println(r.ID, r.Fence, ok)
 	_ = term.Resign(ctx)
 	// Output:
-	// api-7 1 true
+	// api-7 1735689600000000 true
 }

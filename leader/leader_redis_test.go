@@ -25,7 +25,7 @@ type candidate struct {
 
 func newCandidate(t *testing.T, addr, id string) candidate {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := client.New().WithService("cron").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,10 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 		"nil store":    func() error { _, err := leader.New(nil, "x", leader.Options{}); return err },
 		"empty name":   func() error { _, err := leader.New(st.Store, "", leader.Options{}); return err },
 		"negative TTL": func() error { _, err := leader.New(st.Store, "x", leader.Options{TTL: -1}); return err },
+		"TTL below MinTTL": func() error {
+			_, err := leader.New(st.Store, "x", leader.Options{TTL: leader.MinTTL - 1})
+			return err
+		},
 		"negative retry": func() error {
 			_, err := leader.New(st.Store, "x", leader.Options{RetryInterval: -1})
 			return err

@@ -10,11 +10,11 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-const want = `host-a leads the cleanup job (fence 1)
+const want = `host-a leads the cleanup job
 host-a: cleanup written
 host-a crashed without resigning
-another host took over within the lease TTL: true (fence 2 > 1: true)
-host-a wakes up and writes with fence 1 -> rejected: stale fence 1 < 2
+another host took over within the lease TTL: true (its fence is larger than host-a's: true)
+host-a wakes up and writes with its old fence -> rejected: stale fence, a newer leader has written
 stale writes accepted: 0, rejected: 1
 `
 
