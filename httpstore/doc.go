@@ -14,6 +14,14 @@
 //
 // A resolver error answers the request without calling the handler: 400 for a missing or
 // invalid tenant id ([ErrNoTenant], or a STORE_* error of the ops.ErrInvalid category from
-// Scope), the status of an error that carries one ([StatusError]), 500 otherwise; the body never
+// Scope), the status of an error that carries one ([StatusError], 400 to 599; any other status is
+// ignored), 500 otherwise; the body never
 // holds the error's text unless the status is a 4xx. [Options.OnError] replaces that answer.
+//
+// The resolver runs on the request's goroutine; the middleware starts none. A resolver that
+// panics is recovered and answered like a failure, 500, with a STORE_CALLBACK_PANIC error (its
+// value and stack, errors.As *ops.PanicValue) given to OnError, and the next request is served
+// as usual. A panic with http.ErrAbortHandler goes on, as net/http intends. The handler and
+// OnError are not wrapped: their panics go to the server, which recovers them (net/http logs
+// the panic and closes the connection).
 package httpstore

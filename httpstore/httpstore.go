@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
@@ -23,19 +24,44 @@ const DefaultScopeKey = "tenant"
 var ErrNoTenant error = ops.Invalid(ops.CodeScopeIdentifierRequired, "httpstore.tenant", "the request names no tenant", nil)
 
 // StatusError is an error that tells the middleware which HTTP status to answer with
-// (401 for a missing credential, 403 for a tenant the caller may not use, 404…).
+// (401 for a missing credential, 403 for a tenant the caller may not use, 404…). Err, the
+// cause, is optional: &StatusError{Status: 401} alone answers 401. Only an error status (400 to
+// 599) is answered; any other Status (0, 200, 302, 999) is ignored, and the error is answered by
+// its cause as if it carried no status (500 when Err is nil).
 type StatusError struct {
 	Status int
 	Err    error
 }
 
-func (e *StatusError) Error() string { return e.Err.Error() }
-func (e *StatusError) Unwrap() error { return e.Err }
+// Error returns Err's text, or the status text ("Unauthorized") when Err is nil. A nil
+// *StatusError (returned as a non-nil error by mistake) is answered 500 like any other error.
+func (e *StatusError) Error() string {
+	if e == nil {
+		return "httpstore: nil *StatusError"
+	}
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	if text := http.StatusText(e.Status); text != "" {
+		return text
+	}
+	return "status " + strconv.Itoa(e.Status)
+}
+
+// Unwrap returns Err (nil when unset, or for a nil *StatusError).
+func (e *StatusError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // Options configure [New]. Tenant is required; every other zero field means its default.
 type Options struct {
 	// Tenant returns the tenant id of a request (from a header, the host, a verified token…).
-	// Required.
+	// Required. It runs on the request's goroutine; a panic in it is recovered and answered
+	// like an error: 500, with STORE_CALLBACK_PANIC (value and stack) given to OnError. A panic
+	// with http.ErrAbortHandler goes on, so the server aborts the response as net/http intends.
 	Tenant func(r *http.Request) (string, error)
 	// ScopeKey is the scope the tenant id is applied under: store.Scope(ScopeKey, id). It must be
 	// a scope the store declares, if it declares any. Default [DefaultScopeKey].
@@ -46,7 +72,9 @@ type Options struct {
 	Propagator propagation.TextMapPropagator
 	// OnError answers a request whose tenant could not be resolved or scoped; status is what
 	// the default would answer. Default: [http.Error] with the status and, for a 4xx, the
-	// error's text (for a 5xx only the status text, so internals do not leak).
+	// error's text (for a 5xx only the status text, so internals do not leak). It runs on the
+	// request's goroutine, unprotected, like the handler: a panic in it goes to the server
+	// (net/http's recovers it and logs it).
 	OnError func(w http.ResponseWriter, r *http.Request, status int, err error)
 }
 
@@ -91,7 +119,17 @@ func New(store *client.Store, opts Options) (func(http.Handler) http.Handler, er
 	}, nil
 }
 
-func resolve(r *http.Request, store *client.Store, opts Options) (*client.Store, error) {
+// resolve runs the Tenant function and scopes the store. A panic of Tenant is recovered as
+// STORE_CALLBACK_PANIC (answered 500), except http.ErrAbortHandler, which goes on.
+func resolve(r *http.Request, store *client.Store, opts Options) (scoped *client.Store, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { // net/http aborts the response: let it
+				panic(v)
+			}
+			scoped, err = nil, ops.CallbackPanic("httpstore.tenant", v)
+		}
+	}()
 	id, err := opts.Tenant(r)
 	if err != nil {
 		return nil, err
@@ -103,13 +141,13 @@ func resolve(r *http.Request, store *client.Store, opts Options) (*client.Store,
 }
 
 // Status is the HTTP status the middleware answers for a resolver or scope error: a
-// [StatusError]'s status; 400 for [ErrNoTenant] and STORE_* errors of the ops.ErrInvalid
+// [StatusError]'s status when it is 400 to 599 (any other is ignored); 400 for [ErrNoTenant] and STORE_* errors of the ops.ErrInvalid
 // category (an id the store refuses); 503 when the request was cancelled or timed out; 500
-// otherwise.
+// otherwise (a resolver that panicked, STORE_CALLBACK_PANIC, included).
 func Status(err error) int {
 	var se *StatusError
 	switch {
-	case errors.As(err, &se) && se.Status >= 400 && se.Status <= 599:
+	case errors.As(err, &se) && se != nil && se.Status >= 400 && se.Status <= 599:
 		return se.Status
 	case errors.Is(err, ErrNoTenant), errors.Is(err, ops.ErrInvalid):
 		return http.StatusBadRequest
