@@ -49,9 +49,9 @@ func openTarget(c config) (*target, error) {
 func (t *target) client(c config, cluster bool) redis.UniversalClient {
 	pool := c.concurrency + 16
 	if cluster {
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.addrs, MaxRetries: -1, PoolSize: pool})
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.addrs, MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: pool})
 	}
-	return redis.NewClient(&redis.Options{Addr: t.addrs[0], MaxRetries: -1, PoolSize: pool})
+	return redis.NewClient(&redis.Options{Addr: t.addrs[0], MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: pool})
 }
 
 func (t *target) ping(ctx context.Context, rdb redis.UniversalClient) error {

@@ -58,7 +58,7 @@ func Open(opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true})
 	b := client.New().WithService("test")
 	for _, o := range opts {
 		b = o(b)

@@ -54,7 +54,7 @@ func newClient(name, addr string, c config) (*benchClient, error) {
 	if isNodeClient(name) {
 		return newNodeClient(name, addr, c)
 	}
-	opts := &redis.Options{Addr: addr, MaxRetries: -1}
+	opts := &redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true}
 	if isFloorClient(name) {
 		return newFloorClient(name, opts)
 	}

@@ -1,8 +1,10 @@
 // Command cache-invalidation is the original's "local cache invalidated by events" recipe, done
 // with server-assisted client-side caching (package nearcache): the catalog service keeps prices
-// in memory, and any write to a price — by this store, another Go service, or the Node original
-// — makes Redis invalidate it, so the next read returns the new price. There is no event to
-// miss: a lost invalidation connection drops every entry it covered.
+// in memory. A write through this store drops the cached price before the write returns, so the
+// next read returns the new price; a write by another Go service or the Node original makes Redis
+// invalidate it, and reads return the new price once that invalidation is applied (within
+// milliseconds; never later than MaxStaleness). There is no event to miss: a lost invalidation
+// connection drops every entry it covered.
 //
 // On a real server (-redis ADDR) repeated reads are served from memory (the hit counts go to
 // stderr); the embedded miniredis has no CLIENT TRACKING, so there every read goes to Redis, with

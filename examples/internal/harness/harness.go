@@ -71,7 +71,7 @@ func (e *Env) clock() {
 // Store builds a store from b with its own go-redis client (its own connections, as another
 // process would have). The Env closes it.
 func (e *Env) Store(b *client.Builder) (*client.Store, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: e.Addr, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: e.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	st, err := b.WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
 	if err != nil {
 		_ = rdb.Close()
