@@ -48,10 +48,15 @@ type config struct {
 	publishers, subscribers int
 	// streams
 	consumers int
+	// check
+	faults    []string
+	seed      uint64
+	round     time.Duration
+	checkCell []string
 }
 
 // scenarios lists -scenario's values.
-var scenarios = []string{"kv", "counter", "claim", "events", "streams", "mixed"}
+var scenarios = []string{"kv", "counter", "claim", "events", "streams", "mixed", "check"}
 
 // parseFlags reads args into a config. -h returns flag.ErrHelp after printing the usage to out.
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -85,6 +90,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.publishers, "publishers", 0, "events: publishing workers (default: -concurrency)")
 	fs.IntVar(&c.subscribers, "subscribers", 4, "events: subscriptions per tenant receiving every event")
 	fs.IntVar(&c.consumers, "consumers", 4, "streams: consumers in the consumer group")
+	faults := fs.String("faults", strings.Join(checkFaultNames(), ","), "check: the faults to inject, comma-separated: "+strings.Join(checkFaultNames(), ", "))
+	fs.Uint64Var(&c.seed, "seed", 0, "check: the seed of the fault schedule and the workloads, printed by every run to replay it (0: random)")
+	fs.DurationVar(&c.round, "round", 3*time.Second, "check: how long each round runs; each round's history is checked on its own")
+	cells := fs.String("cells", strings.Join(checkCellNames, ","), "check: the models to run, comma-separated: "+strings.Join(checkCellNames, ", "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(out)
@@ -106,6 +115,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if c.publishers == 0 {
 		c.publishers = c.concurrency
+	}
+	c.faults, c.checkCell = splitList(*faults), splitList(*cells)
+	if c.scenario == "check" && !set["concurrency"] {
+		c.concurrency = 4 // a history's check grows with its concurrency: four clients per round
 	}
 	return c, c.check()
 }
@@ -170,12 +183,55 @@ func (c config) check() error {
 	case c.consumers <= 0:
 		return errors.New("-consumers must be positive")
 	}
+	if c.scenario == "check" {
+		if err := c.checkCheck(); err != nil {
+			return err
+		}
+	}
 	for _, a := range c.clusterAddrs {
 		if !validAddr(a) {
 			return fmt.Errorf("-cluster address %q is not host:port", a)
 		}
 	}
 	return nil
+}
+
+// checkCheck validates -scenario check's settings.
+func (c config) checkCheck() error {
+	switch {
+	case c.redisAddr != "" || len(c.clusterAddrs) > 0 || c.startRedis || c.chaos:
+		return errors.New("-scenario check starts, freezes and restarts a redis-server of its own: leave -redis, -cluster, -start-redis and -chaos out")
+	case c.compare || c.rate > 0 || c.ops > 0:
+		return errors.New("-scenario check runs closed-loop rounds of recorded operations: leave -compare, -rate and -ops out")
+	case c.round <= 0:
+		return errors.New("-round must be positive")
+	case len(c.faults) == 0:
+		return errors.New("-faults names no fault")
+	case len(c.checkCell) == 0:
+		return errors.New("-cells names no model")
+	}
+	for _, f := range c.faults {
+		if !contains(checkFaultNames(), f) {
+			return fmt.Errorf("-faults: %q is not one of %s", f, strings.Join(checkFaultNames(), ", "))
+		}
+	}
+	for _, m := range c.checkCell {
+		if !contains(checkCellNames, m) {
+			return fmt.Errorf("-cells: %q is not one of %s", m, strings.Join(checkCellNames, ", "))
+		}
+	}
+	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func validAddr(a string) bool {

@@ -48,6 +48,9 @@ func realMain(args []string, stdout io.Writer, stderr *os.File) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if c.scenario == "check" {
+		return checkMain(ctx, c, stdout, stderr)
+	}
 	r, err := run(ctx, c, stdout, stderr)
 	if r != nil {
 		report.Text(stdout, r)
@@ -65,6 +68,29 @@ func realMain(args []string, stdout io.Writer, stderr *os.File) int {
 		return exitFailed
 	case r.Partial:
 		return exitInterrupted
+	}
+	return exitOK
+}
+
+// checkMain runs -scenario check and prints its summary. It exits non-zero when a history broke
+// its model (an anomaly) or a check was inconclusive.
+func checkMain(ctx context.Context, c config, stdout io.Writer, stderr *os.File) int {
+	s, err := runCheck(ctx, c, stdout)
+	if s != nil {
+		s.print(stdout)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return exitFailed
+	case s.anomalies > 0 || s.inconclusive > 0:
+		fmt.Fprintf(stderr, "loadtest: %d anomalies, %d inconclusive checks (seed %d)\n", s.anomalies, s.inconclusive, s.seed)
+		return exitFailed
+	case s.partial:
+		return exitInterrupted
+	case s.rounds == 0:
+		fmt.Fprintln(stderr, "loadtest: no round completed")
+		return exitFailed
 	}
 	return exitOK
 }

@@ -20,13 +20,18 @@ type Server struct {
 
 	bin, dir string
 	port     int
+	extra    []string // StartWith's arguments, on every start
 	cmd      *exec.Cmd
 	done     chan struct{}
 }
 
 // Start runs redis-server (found on the PATH) on a free loopback port and waits until it accepts
 // connections. Close stops it and removes its directory.
-func Start() (*Server, error) {
+func Start() (*Server, error) { return StartWith() }
+
+// StartWith is Start with extra redis-server arguments ("--appendonly", "yes"…), which override
+// the defaults (no persistence) and apply to every restart too.
+func StartWith(extra ...string) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server is not on the PATH (apt-get install -y redis-server): %w", err)
@@ -41,7 +46,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{bin: bin, dir: dir, port: port, Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	s := &Server{bin: bin, dir: dir, port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), extra: extra}
 	if err := s.Restart(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -62,8 +67,9 @@ func (s *Server) Restart() error {
 	if s.cmd != nil {
 		return errors.New("redis-server is already running")
 	}
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--daemonize", "no", "--dir", s.dir)
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--daemonize", "no", "--dir", s.dir}, s.extra...)
+	cmd := exec.Command(s.bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

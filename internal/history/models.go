@@ -1,0 +1,160 @@
+package history
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// keyed is implemented by every model input: the models partition a history per key.
+type keyed interface{ key() string }
+
+// partitionByKey splits a history into one partition per key, in key order.
+func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
+	byKey := map[string][]porcupine.Operation{}
+	for _, op := range history {
+		k := op.Input.(keyed).key()
+		byKey[k] = append(byKey[k], op)
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([][]porcupine.Operation, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, byKey[k])
+	}
+	return parts
+}
+
+// KVOp is the operation of a [KVInput].
+type KVOp string
+
+// The KV register's operations.
+const (
+	KVGet KVOp = "get"
+	KVSet KVOp = "set"
+	KVDel KVOp = "del"
+)
+
+// KVInput is a KV register operation on a key without TTL.
+type KVInput struct {
+	Op    KVOp
+	Key   string
+	Value string // for KVSet
+}
+
+func (in KVInput) key() string { return in.Key }
+
+// ReadOnly reports whether the operation is a get.
+func (in KVInput) ReadOnly() bool { return in.Op == KVGet }
+
+// KVOutput is what a get returned (a set or a delete returns the zero value).
+type KVOutput struct {
+	Value string
+	Found bool
+}
+
+// kvState is one key's state.
+type kvState struct {
+	Value   string
+	Present bool
+}
+
+// KVModel is a register per key: get returns the last value set, or nothing after a delete or
+// before any set. A nil output (outcome unknown) accepts anything.
+var KVModel = porcupine.Model{
+	Partition: partitionByKey,
+	Init:      func() any { return kvState{} },
+	Step: func(state, input, output any) (bool, any) {
+		st, in := state.(kvState), input.(KVInput)
+		switch in.Op {
+		case KVSet:
+			return true, kvState{Value: in.Value, Present: true}
+		case KVDel:
+			return true, kvState{}
+		}
+		if output == nil {
+			return true, st
+		}
+		out := output.(KVOutput)
+		return out.Found == st.Present && out.Value == st.Value, st
+	},
+	DescribeOperation: func(input, output any) string {
+		in := input.(KVInput)
+		switch in.Op {
+		case KVSet:
+			return fmt.Sprintf("set(%q, %q)%s", in.Key, in.Value, unknownSuffix(output))
+		case KVDel:
+			return fmt.Sprintf("del(%q)%s", in.Key, unknownSuffix(output))
+		}
+		if output == nil {
+			return fmt.Sprintf("get(%q) -> ?", in.Key)
+		}
+		if out := output.(KVOutput); out.Found {
+			return fmt.Sprintf("get(%q) -> %q", in.Key, out.Value)
+		}
+		return fmt.Sprintf("get(%q) -> (absent)", in.Key)
+	},
+	DescribeState: func(state any) string {
+		if st := state.(kvState); st.Present {
+			return fmt.Sprintf("%q", st.Value)
+		}
+		return "(absent)"
+	},
+}
+
+func unknownSuffix(output any) string {
+	if output == nil {
+		return " -> ? (maybe applied)"
+	}
+	return " -> ok"
+}
+
+// CounterInput is a counter operation: add Delta and return the new value, or (Get) read it.
+type CounterInput struct {
+	Key   string
+	Get   bool
+	Delta int64
+}
+
+func (in CounterInput) key() string { return in.Key }
+
+// ReadOnly reports whether the operation is a get.
+func (in CounterInput) ReadOnly() bool { return in.Get }
+
+// CounterOutput is the value an add or a get returned.
+type CounterOutput struct{ Value int64 }
+
+// CounterModel is an integer per key, starting at 0: add returns the sum of every add applied
+// up to and including itself, get the sum so far. An add of unknown outcome (nil output) adds its
+// delta wherever it is linearized — at the end of the history when it was never applied.
+var CounterModel = porcupine.Model{
+	Partition: partitionByKey,
+	Init:      func() any { return int64(0) },
+	Step: func(state, input, output any) (bool, any) {
+		st, in := state.(int64), input.(CounterInput)
+		next := st
+		if !in.Get {
+			next += in.Delta
+		}
+		if output == nil {
+			return true, next
+		}
+		return output.(CounterOutput).Value == next, next
+	},
+	DescribeOperation: func(input, output any) string {
+		in := input.(CounterInput)
+		op := fmt.Sprintf("add(%q, %d)", in.Key, in.Delta)
+		if in.Get {
+			op = fmt.Sprintf("get(%q)", in.Key)
+		}
+		if output == nil {
+			return op + " -> ? (maybe applied)"
+		}
+		return fmt.Sprintf("%s -> %d", op, output.(CounterOutput).Value)
+	},
+	DescribeState: func(state any) string { return fmt.Sprint(state) },
+}

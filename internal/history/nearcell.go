@@ -1,0 +1,46 @@
+package history
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/nearcache"
+)
+
+// NearKV is a KV register read through a near cache ([nearcache.Near]) and written through the
+// store it fronts: what an application that enables the near cache sees.
+type NearKV struct {
+	Near  *nearcache.Near
+	Store *client.Store
+}
+
+// Get reads key through the near cache: from memory on a hit.
+func (n NearKV) Get(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	found, err := n.Near.Get(ctx, key, &v)
+	return v, found, err
+}
+
+// Set writes key through the store (which drops the near cache's entry before it returns).
+func (n NearKV) Set(ctx context.Context, key, value string) error {
+	return StoreKV{Store: n.Store}.Set(ctx, key, value)
+}
+
+// Del deletes key through the store.
+func (n NearKV) Del(ctx context.Context, key string) error {
+	return StoreKV{Store: n.Store}.Del(ctx, key)
+}
+
+// NearKVCell is the KV register with every read through near, a near cache on the round's store
+// whose own client the caller points at the fault proxy too. The writers and readers share the
+// store, so the near cache documents the full promise: a read never returns a value older than
+// the last write acknowledged through that store before the read began. Checked against the
+// linearizable [KVModel]. (Other clients' writes are seen once their invalidation is applied,
+// a window the model does not allow; this cell has no other client.)
+func NearKVCell(near *nearcache.Near) Cell {
+	return modelCell{label: "nearcache", model: KVModel, writes: []string{"set", "del"},
+		workload: func(rec *Recorder, st *client.Store, prefix string, _ int) func(context.Context, int, *rand.Rand) {
+			return KVStep(rec, []string{prefix + "a", prefix + "b", prefix + "c"}, NearKV{Near: near, Store: st})
+		}}
+}

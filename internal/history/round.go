@@ -1,0 +1,265 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/internal/faultproxy"
+	"github.com/igniter-go/store/ops"
+)
+
+// Target is a store under test and the handles that hurt it: the fault proxy between its client
+// and Redis, the redis-server process, and the delayer on its client's connections. The caller
+// builds the store's go-redis client on Proxy.Addr with Delayer.Dialer() (this package does not
+// talk to go-redis).
+type Target struct {
+	Store   *client.Store
+	Proxy   *faultproxy.Proxy
+	Server  Server
+	Delayer *Delayer
+}
+
+// RoundOptions shape one round: a few seconds of one cell's workload under faults, recorded
+// into one history and checked.
+type RoundOptions struct {
+	// Seed picks the fault schedule and every client's operations.
+	Seed uint64
+	// Duration is how long the clients run. Default: 2s.
+	Duration time.Duration
+	// Clients is how many clients run at once (a stream cell's appenders). Default: 4.
+	Clients int
+	// PerClient caps each client's operations, bounding the check's cost. Default: 2500.
+	PerClient int
+	// Faults are the kinds injected, one at a time in a seeded order, for the whole round.
+	Faults []Fault
+	// Prefix is prepended to every key and stream name, so rounds on one server do not meet.
+	Prefix string
+	// CheckTimeout bounds the check of each partition (porcupine); a timed-out check is
+	// verdict Unknown. Default: 30s.
+	CheckTimeout time.Duration
+	// Logf receives each fault as it is injected, when set.
+	Logf func(string, ...any)
+}
+
+func (o RoundOptions) withDefaults() RoundOptions {
+	if o.Duration <= 0 {
+		o.Duration = 2 * time.Second
+	}
+	if o.Clients <= 0 {
+		o.Clients = 4
+	}
+	if o.PerClient <= 0 {
+		o.PerClient = 2500
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = 30 * time.Second
+	}
+	return o
+}
+
+// Round is what one round recorded and what its check found.
+type Round struct {
+	Cell string
+	Seed uint64
+	// Stats counts the recorded operations by outcome (a stream cell's: its appends).
+	Stats Stats
+	// Histories is the number of histories checked: 1, or one per epoch between restarts
+	// without persistence. Checked is the number of operations in them (a stream cell's: the
+	// deliveries handled).
+	Histories, Checked int
+	// Injected counts the faults that took effect, by kind.
+	Injected map[Fault]int
+	// Verdict is Ok, Illegal (an anomaly: Report prints the offending operations) or Unknown
+	// (the check timed out).
+	Verdict porcupine.CheckResult
+	Report  string
+	// Ran is how long the workload ran; CheckTime how long the check took.
+	Ran, CheckTime time.Duration
+	// Rec holds every operation of the round.
+	Rec *Recorder
+	// Err is set when a fault could not be injected (the round proves less than it says).
+	Err error
+}
+
+// Anomaly reports whether the round broke its model's guarantee.
+func (r Round) Anomaly() bool { return r.Verdict == porcupine.Illegal }
+
+// RunRound runs one round of cell on t: o.Clients clients run the cell's workload for
+// o.Duration while faults of o.Faults are injected, then the history is checked. Every fault is
+// over when it returns (the server runs, unfrozen; replies are no longer delayed).
+func RunRound(ctx context.Context, t Target, cell Cell, o RoundOptions) Round {
+	o = o.withDefaults()
+	rec := NewRecorder()
+	faults := &Faults{Proxy: t.Proxy, Server: t.Server, Delayer: t.Delayer, Commands: cell.commands(),
+		Rand: rand.New(rand.NewPCG(o.Seed, 0)), Logf: o.Logf, Rec: rec}
+	began := time.Now()
+	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+	check := cell.start(runCtx, t.Store, rec, o)
+	clientsDone := make(chan struct{})
+	go func() {
+		defer close(clientsDone)
+		check.drive()
+	}()
+	faultsCtx, stopFaults := context.WithCancel(runCtx)
+	go func() {
+		select {
+		case <-clientsDone:
+			stopFaults()
+		case <-faultsCtx.Done():
+		}
+	}()
+	faults.Run(faultsCtx, o.Faults...)
+	stopFaults()
+	<-clientsDone
+	r := Round{Cell: cell.name(), Seed: o.Seed, Rec: rec, Injected: faults.Injected(), Err: faults.Err(), Ran: time.Since(began)}
+	check.verdict(ctx, &r)
+	return r
+}
+
+// Cell is one model's workload and check: [KVCell], [CounterCell], [LeaseCell], [StreamCell].
+type Cell interface {
+	name() string
+	commands() []string
+	// start prepares a round; drive runs its clients until ctx (the round's) ends.
+	start(ctx context.Context, st *client.Store, rec *Recorder, o RoundOptions) roundRun
+}
+
+// roundRun is a cell's round in progress.
+type roundRun interface {
+	drive()
+	// verdict waits for what the cell still needs (a stream's deliveries), checks, and fills r.
+	verdict(ctx context.Context, r *Round)
+}
+
+// modelCell is a cell checked with a porcupine model.
+type modelCell struct {
+	label    string
+	model    porcupine.Model
+	writes   []string
+	workload func(rec *Recorder, st *client.Store, prefix string, clients int) func(context.Context, int, *rand.Rand)
+}
+
+func (c modelCell) name() string       { return c.label }
+func (c modelCell) commands() []string { return c.writes }
+
+func (c modelCell) start(ctx context.Context, st *client.Store, rec *Recorder, o RoundOptions) roundRun {
+	return &modelRun{c: c, ctx: ctx, rec: rec, o: o, step: c.workload(rec, st, o.Prefix, o.Clients)}
+}
+
+type modelRun struct {
+	c    modelCell
+	ctx  context.Context
+	rec  *Recorder
+	o    RoundOptions
+	step func(context.Context, int, *rand.Rand)
+}
+
+func (m *modelRun) drive() { Drive(m.ctx, m.o.Seed, m.o.Clients, m.o.PerClient, m.step) }
+
+func (m *modelRun) verdict(_ context.Context, r *Round) {
+	hs, st := m.rec.Histories(nil)
+	res := CheckEpochs(m.c.label, m.c.model, hs, m.o.CheckTimeout)
+	r.Stats, r.Histories, r.Checked = st, len(hs), res.Operations
+	r.Verdict, r.Report, r.CheckTime = res.Verdict, res.Report, res.Elapsed
+	if res.Verdict == porcupine.Illegal {
+		// Which reading of the errors explains the history? A history that only a
+		// STORE_CONNECTION_FAILED ("certainly not sent") operation having been applied explains
+		// is a misclassified error (the issue-22 class), not a broken model.
+		hs, _ := m.rec.Histories(ConnectionFailedMaybeApplied)
+		alt := CheckEpochs(m.c.label, m.c.model, hs, m.o.CheckTimeout)
+		r.Report += fmt.Sprintf("  re-checked with STORE_CONNECTION_FAILED read as maybe applied: %s\n  errors in the round: %s\n",
+			verdictName(alt.Verdict), ErrorCodes(m.rec))
+	}
+}
+
+// ConnectionFailedMaybeApplied is [Classify] with STORE_CONNECTION_FAILED read as an unknown
+// outcome: the diagnosis of an anomaly that a misclassified error would explain.
+func ConnectionFailedMaybeApplied(err error) Outcome {
+	if ops.HasCode(err, ops.CodeConnectionFailed) {
+		return Unknown
+	}
+	return Classify(err)
+}
+
+// ErrorCodes counts a recording's errors by STORE_* code (and cause), as "{CODE=n, …}".
+func ErrorCodes(rec *Recorder) string {
+	n := map[string]int{}
+	for _, r := range rec.Records() {
+		if r.Err == nil {
+			continue
+		}
+		code := string(ops.CodeOf(r.Err))
+		var e *ops.Error
+		if errors.As(r.Err, &e) && e.Err != nil && e.Code != ops.CodeOutcomeUnknown {
+			cause := e.Err.Error()
+			if len(cause) > 40 {
+				cause = cause[:40] + "…"
+			}
+			code += "(" + cause + ")"
+		}
+		n[code]++
+	}
+	parts := make([]string, 0, len(n))
+	for _, k := range slices.Sorted(maps.Keys(n)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, n[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func verdictName(v porcupine.CheckResult) string {
+	switch v {
+	case porcupine.Ok:
+		return "linearizable"
+	case porcupine.Illegal:
+		return "still not linearizable"
+	}
+	return "inconclusive"
+}
+
+// KVCell is the KV register (get, set of a value no other operation writes, delete) on three
+// keys, through the store's KV; a lost reply picks SET or DEL.
+func KVCell() Cell {
+	return modelCell{label: "kv", model: KVModel, writes: []string{"set", "del"},
+		workload: func(rec *Recorder, st *client.Store, prefix string, _ int) func(context.Context, int, *rand.Rand) {
+			return KVStep(rec, []string{prefix + "a", prefix + "b", prefix + "c"}, StoreKV{Store: st})
+		}}
+}
+
+// CounterCell is the counter (add 1–3, read) on two keys, through the store's Counter; a lost
+// reply picks INCRBY.
+func CounterCell() Cell {
+	return modelCell{label: "counter", model: CounterModel, writes: []string{"incrby"},
+		workload: func(rec *Recorder, st *client.Store, prefix string, _ int) func(context.Context, int, *rand.Rand) {
+			return CounterStep(rec, StoreCounter{Store: st}, []string{prefix + "n", prefix + "m"})
+		}}
+}
+
+// LeaseTTL is the lease cell's TTL: short enough that a lease taken by an acquisition of unknown
+// outcome (whose owner never learns it holds it) frees the key again within the round.
+const LeaseTTL = 200 * time.Millisecond
+
+// LeaseCell is the lease with fences (acquire without waiting, hold, release) on one key,
+// through the store's Claim.Acquire; a lost reply picks EVALSHA (the lease scripts).
+func LeaseCell() Cell {
+	return modelCell{label: "lease", model: LeaseModel, writes: []string{"evalsha"},
+		workload: func(rec *Recorder, st *client.Store, prefix string, clients int) func(context.Context, int, *rand.Rand) {
+			return LeaseStep(rec, StoreLeases{Store: st}, prefix+"job", LeaseTTL, clients)
+		}}
+}
+
+// CellModel returns the porcupine model a cell's histories are checked against; false for a
+// stream cell (checked by [CheckStream]).
+func CellModel(c Cell) (porcupine.Model, bool) {
+	m, ok := c.(modelCell)
+	return m.model, ok
+}
