@@ -17,10 +17,15 @@ type Executor struct {
 	// pipe, when set, carries the short commands of concurrent callers in shared batches
 	// (pipeline.go); everything else runs on rdb.
 	pipe *pipeline
+	// lone and piped are what scripts run on outside and inside the pipeline (pipeline.go),
+	// built once so a script call allocates no adapter.
+	lone, piped redis.Scripter
 }
 
 // New returns an Executor that sends on rdb.
-func New(rdb redis.UniversalClient) *Executor { return &Executor{rdb: rdb} }
+func New(rdb redis.UniversalClient) *Executor {
+	return &Executor{rdb: rdb, lone: newLoneScripter(rdb)}
+}
 
 // Handle runs op: it is an ops.Handler.
 func (e *Executor) Handle(ctx context.Context, op ops.Op) (ops.Result, error) {

@@ -530,14 +530,16 @@ func formatSec(d time.Duration) int64 {
 	return int64(d / time.Second)
 }
 
-// pipeScripter runs EVALSHA and EVAL through the pipeline, so redis.Script.Run (EVALSHA, then
-// EVAL on NOSCRIPT) works inside a batch; the script-management commands go to the client.
-type pipeScripter struct {
-	p   *pipeline
-	rdb redis.UniversalClient
+// evalScripter is the redis.Scripter the claim, lease and recipe scripts run on: EVALSHA and EVAL
+// are built here and handed to send (the pipeline, or a cluster client's never-re-sent Process),
+// so redis.Script.Run (EVALSHA, then EVAL on NOSCRIPT) works on either; the script-management
+// commands go to rdb.
+type evalScripter struct {
+	send func(ctx context.Context, cmd *redis.Cmd) *redis.Cmd
+	rdb  redis.Scripter
 }
 
-func (s pipeScripter) eval(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {
+func (s evalScripter) eval(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {
 	a := make([]any, 0, 3+len(keys)+len(args))
 	a = append(a, name, payload, len(keys))
 	for _, k := range keys {
@@ -548,97 +550,68 @@ func (s pipeScripter) eval(ctx context.Context, name, payload string, keys []str
 	if len(keys) > 0 {
 		cmd.SetFirstKeyPos(3)
 	}
-	if err := s.p.do(ctx, cmd); err != nil {
-		// cmd may still be in flight: hand back a fresh command carrying the ctx error.
-		out := redis.NewCmd(ctx, a...)
-		out.SetErr(err)
-		return out
-	}
-	return cmd
+	return s.send(ctx, cmd)
 }
 
-func (s pipeScripter) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+func (s evalScripter) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
 	return s.eval(ctx, "eval", script, keys, args)
 }
 
-func (s pipeScripter) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+func (s evalScripter) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
 	return s.eval(ctx, "evalsha", sha1, keys, args)
 }
 
-func (s pipeScripter) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+func (s evalScripter) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
 	return s.eval(ctx, "eval_ro", script, keys, args)
 }
 
-func (s pipeScripter) EvalShaRO(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+func (s evalScripter) EvalShaRO(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
 	return s.eval(ctx, "evalsha_ro", sha1, keys, args)
 }
 
-func (s pipeScripter) ScriptExists(ctx context.Context, hashes ...string) *redis.BoolSliceCmd {
+func (s evalScripter) ScriptExists(ctx context.Context, hashes ...string) *redis.BoolSliceCmd {
 	return s.rdb.ScriptExists(ctx, hashes...)
 }
 
-func (s pipeScripter) ScriptLoad(ctx context.Context, script string) *redis.StringCmd {
+func (s evalScripter) ScriptLoad(ctx context.Context, script string) *redis.StringCmd {
 	return s.rdb.ScriptLoad(ctx, script)
 }
 
 // scripter is what the claim and lease scripts run on: the pipeline when there is one.
 func (e *Executor) scripter() redis.Scripter {
-	if e.pipe != nil {
-		return pipeScripter{p: e.pipe, rdb: e.rdb}
+	if e.piped != nil {
+		return e.piped
 	}
-	return e.loneScripter()
+	return e.lone
 }
 
-// loneScripter is what scripts run on outside the pipeline: on a cluster, EVALSHA and EVAL are
-// sent as sendOnce sends (never twice once written); elsewhere the client itself.
-func (e *Executor) loneScripter() redis.Scripter {
-	if c, ok := e.rdb.(*redis.ClusterClient); ok {
-		return onceScripter{c}
+// loneScripter is what scripts run on outside the pipeline.
+func (e *Executor) loneScripter() redis.Scripter { return e.lone }
+
+// newPipeScripter runs scripts through the pipeline p.
+func newPipeScripter(p *pipeline, rdb redis.Scripter) redis.Scripter {
+	return evalScripter{rdb: rdb, send: func(ctx context.Context, cmd *redis.Cmd) *redis.Cmd {
+		if err := p.do(ctx, cmd); err != nil {
+			// cmd may still be in flight: hand back a fresh command carrying the ctx error.
+			out := redis.NewCmd(ctx, cmd.Args()...)
+			out.SetErr(err)
+			return out
+		}
+		return cmd
+	}}
+}
+
+// newLoneScripter runs scripts outside the pipeline: on a cluster, EVALSHA and EVAL are sent as
+// sendOnce sends (never twice once written); elsewhere on the client itself.
+func newLoneScripter(rdb redis.UniversalClient) redis.Scripter {
+	c, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return rdb
 	}
-	return e.rdb
-}
-
-// onceScripter runs EVALSHA and EVAL on a cluster client as sendOnce does; the
-// script-management commands go to the client.
-type onceScripter struct{ c *redis.ClusterClient }
-
-func (s onceScripter) eval(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {
-	a := make([]any, 0, 3+len(keys)+len(args))
-	a = append(a, name, payload, len(keys))
-	for _, k := range keys {
-		a = append(a, k)
-	}
-	a = append(a, args...)
-	cmd := redis.NewCmd(ctx, a...)
-	if len(keys) > 0 {
-		cmd.SetFirstKeyPos(3)
-	}
-	reloadOnFailure(s.c, s.c.Process(ctx, noRetry(cmd)))
-	return cmd
-}
-
-func (s onceScripter) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
-	return s.eval(ctx, "eval", script, keys, args)
-}
-
-func (s onceScripter) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
-	return s.eval(ctx, "evalsha", sha1, keys, args)
-}
-
-func (s onceScripter) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
-	return s.eval(ctx, "eval_ro", script, keys, args)
-}
-
-func (s onceScripter) EvalShaRO(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
-	return s.eval(ctx, "evalsha_ro", sha1, keys, args)
-}
-
-func (s onceScripter) ScriptExists(ctx context.Context, hashes ...string) *redis.BoolSliceCmd {
-	return s.c.ScriptExists(ctx, hashes...)
-}
-
-func (s onceScripter) ScriptLoad(ctx context.Context, script string) *redis.StringCmd {
-	return s.c.ScriptLoad(ctx, script)
+	return evalScripter{rdb: c, send: func(ctx context.Context, cmd *redis.Cmd) *redis.Cmd {
+		reloadOnFailure(c, c.Process(ctx, noRetry(cmd)))
+		return cmd
+	}}
 }
 
 // StartPipeline makes the executor send its short commands through go-redis's automatic
@@ -653,6 +626,7 @@ func (e *Executor) StartPipeline(cfg *redis.AutoPipelineOptions) error {
 		return err
 	}
 	e.pipe = p
+	e.piped = newPipeScripter(p, e.rdb)
 	return nil
 }
 
