@@ -34,7 +34,9 @@
 //   - a write through the near cache's own store (KV.Set, SetIfAbsent, Remove, Expire, Touch,
 //     Batch.Set, of this store or any store scoped from the same Build) drops the key's entry
 //     before the write returns (client.Store.WatchKVWrites), so a read that starts after the
-//     write is acknowledged never returns the value it replaced;
+//     write is acknowledged never returns the value it replaced. While the write is in flight,
+//     reads concurrent with it may see the new value (a miss) and then the old one (a hit on an
+//     entry cached before): the near cache is not linearizable in that window;
 //   - a write from any other client (a plain go-redis client, the Node original's raw SET, another
 //     process's store) reaches the near cache as Redis's invalidation, applied when go-redis
 //     reads it: at once on a connection in use, within DrainInterval (default 5ms) on an idle
