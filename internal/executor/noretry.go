@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
@@ -152,11 +153,21 @@ func sendOnce[C redis.Cmder](ctx context.Context, rdb redis.Cmdable, build func(
 	if !ok {
 		return build(rdb)
 	}
-	cmd := build(c.Pipeline()) // queued on a pipeline nobody executes: built, not sent
+	b, _ := builders.Get().(*redis.Pipeline)
+	if b == nil {
+		b = c.Pipeline().(*redis.Pipeline)
+	}
+	cmd := build(b) // queued on a pipeline nobody executes: built, not sent
+	b.Discard()
+	builders.Put(b)
 	err := c.Process(ctx, noRetry(cmd))
 	reloadOnFailure(c, err)
 	return cmd
 }
+
+// builders holds the pipelines sendOnce builds commands on (never executed; a pipeline's typed
+// methods only make the command and queue it), so that building one allocates no pipeline.
+var builders sync.Pool // *redis.Pipeline
 
 // doOnce is rdb.Do(ctx, args...) sent as sendOnce sends: the command go-redis's Do makes.
 func doOnce(ctx context.Context, rdb redis.Cmdable, args ...any) *redis.Cmd {
