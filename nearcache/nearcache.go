@@ -3,9 +3,7 @@ package nearcache
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,6 +99,9 @@ type Near struct {
 	rdb       *redis.Client
 	cache     *observed
 	stopWatch func() // ends the store's calls for its own writes (client.Store.WatchKVWrites)
+	// read is fetch under the store's default deadline (the timeout middleware: a ctx without a
+	// deadline gets timeout.Default, sharing a timer, so a hit allocates none).
+	read ops.Handler
 }
 
 // New returns a near cache for store's kv namespace. Unless opts.Off it opens its own RESP3
@@ -139,6 +140,7 @@ func New(store *client.Store, opts Options) (*Near, error) {
 	// cache (ClientSideCache wins for everything else): without it DrainInterval was ignored.
 	ro.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: opts.DrainInterval}
 	n.rdb = redis.NewClient(&ro)
+	n.read = timeout.New(timeout.Default)(n.fetch)
 	n.stopWatch = store.WatchKVWrites(func(key string) {
 		if strings.HasPrefix(key, n.prefix) {
 			n.cache.drop(key)
@@ -183,30 +185,32 @@ func (n *Near) GetRaw(ctx context.Context, key string) ([]byte, bool, error) {
 	if key == "" {
 		return nil, false, ops.Invalid(ops.CodeKeyRequired, operation, "Key is required", nil)
 	}
-	full := n.prefix + key
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout.Default)
-		defer cancel()
-	}
+	res, err := n.read(ctx, ops.Op{Kind: ops.KVGet, Key: n.prefix + key})
+	return res.Value, res.Bool, err
+}
+
+// fetch is GetRaw's read of the full key op.Key under the deadline read gives it.
+func (n *Near) fetch(ctx context.Context, op ops.Op) (ops.Result, error) {
+	full := op.Key
 	for range 2 { // a second pass only after dropping an entry past its key's expiry
 		b, err := n.rdb.Get(ctx, full).Bytes()
 		switch {
 		case err == redis.Nil:
-			return nil, false, nil
+			return ops.Result{}, nil
 		case err != nil:
-			return nil, false, failure(ctx, err)
+			return ops.Result{}, failure(err)
 		}
 		deadline, known := n.cache.expiry.lookup(full)
 		if !known {
-			return n.learnExpiry(ctx, full, b)
+			b, found, err := n.learnExpiry(ctx, full, b)
+			return ops.Result{Value: b, Bool: found}, err
 		}
 		if n.cache.expiry.now() < deadline {
-			return b, true, nil
+			return ops.Result{Value: b, Bool: true}, nil
 		}
 		n.cache.drop(full)
 	}
-	return nil, false, nil // expired twice in a row: the key expires as it is read
+	return ops.Result{}, nil // expired twice in a row: the key expires as it is read
 }
 
 // learnExpiry asks Redis for the PTTL of full, whose value b was just read from the cache or
@@ -216,7 +220,7 @@ func (n *Near) learnExpiry(ctx context.Context, full string, b []byte) ([]byte, 
 	epoch, sent := n.cache.expiry.begin()
 	ttl, err := n.rdb.PTTL(ctx, full).Result()
 	if err != nil {
-		return nil, false, failure(ctx, err)
+		return nil, false, failure(err)
 	}
 	switch {
 	case ttl == -2: // gone (expired or deleted) since the value was fetched
@@ -230,17 +234,11 @@ func (n *Near) learnExpiry(ctx context.Context, full string, b []byte) ([]byte, 
 	return b, true, nil
 }
 
-// failure codes a read's error. A socket timeout once ctx's deadline has passed is the
-// deadline's (STORE_TIMEOUT): go-redis with ContextTimeoutEnabled sets the socket deadline to the
-// ctx deadline and reports its expiry as an I/O timeout, not as a context error.
-func failure(ctx context.Context, err error) error {
+// failure codes a read's error. A socket timeout once the ctx deadline has passed (go-redis with
+// ContextTimeoutEnabled reports the deadline's expiry as an I/O timeout, not as a context error)
+// is made STORE_TIMEOUT by the timeout middleware around fetch (Near.read).
+func failure(err error) error {
 	var rerr redis.Error
-	var nerr net.Error
-	if errors.As(err, &nerr) && nerr.Timeout() {
-		if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
-			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
-		}
-	}
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return ops.Failure(ops.KVGet, ops.ErrCanceled, err)
