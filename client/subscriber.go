@@ -294,14 +294,12 @@ func (sb *subscriber) receive() {
 	confirmed := 0 // subscriptions confirmed again since lost
 	backoff := time.Duration(0)
 	pinged := false
+	var bound readBound
+	defer bound.stop()
 	for {
 		ps := sb.current()
 		every := sb.c.healthCheck
-		// Bounded, so a handshake with a server that stopped answering (go-redis dials under the
-		// PubSub's lock, which Subscribe and its cleanup wait for) ends even with ReadTimeout -1.
-		rctx, cancel := context.WithTimeout(ctx, 2*every)
-		msg, err := ps.ReceiveTimeout(rctx, every)
-		cancel()
+		msg, err := ps.ReceiveTimeout(bound.ctx(ctx, every), every)
 		if sb.isClosed() {
 			return
 		}
@@ -390,6 +388,32 @@ func isConfirmation(msg any) bool {
 
 // isTimeout reports whether err is a read deadline passing (no message within the health
 // interval), as opposed to a broken connection.
+// readBound bounds the receive loop's reads to 2×every, so a handshake with a server that
+// stopped answering (go-redis dials under the PubSub's lock, which Subscribe and its cleanup wait
+// for) ends even with ReadTimeout -1. One bound serves many reads: it is renewed once less than
+// 1.5×every of it is left, so a read's own timeout (every) always ends first, and a busy
+// subscription does not pay a context and a timer per message.
+type readBound struct {
+	c      context.Context
+	cancel context.CancelFunc
+	until  time.Time
+}
+
+func (b *readBound) ctx(parent context.Context, every time.Duration) context.Context {
+	if now := time.Now(); b.c == nil || b.until.Sub(now) < every+every/2 {
+		b.stop()
+		b.until = now.Add(2 * every)
+		b.c, b.cancel = context.WithDeadline(parent, b.until)
+	}
+	return b.c
+}
+
+func (b *readBound) stop() {
+	if b.cancel != nil {
+		b.cancel()
+	}
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
