@@ -243,11 +243,7 @@ func loadHolding[T any](ctx context.Context, c *Cache, ck string, ttl time.Durat
 func loadAndStore[T any](ctx context.Context, c *Cache, ck string, ttl time.Duration, load func(context.Context) (T, error)) (*entry[T], error) {
 	sh := c.shared
 	o := &sh.opts
-	var (
-		v     T
-		err   error
-		start = time.Now()
-	)
+	start := time.Now()
 	v, err, panicked := callLoad(ctx, load)
 	took := time.Since(start)
 	sh.stats.loads.Add(1)

@@ -27,7 +27,7 @@ func (s *Store) WatchKVWrites(f func(key string)) (stop func()) {
 	s.core.kvWatch.update(func(l []*kvWatcher) []*kvWatcher { return append(l, w) })
 	return func() {
 		s.core.kvWatch.update(func(l []*kvWatcher) []*kvWatcher {
-			out := make([]*kvWatcher, 0, len(l))
+			out := l[:0] // l is update's own copy
 			for _, x := range l {
 				if x != w {
 					out = append(out, x)
@@ -43,6 +43,7 @@ func (s *Store) WatchKVWrites(f func(key string)) (stop func()) {
 // on a client of their own (nearcache) use it to apply the same scope rules.
 func (s *Store) ScopeError() error { return s.scopeErr }
 
+// update replaces the list with change of a copy of it (change may modify its argument).
 func (w *kvWatchers) update(change func([]*kvWatcher) []*kvWatcher) {
 	for {
 		old := w.list.Load()

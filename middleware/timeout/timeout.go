@@ -30,11 +30,7 @@ func New(d time.Duration) ops.Middleware {
 	if d <= 0 {
 		return func(next ops.Handler) ops.Handler {
 			return func(ctx context.Context, op ops.Op) (ops.Result, error) {
-				res, err := next(ctx, op)
-				if err != nil {
-					err = expired(ctx, op, err)
-				}
-				return res, err
+				return run(ctx, op, next, 0)
 			}
 		}
 	}
@@ -42,22 +38,13 @@ func New(d time.Duration) ops.Middleware {
 	return func(next ops.Handler) ops.Handler {
 		return func(ctx context.Context, op ops.Op) (ops.Result, error) {
 			if _, ok := ctx.Deadline(); ok {
-				res, err := next(ctx, op)
-				if err != nil {
-					err = expired(ctx, op, err)
-				}
-				return res, err
+				return run(ctx, op, next, 0)
 			}
 			if ctx.Done() == nil && (op.Stream == nil || op.Stream.Block <= 0) {
-				ctx = windows.current().contextFor(ctx)
-				res, err := next(ctx, op)
-				if err != nil {
-					// A shared deadline falls up to Granularity after d: a socket timeout in
-					// that span (go-redis's ReadTimeout, 5 s by default, as timeout.Default)
-					// is the deadline's.
-					err = expiredWithin(ctx, op, err, Granularity)
-				}
-				return res, err
+				// A shared deadline falls up to Granularity after d: a socket timeout in that
+				// span (go-redis's ReadTimeout, 5 s by default, as timeout.Default) is the
+				// deadline's.
+				return run(windows.current().contextFor(ctx), op, next, Granularity)
 			}
 			limit := d
 			if op.Stream != nil && op.Stream.Block > 0 {
@@ -65,17 +52,23 @@ func New(d time.Duration) ops.Middleware {
 			}
 			ctx, cancel := context.WithTimeout(ctx, limit)
 			defer cancel()
-			res, err := next(ctx, op)
-			if err != nil {
-				err = expired(ctx, op, err)
-			}
-			return res, err
+			return run(ctx, op, next, 0)
 		}
 	}
 }
 
-// expired returns err as STORE_TIMEOUT when ctx's deadline has passed and err is an unavailable
-// failure (STORE_CONNECTION_FAILED, STORE_OUTCOME_UNKNOWN) caused by a socket timeout: go-redis
+// run runs op on next and maps its failure with expiredWithin.
+func run(ctx context.Context, op ops.Op, next ops.Handler, slack time.Duration) (ops.Result, error) {
+	res, err := next(ctx, op)
+	if err != nil {
+		err = expiredWithin(ctx, op, err, slack)
+	}
+	return res, err
+}
+
+// expiredWithin returns err as STORE_TIMEOUT when no more than slack is left of ctx's deadline
+// (slack > 0 for a deadline known only to within slack, 0 for one that has passed) and err is
+// an unavailable failure (STORE_CONNECTION_FAILED, STORE_OUTCOME_UNKNOWN) caused by a socket timeout: go-redis
 // with ContextTimeoutEnabled sets a connection's deadline to the ctx deadline and reports its
 // expiry as an I/O timeout, not as a context error. The STORE_TIMEOUT wraps
 // context.DeadlineExceeded and that I/O error. Any other err is returned as it is: a failure
@@ -84,12 +77,6 @@ func New(d time.Duration) ops.Middleware {
 //
 // A write that fails so may have been applied, as with every STORE_TIMEOUT: the deadline can
 // pass after the command was written.
-func expired(ctx context.Context, op ops.Op, err error) error {
-	return expiredWithin(ctx, op, err, 0)
-}
-
-// expiredWithin is expired for a deadline known only to within slack: err is the deadline's
-// once no more than slack is left of it.
 func expiredWithin(ctx context.Context, op ops.Op, err error, slack time.Duration) error {
 	var coded *ops.Error
 	if !errors.As(err, &coded) || coded.Category != ops.ErrUnavailable {
