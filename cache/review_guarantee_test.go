@@ -81,29 +81,23 @@ func (panicLog) Handle(context.Context, slog.Record) error { panic("log sink bug
 func TestGuaranteeCachePanickingLoggerLeavesTheCacheWorking(t *testing.T) {
 	srv := redistest.Start(t)
 	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api").WithLogger(slog.New(panicLog{slog.DiscardHandler})))
-	now := time.Unix(1_700_000_000, 0)
-	var clock atomic.Int64
-	clock.Store(now.UnixNano())
-	c := cache.New(st.MustScope("organization", "org_1"), cache.Options{
-		StaleFor: time.Hour,
-		Now:      func() time.Time { return time.Unix(0, clock.Load()) },
-	})
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	tenant := st.MustScope("organization", "org_1")
+	opts := cache.Options{StaleFor: time.Hour, Now: clk.Now}
+	c := cache.New(tenant, opts)
 	defer c.Close()
 	ctx := context.Background()
 	if _, err := cache.GetOrLoad(ctx, c, "k", time.Second, func(context.Context) (Price, error) { return Price{"sku_1", 1}, nil }); err != nil {
 		t.Fatal(err)
 	}
-	clock.Add(int64(2 * time.Second)) // stale: the next read refreshes in the background
+	clk.Add(2 * time.Second) // stale: the next read refreshes in the background
 	refreshed := make(chan struct{})
 	failing := func(context.Context) (Price, error) { return Price{}, errors.New("source down") }
 	if v, err := cache.GetOrLoad(ctx, c, "k", time.Second, failing); err != nil || v.Cents != 1 {
 		t.Fatalf("stale read: %+v, %v", v, err)
 	}
 	c.Close() // waits for the refresh, whose failure went to the panicking logger
-	c = cache.New(st.MustScope("organization", "org_1"), cache.Options{
-		StaleFor: time.Hour,
-		Now:      func() time.Time { return time.Unix(0, clock.Load()) },
-	})
+	c = cache.New(tenant, opts)
 	defer c.Close()
 	if _, err := cache.GetOrLoad(ctx, c, "k", time.Second, func(context.Context) (Price, error) {
 		close(refreshed)

@@ -21,10 +21,7 @@ import (
 // 500 ms deadline, 10 s for the 5 s default. Every other kind of call (KV, Batch Get/Set,
 // Publish, Append, Scan, Acquire with Wait, Increment, Ping) held, warm or cold.
 func TestSubscribeBoundedByItsDeadlineExactlyOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("freezes a redis-server")
-	}
-	srv := redistest.Start(t)
+	srv := redistest.StartFreezable(t)
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).Build()
 	if err != nil {
 		t.Fatal(err)

@@ -22,19 +22,9 @@ import (
 // after the kill are logged; the bound (30 s) is a guard well under the periodic reload, not a
 // performance figure.
 func TestExactlyOnceClusterFailoverConsumeRecovers(t *testing.T) {
-	t.Cleanup(func() { waitPoolRedialers(t) })
-	c := redistest.StartClusterWith(t, redistest.ClusterOptions{ReplicasPerPrimary: 1, NodeTimeout: time.Second})
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, MaxRetries: -1, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { _ = rdb.Close() })
-	st, err := client.New().WithService("fo").WithAdapter(client.Redis(rdb)).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st, g, primary := startFailoverStream(t, "fo")
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	g := st.Streams.Group("g", "c1")
-	must(t, g.Ensure(ctx, loadKey, streams.EnsureOptions{}))
 
 	var (
 		seq       atomic.Int64 // last value appended
@@ -96,19 +86,7 @@ func TestExactlyOnceClusterFailoverConsumeRecovers(t *testing.T) {
 		}
 	})
 	<-ready // the loop consumes
-	addr, err := rdb.MasterForKey(ctx, "igniter:store:fo:streams:"+loadKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var victim *redistest.Server
-	for _, n := range c.Nodes {
-		if n.Addr == addr.Options().Addr {
-			victim = n
-		}
-	}
-	if victim == nil {
-		t.Fatalf("no node at %s", addr.Options().Addr)
-	}
+	victim := primary(ctx)
 	replicas := waitReplicated(t, victim.Addr)
 	killSeq.Store(seq.Load())
 	victim.Kill()
@@ -133,4 +111,35 @@ func TestExactlyOnceClusterFailoverConsumeRecovers(t *testing.T) {
 	defer mu.Unlock()
 	t.Logf("cluster failover: replica promoted %v after the kill; appends recovered %v, the consume loop %v",
 		promotion.Round(time.Millisecond), appendsAt.Sub(killedAt).Round(time.Millisecond), consumeAt.Sub(killedAt).Round(time.Millisecond))
+}
+
+// startFailoverStream is the set-up of the stream failover tests: a store named service on a
+// cluster of one replica per primary (NodeTimeout 1 s), on a client that never retries, with
+// group g/c1 ensured on loadKey. primary returns the node that holds the stream now.
+func startFailoverStream(t *testing.T, service string) (st *client.Store, g streams.Group, primary func(context.Context) *redistest.Server) {
+	t.Helper()
+	t.Cleanup(func() { waitPoolRedialers(t) })
+	c := redistest.StartClusterWith(t, redistest.ClusterOptions{ReplicasPerPrimary: 1, NodeTimeout: time.Second})
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	st, err := client.New().WithService(service).WithAdapter(client.Redis(rdb)).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	g = st.Streams.Group("g", "c1")
+	must(t, g.Ensure(context.Background(), loadKey, streams.EnsureOptions{}))
+	return st, g, func(ctx context.Context) *redistest.Server {
+		addr, err := rdb.MasterForKey(ctx, "igniter:store:"+service+":streams:"+loadKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range c.Nodes {
+			if n.Addr == addr.Options().Addr {
+				return n
+			}
+		}
+		t.Fatalf("no node at %s", addr.Options().Addr)
+		return nil
+	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/keyspace"
-	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
 )
@@ -249,19 +248,9 @@ func TestExactlyOnceReviewClusterConcurrentBuildClose(t *testing.T) {
 // slot-map reload (about 60 s). The bound (30 s) is a correctness guard, not a performance
 // figure; the times are logged.
 func TestExactlyOnceReviewClusterFailoverConsumeLoopRecovers(t *testing.T) {
-	t.Cleanup(func() { waitPoolRedialers(t) })
-	c := redistest.StartClusterWith(t, redistest.ClusterOptions{ReplicasPerPrimary: 1, NodeTimeout: time.Second})
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, MaxRetries: -1, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { _ = rdb.Close() })
-	st, err := client.New().WithService("fc").WithAdapter(client.Redis(rdb)).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st, g, primary := startFailoverStream(t, "fc")
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	g := st.Streams.Group("g", "c1")
-	must(t, g.Ensure(ctx, loadKey, streams.EnsureOptions{}))
 	var (
 		killSeq   atomic.Int64
 		consumed  = make(chan time.Time, 1)
@@ -308,19 +297,7 @@ func TestExactlyOnceReviewClusterFailoverConsumeLoopRecovers(t *testing.T) {
 		}
 	})
 	<-delivered // the loop consumes
-	addr, err := rdb.MasterForKey(ctx, "igniter:store:fc:streams:"+loadKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var victim *redistest.Server
-	for _, n := range c.Nodes {
-		if n.Addr == addr.Options().Addr {
-			victim = n
-		}
-	}
-	if victim == nil {
-		t.Fatalf("no node at %s", addr.Options().Addr)
-	}
+	victim := primary(ctx)
 	waitReplicated(t, victim.Addr)
 	killSeq.Store(seq.Load())
 	victim.Kill()

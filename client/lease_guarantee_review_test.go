@@ -67,25 +67,9 @@ func TestLeaseGuaranteeWatchdogGivesUpWithATTLThirdLeftAfterALateReply(t *testin
 			return next(ctx, op)
 		}
 	}
-	warm := newLeaseEnv(t, srv.Client(t))
+	acquireAndRelease(t, newLeaseEnv(t, srv.Client(t)), "late-hold", ttl) // caches the script
 	ctx := context.Background()
-	first, err := warm.st.Claim.Acquire(ctx, "late-hold", ttl, client.AcquireOptions{}) // caches the script
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	slow := newLeaseEnv(t, redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ReadTimeout: time.Minute, ContextTimeoutEnabled: true}), failExtend)
-	held, release := proxy.HoldReplyTo("evalsha")
-	got := make(chan *client.Lease, 1)
-	go func() {
-		l, err := slow.st.Claim.Acquire(ctx, "late-hold", ttl, client.AcquireOptions{})
-		if err != nil {
-			t.Error(err)
-		}
-		got <- l
-	}()
+	held, release, got := acquireWithHeldReply(t, newSlowLeaseEnv(t, proxy, failExtend), proxy, "late-hold", ttl)
 	<-held
 	// The reply arrives a little over TTL/2 after the acquire ran: late, but with more than
 	// TTL/3 (less the drift) still certainly left, so Hold accepts it. The delay is the fault.
@@ -97,7 +81,7 @@ func TestLeaseGuaranteeWatchdogGivesUpWithATTLThirdLeftAfterALateReply(t *testin
 	}
 	left := make(chan time.Duration, 1)
 	ran := false
-	err = l.Hold(ctx, func(fctx context.Context) error {
+	err := l.Hold(ctx, func(fctx context.Context) error {
 		ran = true
 		<-fctx.Done()
 		pttl, err := srv.Client(t).PTTL(context.Background(), claimKey("late-hold")).Result()
@@ -129,23 +113,21 @@ func TestLeaseGuaranteeFencesNeverRepeatPastTwoTo53(t *testing.T) {
 	srv := redistest.Start(t)
 	env := newLeaseEnv(t, srv.Client(t))
 	ctx := context.Background()
-	l, err := env.st.Claim.Acquire(ctx, "far-ahead", time.Minute, client.AcquireOptions{}) // creates the counter
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
+	acquireAndRelease(t, env, "far-ahead", time.Minute) // creates the counter
 	const limit = int64(1) << 53
 	fenceKey := client.LeaseFenceKey(claimKey("far-ahead"))
 	if err := env.rdb.Set(ctx, fenceKey, strconv.FormatInt(limit-2, 10), 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	last := limit - 2
+	last, refused := limit-2, 0
 	for i := range 4 {
 		l, err := env.st.Claim.Acquire(ctx, "far-ahead", time.Minute, client.AcquireOptions{})
 		if err != nil {
 			t.Logf("acquisition %d refused: %v", i, err)
+			refused++
+			if !ops.HasCode(err, ops.CodeClaimFailed) {
+				t.Errorf("acquisition %d refused with %v, want STORE_CLAIM_FAILED", i, err)
+			}
 			if _, err := env.rdb.Get(ctx, claimKey("far-ahead")).Result(); !errors.Is(err, redis.Nil) {
 				t.Errorf("a refused acquisition left the claim key held (%v)", err)
 			}
@@ -159,6 +141,9 @@ func TestLeaseGuaranteeFencesNeverRepeatPastTwoTo53(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if refused == 0 { // the counter reached 2^53 on the second acquisition
+		t.Error("no acquisition was refused with the counter at 2^53")
+	}
 }
 
 // Acquire is marked idempotent: when its reply is lost (the connection dies after Redis ran the
@@ -169,13 +154,7 @@ func TestLeaseGuaranteeLostAcquireReplyRetriesToTheSameFence(t *testing.T) {
 	proxy := faultproxy.Start(t, srv.Addr)
 	warm := newLeaseEnv(t, srv.Client(t))
 	ctx := context.Background()
-	first, err := warm.st.Claim.Acquire(ctx, "lost", time.Minute, client.AcquireOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
+	first := acquireAndRelease(t, warm, "lost", time.Minute)
 	env := newLeaseEnv(t, redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ContextTimeoutEnabled: true}))
 	dropped := proxy.DropReplyTo("evalsha")
 	l, err := env.st.Claim.Acquire(ctx, "lost", time.Minute, client.AcquireOptions{})

@@ -57,24 +57,8 @@ func TestLeaseGuaranteeHoldRefusesALateLease(t *testing.T) {
 	proxy := faultproxy.Start(t, srv.Addr)
 	other := newLeaseEnv(t, srv.Client(t))
 	ctx := context.Background()
-	first, err := other.st.Claim.Acquire(ctx, "late", ttl, client.AcquireOptions{}) // caches the script, creates the counter
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// A long read timeout: the held reply must arrive late, not fail.
-	slow := newLeaseEnv(t, redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ReadTimeout: time.Minute, ContextTimeoutEnabled: true}))
-	held, release := proxy.HoldReplyTo("evalsha")
-	late := make(chan *client.Lease, 1)
-	go func() {
-		l, err := slow.st.Claim.Acquire(ctx, "late", ttl, client.AcquireOptions{})
-		if err != nil {
-			t.Error(err)
-		}
-		late <- l
-	}()
+	acquireAndRelease(t, other, "late", ttl) // caches the script, creates the counter
+	held, release, late := acquireWithHeldReply(t, newSlowLeaseEnv(t, proxy), proxy, "late", ttl)
 	<-held // the slow acquire ran in Redis: it holds the lease without knowing it yet
 	winner, err := other.st.Claim.Acquire(ctx, "late", time.Minute, client.AcquireOptions{Wait: time.Minute})
 	if err != nil { // returns once the unseen lease expired
@@ -98,4 +82,42 @@ func TestLeaseGuaranteeHoldRefusesALateLease(t *testing.T) {
 	if err := winner.Extend(ctx, time.Minute); err != nil {
 		t.Errorf("the winner's lease after the late Hold: %v, want it still held", err)
 	}
+}
+
+// acquireAndRelease acquires key and releases it at once (caching the acquire script and
+// creating the fence counter) and returns the released lease.
+func acquireAndRelease(t *testing.T, env leaseEnv, key string, ttl time.Duration) *client.Lease {
+	t.Helper()
+	ctx := context.Background()
+	l, err := env.st.Claim.Acquire(ctx, key, ttl, client.AcquireOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// newSlowLeaseEnv is a lease env whose connections go through proxy, with a long read timeout:
+// a held reply must arrive late, not fail.
+func newSlowLeaseEnv(t *testing.T, proxy *faultproxy.Proxy, mws ...ops.Middleware) leaseEnv {
+	t.Helper()
+	return newLeaseEnv(t, redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ReadTimeout: time.Minute, ContextTimeoutEnabled: true}), mws...)
+}
+
+// acquireWithHeldReply starts an Acquire of key through env whose reply proxy holds: held
+// closes once the script ran in Redis, release lets the reply through, and got receives the
+// lease (nil if the acquire failed, which is reported).
+func acquireWithHeldReply(t *testing.T, env leaseEnv, proxy *faultproxy.Proxy, key string, ttl time.Duration) (held <-chan struct{}, release func(), got <-chan *client.Lease) {
+	held, release = proxy.HoldReplyTo("evalsha")
+	ch := make(chan *client.Lease, 1)
+	go func() {
+		l, err := env.st.Claim.Acquire(context.Background(), key, ttl, client.AcquireOptions{})
+		if err != nil {
+			t.Error(err)
+		}
+		ch <- l
+	}()
+	return held, release, ch
 }

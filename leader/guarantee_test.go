@@ -9,29 +9,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/faultproxy"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/leader"
 	"github.com/igniter-go/store/ops"
 )
-
-// newCandidateWith is newCandidate with the store's own middleware and go-redis options.
-func newCandidateWith(t *testing.T, o *redis.Options, id string, mws ...ops.Middleware) candidate {
-	t.Helper()
-	o.MaxRetries, o.ContextTimeoutEnabled = -1, true
-	o.ContextTimeoutEnabled = true // what the store's Build requires
-	st, err := client.New().WithService("cron").WithAdapter(client.Redis(redis.NewClient(o), client.OwnClient())).Use(mws...).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	el, err := leader.New(st, "nightly-report", leader.Options{TTL: testTTL, ID: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return candidate{st: st, el: el}
-}
 
 // runRecovered calls el.Run as a caller that recovers panics would, and returns what Run
 // returned or the panic that went through it.

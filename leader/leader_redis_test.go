@@ -25,8 +25,14 @@ type candidate struct {
 
 func newCandidate(t *testing.T, addr, id string) candidate {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
-	st, err := client.New().WithService("cron").WithAdapter(client.Redis(rdb, client.OwnClient())).Build()
+	return newCandidateWith(t, &redis.Options{Addr: addr}, id)
+}
+
+// newCandidateWith is newCandidate with the store's own middleware and go-redis options.
+func newCandidateWith(t *testing.T, o *redis.Options, id string, mws ...ops.Middleware) candidate {
+	t.Helper()
+	o.MaxRetries, o.ContextTimeoutEnabled = -1, true // ContextTimeoutEnabled: what the store's Build requires
+	st, err := client.New().WithService("cron").WithAdapter(client.Redis(redis.NewClient(o), client.OwnClient())).Use(mws...).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,10 +23,7 @@ import (
 // ReadTimeout too (forever with ReadTimeout -1), not the store's 5 s default. The 1 s slack is a
 // correctness bound: the defect is 4.5 s late.
 func TestNearCacheGetBoundedByItsDeadlineExactlyOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("freezes a redis-server")
-	}
-	srv := redistest.Start(t)
+	srv := redistest.StartFreezable(t)
 	st, err := client.New().WithService("api").WithAdapter(client.Redis(srv.Client(t))).Build()
 	if err != nil {
 		t.Fatal(err)

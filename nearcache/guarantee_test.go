@@ -27,6 +27,40 @@ func readCents(nc *nearcache.Near) (int, error) {
 	return p.Cents, err
 }
 
+// startWithoutActiveExpiry starts a redis-server with active expiry off (a key expires only when
+// touched, so Redis sends no invalidation for it) and returns it, a plain client of it and a
+// scoped store on it.
+func startWithoutActiveExpiry(t *testing.T) (*redistest.Server, *redis.Client, *client.Store) {
+	t.Helper()
+	srv := redistest.Start(t, "--enable-debug-command", "yes")
+	plain := srv.Client(t)
+	if err := plain.Do(context.Background(), "DEBUG", "SET-ACTIVE-EXPIRE", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
+	return srv, plain, st.MustScope("organization", "org_1")
+}
+
+// awaitServerPastExpiry waits until the server's own clock (TIME) passes fullKey's expiry,
+// touching no key.
+func awaitServerPastExpiry(t *testing.T, plain *redis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	expireAt, err := plain.PExpireTime(ctx, fullKey).Result()
+	if err != nil || expireAt <= 0 {
+		t.Fatalf("PEXPIRETIME: %v %v", expireAt, err)
+	}
+	for {
+		now, err := plain.Time(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.UnixMilli() > expireAt.Milliseconds() {
+			return
+		}
+	}
+}
+
 // discard drains events until the test ends, so the hook never blocks.
 func discard(t *testing.T, events chan nearcache.Event) {
 	done, stopped := make(chan struct{}), make(chan struct{})
@@ -176,14 +210,8 @@ func TestGuaranteeOtherClientWriteIsSeenOnceItsInvalidationIsApplied(t *testing.
 // yet (lazy expiry sends no invalidation until the key is touched; active expiry is off here).
 // The test waits on the server's own clock (TIME), touching no key.
 func TestGuaranteeEntryNeverOutlivesItsKeysTTL(t *testing.T) {
-	srv := redistest.Start(t, "--enable-debug-command", "yes")
-	plain := srv.Client(t)
+	srv, plain, tenant := startWithoutActiveExpiry(t)
 	ctx := context.Background()
-	if err := plain.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0").Err(); err != nil {
-		t.Fatal(err)
-	}
-	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
-	tenant := st.MustScope("organization", "org_1")
 	nc, err := nearcache.New(tenant, nearcache.Options{Redis: &redis.Options{Addr: srv.Addr}})
 	if err != nil {
 		t.Fatal(err)
@@ -194,19 +222,7 @@ func TestGuaranteeEntryNeverOutlivesItsKeysTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	warm(t, nc, 7)
-	expireAt, err := plain.PExpireTime(ctx, fullKey).Result()
-	if err != nil || expireAt <= 0 {
-		t.Fatalf("PEXPIRETIME: %v %v", expireAt, err)
-	}
-	for { // the server's clock passes the key's expiry; the key itself is not touched
-		now, err := plain.Time(ctx).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if now.UnixMilli() > expireAt.Milliseconds() {
-			break
-		}
-	}
+	awaitServerPastExpiry(t, plain) // the key itself is not touched
 	var p Price
 	found, err := nc.Get(ctx, "price:sku_1", &p)
 	if err != nil || found {

@@ -156,14 +156,8 @@ func TestGuaranteeHugeMaxEntriesKeepsHitsOffTheNetwork(t *testing.T) {
 // absent. The package doc said "never served after its key's TTL ends"; it now says the TTL the
 // key had when the value was fetched, and that another client's change counts as its write.
 func TestGuaranteeDrainIntervalAndOtherClientsTTLChange(t *testing.T) {
-	srv := redistest.Start(t, "--enable-debug-command", "yes")
-	plain := srv.Client(t)
+	srv, plain, tenant := startWithoutActiveExpiry(t)
 	ctx := context.Background()
-	if err := plain.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0").Err(); err != nil {
-		t.Fatal(err)
-	}
-	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
-	tenant := st.MustScope("organization", "org_1")
 	nc, err := nearcache.New(tenant, nearcache.Options{
 		Redis:         &redis.Options{Addr: srv.Addr, PoolSize: 1},
 		DrainInterval: time.Hour, // the idle connection is not swept during the test
@@ -179,19 +173,7 @@ func TestGuaranteeDrainIntervalAndOtherClientsTTLChange(t *testing.T) {
 	if err := plain.PExpire(ctx, fullKey, 50*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
 	}
-	expireAt, err := plain.PExpireTime(ctx, fullKey).Result()
-	if err != nil || expireAt <= 0 {
-		t.Fatalf("PEXPIRETIME: %v %v", expireAt, err)
-	}
-	for { // the server's clock passes the new expiry; the key itself is not touched
-		now, err := plain.Time(ctx).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if now.UnixMilli() > expireAt.Milliseconds() {
-			break
-		}
-	}
+	awaitServerPastExpiry(t, plain) // the new expiry; the key itself is not touched
 	// The documented window: the invalidation sits unread on the idle connection, which the
 	// drainer sweeps only every DrainInterval (1h). Before the fix DrainInterval was ignored
 	// (go-redis swept every 5ms whatever it said), so this hit already missed.

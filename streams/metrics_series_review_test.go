@@ -13,21 +13,6 @@ import (
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
-// signalledMetrics is the store's Prometheus metrics, telling the test about each signal of
-// kind once the metrics have counted it.
-type signalledMetrics struct {
-	*opsprom.Metrics
-	kind ops.SignalKind
-	seen chan ops.Signal
-}
-
-func (m signalledMetrics) Observe(ctx context.Context, s ops.Signal) {
-	m.Metrics.Observe(ctx, s)
-	if s.Kind == m.kind {
-		m.seen <- s
-	}
-}
-
 // TestStragglerHandlerLeavesNoSeriesExactlyOnce: a handler that outlives its loop's StopGrace
 // and then fails sends its stream signal (SignalRedelivered) after the loop stopped, without a
 // group instance. The metrics count it under opsprom.StreamOther, and those series must not

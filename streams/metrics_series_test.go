@@ -16,17 +16,18 @@ import (
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
-// countedMetrics is the store's Prometheus metrics, telling the test about each consumed entry
-// once the metrics have counted it.
-type countedMetrics struct {
+// signalledMetrics is the store's Prometheus metrics, telling the test about each signal of
+// kind once the metrics have counted it.
+type signalledMetrics struct {
 	*opsprom.Metrics
-	consumed chan string // stream names
+	kind ops.SignalKind
+	seen chan ops.Signal
 }
 
-func (m countedMetrics) Observe(ctx context.Context, s ops.Signal) {
+func (m signalledMetrics) Observe(ctx context.Context, s ops.Signal) {
 	m.Metrics.Observe(ctx, s)
-	if s.Kind == ops.SignalConsumed {
-		m.consumed <- s.Name
+	if s.Kind == m.kind {
+		m.seen <- s
 	}
 }
 
@@ -56,7 +57,7 @@ func streamSeriesOf(t *testing.T, m *opsprom.Metrics, stream string) []string {
 // consumeLoops starts one consume loop of group g on each stream, each with an entry to handle,
 // and waits until the metrics counted every entry. stop[i] cancels loop i and returns its
 // result; done[i] delivers it.
-func consumeLoops(t *testing.T, st *client.Store, m countedMetrics, names []string) (stop []context.CancelFunc, done []chan error) {
+func consumeLoops(t *testing.T, st *client.Store, m signalledMetrics, names []string) (stop []context.CancelFunc, done []chan error) {
 	t.Helper()
 	ctx := context.Background()
 	for _, name := range names {
@@ -75,8 +76,8 @@ func consumeLoops(t *testing.T, st *client.Store, m countedMetrics, names []stri
 	guard := time.After(30 * time.Second) // only a hang reaches it
 	for len(seen) < len(names) {
 		select {
-		case name := <-m.consumed:
-			seen[name] = true
+		case s := <-m.seen:
+			seen[s.Name] = true
 		case <-guard:
 			t.Fatalf("the metrics counted %d of %d consumed entries", len(seen), len(names))
 		}
@@ -89,7 +90,7 @@ func consumeLoops(t *testing.T, st *client.Store, m countedMetrics, names []stri
 // canceled, or the store closed) takes its stream's series with it, so the scrape is back to
 // what Build published. Before the fix every stream name left its 4 counter series behind.
 func TestConsumeLoopSeriesGoWhenLoopsStopExactlyOnce(t *testing.T) {
-	m := countedMetrics{opsprom.New(), make(chan string, 100)}
+	m := signalledMetrics{opsprom.New(), ops.SignalConsumed, make(chan ops.Signal, 100)}
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithMetrics(m) })
 	baseline := testutil.CollectAndCount(m)
 	names := make([]string, 20)
@@ -136,7 +137,7 @@ func TestConsumeLoopSeriesGoWhenLoopsStopExactlyOnce(t *testing.T) {
 // count the others under opsprom.StreamOther, each counted once as an overflow; every series
 // goes when the loops stop.
 func TestConsumeLoopSeriesCappedExactlyOnce(t *testing.T) {
-	m := countedMetrics{opsprom.New(opsprom.WithMaxStreams(3)), make(chan string, 100)}
+	m := signalledMetrics{opsprom.New(opsprom.WithMaxStreams(3)), ops.SignalConsumed, make(chan ops.Signal, 100)}
 	e := newStreamEnv(t, func(b *client.Builder) *client.Builder { return b.WithMetrics(m) })
 	names := []string{"a", "b", "c", "d", "e", "f"}
 	stop, done := consumeLoops(t, e.st, m, names)

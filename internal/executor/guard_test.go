@@ -82,7 +82,12 @@ func TestStoreCommandNoRetryUnlessProvenNotRun(t *testing.T) {
 		{"LOADING", replyErr("LOADING Redis is loading the dataset in memory"), false},
 		{"WRONGTYPE", replyErr("WRONGTYPE Operation against a key holding the wrong kind of value"), true},
 	} {
-		for _, cmd := range []redis.Cmder{redis.NewIntCmd(context.Background(), "incr", "k"), redis.NewXStreamSliceCmd(context.Background())} {
+		ctx := context.Background()
+		for _, cmd := range []redis.Cmder{ // each wrapper of noRetry, noRetryAny last
+			redis.NewStringCmd(ctx, "get", "k"), redis.NewStatusCmd(ctx, "set", "k", "v"), redis.NewIntCmd(ctx, "incr", "k"),
+			redis.NewBoolCmd(ctx, "expire", "k", 1), redis.NewSliceCmd(ctx, "mget", "k"), redis.NewCmd(ctx, "evalsha", "x", 0),
+			redis.NewXStreamSliceCmd(ctx),
+		} {
 			w := noRetry(cmd)
 			w.SetErr(tc.err)
 			if got := w.NoRetry(); got != tc.want {

@@ -50,8 +50,7 @@ func TestStreamSeriesConcurrentChurnExactlyOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	for _, name := range []string{opsprom.MetricStreamConsumed, opsprom.MetricStreamRedelivered, opsprom.MetricStreamReclaimed,
-		opsprom.MetricStreamDeadLettered, opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending} {
+	for _, name := range streamMetrics {
 		if n := testutil.CollectAndCount(m, name); n != 0 {
 			t.Errorf("%d %s series left after every loop stopped", n, name)
 		}

@@ -15,9 +15,9 @@ import (
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
-// streamCounters are the metrics with labels service, stream and group.
-var streamCounters = []string{opsprom.MetricStreamConsumed, opsprom.MetricStreamRedelivered,
-	opsprom.MetricStreamReclaimed, opsprom.MetricStreamDeadLettered}
+// streamMetrics are the metrics with labels service, stream and group: four counters, two gauges.
+var streamMetrics = []string{opsprom.MetricStreamConsumed, opsprom.MetricStreamRedelivered,
+	opsprom.MetricStreamReclaimed, opsprom.MetricStreamDeadLettered, opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending}
 
 // loopSignals sends what one consume loop (group instance source) on stream reports while it
 // runs: a lag report, a consumed, a redelivered, a reclaimed and a dead-lettered entry.
@@ -54,7 +54,7 @@ func TestStreamSeriesChurnExactlyOnce(t *testing.T) {
 	for i := range names {
 		loopSignals(m, "s"+strconv.Itoa(i), uint64(i+1))
 	}
-	for _, name := range append(streamCounters, opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending) {
+	for _, name := range streamMetrics {
 		if n := testutil.CollectAndCount(m, name); n != opsprom.DefaultMaxStreams+1 {
 			t.Errorf("%d live %s series, want the cap %d + 1 (%s)", n, name, opsprom.DefaultMaxStreams, opsprom.StreamOther)
 		}
@@ -81,7 +81,7 @@ func TestStreamSeriesChurnExactlyOnce(t *testing.T) {
 	if n := testutil.CollectAndCount(m); n != baseline { // Prepare made the overflow count's series
 		t.Fatalf("%d series after every loop stopped, want the baseline %d", n, baseline)
 	}
-	for _, name := range append(streamCounters, opsprom.MetricStreamConsumerLag, opsprom.MetricStreamPending) {
+	for _, name := range streamMetrics {
 		if n := testutil.CollectAndCount(m, name); n != 0 {
 			t.Errorf("%d %s series left after every loop stopped", n, name)
 		}
