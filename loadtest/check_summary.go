@@ -74,7 +74,7 @@ func roundLine(i int, r history.Round) string {
 	}
 	return fmt.Sprintf("round %d %s (seed %d): %d ops (ok %d, failed %d, unknown %d), %d checked in %d history(ies), faults %s: %s (check %v)",
 		i, r.Cell, r.Seed, r.Stats.Total(), r.Stats.OK, r.Stats.Failed, r.Stats.Unknown, r.Checked, r.Histories,
-		faultCounts(r.Injected), verdict, r.CheckTime.Round(time.Millisecond))
+		history.FaultCounts(r.Injected), verdict, r.CheckTime.Round(time.Millisecond))
 }
 
 // print writes the summary.
@@ -87,7 +87,7 @@ func (s *checkSummary) print(out io.Writer) {
 	fmt.Fprintf(out, "  histories checked: %d\n", s.hists)
 	fmt.Fprintf(out, "  operations:        %d (ok %d, failed %d, unknown %d); %d in the checked histories\n",
 		s.stats.Total(), s.stats.OK, s.stats.Failed, s.stats.Unknown, s.checked)
-	fmt.Fprintf(out, "  faults injected:   %s\n", faultCounts(s.faults))
+	fmt.Fprintf(out, "  faults injected:   %s\n", history.FaultCounts(s.faults))
 	for _, name := range slices.Sorted(maps.Keys(s.cells)) {
 		t := s.cells[name]
 		fmt.Fprintf(out, "  %-10s %4d rounds, %8d ops, %8d checked, %5d faults, %d anomalies\n", name+":", t.rounds, t.ops, t.checked, t.faults, t.anomalies)
@@ -98,14 +98,6 @@ func (s *checkSummary) print(out io.Writer) {
 	}
 	fmt.Fprintf(out, "\n  seed:              %d (replay: go run ./loadtest -scenario check -seed %d -duration %s -round %s -faults %s -cells %s -concurrency %d)\n",
 		s.seed, s.seed, s.cfg.duration, s.cfg.round, join(s.cfg.faults), join(s.cfg.checkCell), s.cfg.concurrency)
-}
-
-func faultCounts(m map[history.Fault]int) string {
-	parts := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 func join(s []string) string { return strings.Join(s, ",") }

@@ -3,23 +3,12 @@ package faultproxy_test
 import (
 	"context"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/igniter-go/store/internal/faultproxy"
-	"github.com/igniter-go/store/internal/redistest"
 )
 
 // A held INCR runs on the server at once; its reply reaches the client only after release.
 func TestHoldReplyToRunsTheCommandAndDelaysTheReply(t *testing.T) {
-	srv := redistest.Start(t)
-	p := faultproxy.Start(t, srv.Addr)
+	srv, p, via := proxied(t)
 	ctx := context.Background()
-	via := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
-	defer via.Close()
-	if err := via.Ping(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
 	held, release := p.HoldReplyTo("INCR")
 	got := make(chan int64, 1)
 	go func() { got <- via.Incr(ctx, "n").Val() }()

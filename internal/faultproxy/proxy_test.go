@@ -16,14 +16,8 @@ import (
 // An armed INCR runs on the server, its reply never reaches the client, and the next INCR
 // passes through.
 func TestDropReplyToRunsTheCommandAndLosesTheReply(t *testing.T) {
-	srv := redistest.Start(t)
-	p := faultproxy.Start(t, srv.Addr)
+	_, p, via := proxied(t)
 	ctx := context.Background()
-	via := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
-	defer via.Close()
-	if err := via.Ping(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
 	fired := p.DropReplyTo("INCR")
 	if err := via.Incr(ctx, "n").Err(); !errors.Is(err, io.EOF) {
 		t.Fatalf("INCR through an armed proxy: %v, want EOF", err)
@@ -69,4 +63,18 @@ func TestFreezeSilencesOpenConnectionsAndStallAllEveryConnection(t *testing.T) {
 	if err := dial().Ping(ctx).Err(); err == nil {
 		t.Fatal("a connection made after StallAll answered")
 	}
+}
+
+// proxied starts a server, a proxy in front of it and a connected client (no retries) through
+// the proxy.
+func proxied(t *testing.T) (*redistest.Server, *faultproxy.Proxy, *redis.Client) {
+	t.Helper()
+	srv := redistest.Start(t)
+	p := faultproxy.Start(t, srv.Addr)
+	via := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
+	t.Cleanup(func() { via.Close() })
+	if err := via.Ping(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return srv, p, via
 }

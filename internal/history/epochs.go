@@ -22,13 +22,6 @@ func (r *Recorder) Reset(from, to time.Time) {
 	r.resets = append(r.resets, window{int64(from.Sub(r.start)), int64(to.Sub(r.start))})
 }
 
-// Resets returns how many resets were recorded.
-func (r *Recorder) Resets() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.resets)
-}
-
 // resetWindows returns a copy of the reset windows.
 func (r *Recorder) resetWindows() []window {
 	r.mu.Lock()
@@ -53,22 +46,21 @@ func (r *Recorder) resetWindows() []window {
 //
 // Without resets it returns the one history of [Recorder.History].
 func (r *Recorder) Histories(classify func(error) Outcome) ([][]porcupine.Operation, Stats) {
-	resets := r.resetWindows()
-	if len(resets) == 0 {
-		h, st := r.History(classify)
-		return [][]porcupine.Operation{h}, st
-	}
+	return r.histories(r.resetWindows(), classify)
+}
+
+// histories splits the records at resets; with none it is the one history of [Recorder.History].
+func (r *Recorder) histories(resets []window, classify func(error) Outcome) ([][]porcupine.Operation, Stats) {
 	if classify == nil {
 		classify = Classify
 	}
-	type span struct{ from, to int64 }
-	epochs := make([]span, 0, len(resets)+1)
+	epochs := make([]window, 0, len(resets)+1)
 	from := int64(0)
 	for _, w := range resets {
-		epochs = append(epochs, span{from, w.from})
+		epochs = append(epochs, window{from, w.from})
 		from = w.to
 	}
-	epochs = append(epochs, span{from, math.MaxInt64})
+	epochs = append(epochs, window{from, math.MaxInt64})
 	recs := r.Records()
 	var end int64
 	for _, rec := range recs {
@@ -81,18 +73,10 @@ func (r *Recorder) Histories(classify func(error) Outcome) ([][]porcupine.Operat
 	var st Stats
 	hs := make([][]porcupine.Operation, len(epochs))
 	for _, rec := range recs {
-		outcome := Unknown
-		if rec.Return >= 0 {
-			outcome = classify(rec.Err)
-		}
-		switch outcome {
-		case OK:
-			st.OK++
-		case Failed:
-			st.Failed++
+		outcome := rec.outcome(classify)
+		st.count(outcome)
+		if outcome == Failed {
 			continue
-		default:
-			st.Unknown++
 		}
 		readOnly := false
 		if ro, ok := rec.Input.(ReadOnly); ok {

@@ -154,6 +154,23 @@ func (f *Faults) Run(ctx context.Context, kinds ...Fault) {
 	}
 }
 
+// RunUntil is [Faults.Run] until ctx ends or done is closed (the clients finished); it returns
+// once done is closed.
+func (f *Faults) RunUntil(ctx context.Context, done <-chan struct{}, kinds ...Fault) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	f.Run(ctx, kinds...)
+	cancel()
+	<-done
+}
+
 func isRestart(k Fault) bool { return k == Restart || k == RestartWipe }
 
 // Err returns the first error of a fault that could not be injected (a server that did not

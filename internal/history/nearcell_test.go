@@ -31,7 +31,6 @@ func runNearCell(t *testing.T, f history.Fault) {
 	t.Parallel()
 	c := newCell(nil, f)
 	tgt := startTarget(t, c.server...)
-	var hits uint64
 	near, err := nearcache.New(tgt.Store, nearcache.Options{Redis: &redis.Options{Addr: tgt.Proxy.Addr, PoolSize: cellClients,
 		ContextTimeoutEnabled: true}})
 	if err != nil {
@@ -40,9 +39,8 @@ func runNearCell(t *testing.T, f history.Fault) {
 	t.Cleanup(func() { _ = near.Close() })
 	c.cell = history.NearKVCell(near)
 	r := runRoundOn(t, c, tgt)
-	hits = near.Stats().Hits
 	t.Logf("near cache: %+v", near.Stats())
-	if hits == 0 {
+	if near.Stats().Hits == 0 {
 		t.Fatal("no read was answered from the near cache: the cell checked the store, not the cache")
 	}
 	if r.Verdict == porcupine.Illegal {

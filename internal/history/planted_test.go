@@ -45,7 +45,7 @@ func TestHistoryPlantedGoRedisRetriesINCRAfterLostReply(t *testing.T) {
 				defer close(clientsDone)
 				history.Drive(ctx, seed, 3, 1000, history.CounterStep(rec, redisCounter{rdb}, []string{"n"}))
 			}()
-			runFaults(ctx, faults, clientsDone, history.LostReply)
+			faults.RunUntil(ctx, clientsDone, history.LostReply)
 
 			h, st := rec.History(nil)
 			res := history.Check(t.Name(), history.CounterModel, h, 30*time.Second)
@@ -97,21 +97,6 @@ func TestHistoryPlantedStaleCache(t *testing.T) {
 			assertVerdict(t, res, !tc.stale)
 		})
 	}
-}
-
-// runFaults injects faults of the given kinds on the test's goroutine until the clients are done.
-func runFaults(ctx context.Context, f *history.Faults, clientsDone <-chan struct{}, kinds ...history.Fault) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-clientsDone:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	f.Run(ctx, kinds...)
-	<-clientsDone
 }
 
 // assertVerdict fails unless the check's verdict is Ok (legal) or Illegal with the offending

@@ -133,6 +133,26 @@ type Stats struct {
 // Total is the number of operations recorded.
 func (s Stats) Total() int { return s.OK + s.Failed + s.Unknown }
 
+// count adds one operation of outcome o.
+func (s *Stats) count(o Outcome) {
+	switch o {
+	case OK:
+		s.OK++
+	case Failed:
+		s.Failed++
+	default:
+		s.Unknown++
+	}
+}
+
+// outcome is the record's outcome by classify; an operation still in flight is Unknown.
+func (rec Record) outcome(classify func(error) Outcome) Outcome {
+	if rec.Return < 0 {
+		return Unknown
+	}
+	return classify(rec.Err)
+}
+
 // ReadOnly is implemented by inputs of operations that have no effect: when such an operation's
 // outcome is not OK it is left out of the history, as it constrains nothing.
 type ReadOnly interface{ ReadOnly() bool }
@@ -147,42 +167,6 @@ type Timed interface{ WithTimes(call, ret int64) any }
 // are left out; Unknown ones get a nil output and a return time after every other event. An
 // operation still in flight counts as Unknown. Each operation's Metadata is its record ID.
 func (r *Recorder) History(classify func(error) Outcome) ([]porcupine.Operation, Stats) {
-	if classify == nil {
-		classify = Classify
-	}
-	recs := r.Records()
-	var end int64
-	for _, rec := range recs {
-		end = max(end, rec.Call, rec.Return)
-	}
-	end++
-	var st Stats
-	h := make([]porcupine.Operation, 0, len(recs))
-	for _, rec := range recs {
-		outcome := Unknown
-		if rec.Return >= 0 {
-			outcome = classify(rec.Err)
-		}
-		switch outcome {
-		case OK:
-			st.OK++
-		case Failed:
-			st.Failed++
-			continue
-		default:
-			st.Unknown++
-			if ro, ok := rec.Input.(ReadOnly); ok && ro.ReadOnly() {
-				continue
-			}
-		}
-		op := porcupine.Operation{ClientId: rec.Client, Input: rec.Input, Call: rec.Call, Output: rec.Output, Return: rec.Return, Metadata: rec.ID}
-		if outcome == Unknown {
-			op.Output, op.Return = nil, end
-		}
-		if tm, ok := op.Input.(Timed); ok {
-			op.Input = tm.WithTimes(op.Call, op.Return)
-		}
-		h = append(h, op)
-	}
-	return h, st
+	hs, st := r.histories(nil, classify)
+	return hs[0], st
 }

@@ -90,9 +90,6 @@ type Round struct {
 	Err error
 }
 
-// Anomaly reports whether the round broke its model's guarantee.
-func (r Round) Anomaly() bool { return r.Verdict == porcupine.Illegal }
-
 // RunRound runs one round of cell on t: o.Clients clients run the cell's workload for
 // o.Duration while faults of o.Faults are injected, then the history is checked. Every fault is
 // over when it returns (the server runs, unfrozen; replies are no longer delayed).
@@ -110,17 +107,7 @@ func RunRound(ctx context.Context, t Target, cell Cell, o RoundOptions) Round {
 		defer close(clientsDone)
 		check.drive()
 	}()
-	faultsCtx, stopFaults := context.WithCancel(runCtx)
-	go func() {
-		select {
-		case <-clientsDone:
-			stopFaults()
-		case <-faultsCtx.Done():
-		}
-	}()
-	faults.Run(faultsCtx, o.Faults...)
-	stopFaults()
-	<-clientsDone
+	faults.RunUntil(runCtx, clientsDone, o.Faults...)
 	r := Round{Cell: cell.name(), Seed: o.Seed, Rec: rec, Injected: faults.Injected(), Err: faults.Err(), Ran: time.Since(began)}
 	check.verdict(ctx, &r)
 	return r
@@ -209,6 +196,14 @@ func ErrorCodes(rec *Recorder) string {
 		}
 		n[code]++
 	}
+	return counts(n)
+}
+
+// FaultCounts formats the faults injected by kind ([Round.Injected]) as "{kind=n, …}".
+func FaultCounts(m map[Fault]int) string { return counts(m) }
+
+// counts formats n as "{k=v, …}", sorted by key.
+func counts[K ~string](n map[K]int) string {
 	parts := make([]string, 0, len(n))
 	for _, k := range slices.Sorted(maps.Keys(n)) {
 		parts = append(parts, fmt.Sprintf("%s=%d", k, n[k]))

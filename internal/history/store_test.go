@@ -2,9 +2,7 @@ package history_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -118,13 +116,16 @@ func runRoundOn(t *testing.T, c cell, tgt history.Target) history.Round {
 	r := history.RunRound(context.Background(), tgt, c.cell, history.RoundOptions{Seed: seed, Duration: c.duration(),
 		Clients: cellClients, PerClient: cellPerClient, Faults: []history.Fault{c.fault}, Logf: t.Logf})
 	t.Logf("CELL %s: histories %d, operations %d (ok %d, failed %d, unknown %d), checked %d, faults %s, verdict %s, run %v, check %v, errors %s",
-		t.Name(), r.Histories, r.Stats.Total(), r.Stats.OK, r.Stats.Failed, r.Stats.Unknown, r.Checked, fmtFaults(r.Injected),
-		r.Verdict, r.Ran.Round(time.Millisecond), r.CheckTime.Round(time.Millisecond), errorCodes(r.Rec))
+		t.Name(), r.Histories, r.Stats.Total(), r.Stats.OK, r.Stats.Failed, r.Stats.Unknown, r.Checked, history.FaultCounts(r.Injected),
+		r.Verdict, r.Ran.Round(time.Millisecond), r.CheckTime.Round(time.Millisecond), history.ErrorCodes(r.Rec))
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	if r.Injected[c.fault] == 0 {
 		t.Fatalf("no %s fault took effect: the run proves nothing", c.fault)
+	}
+	if r.Stats.OK == 0 || r.Checked == 0 {
+		t.Fatalf("%d operations acknowledged, %d checked: the run proves nothing", r.Stats.OK, r.Checked)
 	}
 	if c.fault == history.RestartWipe && r.Histories < 2 {
 		t.Fatalf("%d restarts without persistence but %d histories: the reset points were not recorded", r.Injected[c.fault], r.Histories)
@@ -142,7 +143,7 @@ func runCell(t *testing.T, c cell) {
 		// reported as STORE_CONNECTION_FAILED, which this checker reads as "certainly not applied".
 		// When reading that one code as "maybe applied" makes the history linearizable, the
 		// anomaly is exactly that known defect; anything else fails the test.
-		hs, _ := r.Rec.Histories(connectionFailedMaybeApplied)
+		hs, _ := r.Rec.Histories(history.ConnectionFailedMaybeApplied)
 		alt := history.CheckEpochs(t.Name(), m, hs, 30*time.Second)
 		if alt.Verdict == porcupine.Ok {
 			t.Logf("checker report:\n%s", r.Report)
@@ -154,60 +155,6 @@ func runCell(t *testing.T, c cell) {
 		}
 	}
 	assertVerdict(t, res, true)
-}
-
-// connectionFailedMaybeApplied is [history.Classify] with STORE_CONNECTION_FAILED read as an
-// unknown outcome.
-func connectionFailedMaybeApplied(err error) history.Outcome {
-	if ops.HasCode(err, ops.CodeConnectionFailed) {
-		return history.Unknown
-	}
-	return history.Classify(err)
-}
-
-// errorCodes counts the recorded errors by code, for the cell's log line.
-func errorCodes(rec *history.Recorder) string {
-	n := map[string]int{}
-	for _, r := range rec.Records() {
-		if r.Err == nil {
-			continue
-		}
-		code := string(ops.CodeOf(r.Err))
-		var e *ops.Error
-		if errors.As(r.Err, &e) && e.Err != nil && code != string(ops.CodeOutcomeUnknown) {
-			code += "(" + trim(e.Err.Error()) + ")"
-		}
-		n[code]++
-	}
-	return fmtCounts(n)
-}
-
-func trim(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
-}
-
-func fmtFaults(m map[history.Fault]int) string {
-	n := map[string]int{}
-	for k, v := range m {
-		n[string(k)] = v
-	}
-	return fmtCounts(n)
-}
-
-func fmtCounts(n map[string]int) string {
-	keys := make([]string, 0, len(n))
-	for k := range n {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, n[k]))
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // describeRecords prints the records that failed with code, as the model describes them.

@@ -132,18 +132,8 @@ func (r *streamRun) verdict(ctx context.Context, round *Round) {
 	excused := 0
 	for _, rec := range recs {
 		in := rec.Input.(StreamAppendInput)
-		o := Unknown
-		if rec.Return >= 0 {
-			o = Classify(rec.Err)
-		}
-		switch o {
-		case OK:
-			round.Stats.OK++
-		case Failed:
-			round.Stats.Failed++
-		default:
-			round.Stats.Unknown++
-		}
+		o := rec.outcome(Classify)
+		round.Stats.count(o)
 		if o == OK && wipedAfter(resets, rec.Call) {
 			o = Unknown // a restart without persistence may have lost it: documented
 			excused++

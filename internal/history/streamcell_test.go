@@ -11,7 +11,7 @@ import (
 
 // The stream cell: appends recorded ok/failed/unknown, a consumer group's two consume loops
 // handling them under each fault, and CheckStream: every acknowledged append handled, nothing
-// handled that was never appended. runStreamCell also fails when the loops handled nothing.
+// handled that was never appended. runRound also fails when the loops handled nothing.
 func TestHistoryStreamLostReplies(t *testing.T) { runStreamCell(t, history.LostReply) }
 func TestHistoryStreamKilledConnections(t *testing.T) {
 	runStreamCell(t, history.KillConnections)
@@ -28,10 +28,7 @@ func TestHistoryStreamRestartWithoutPersistence(t *testing.T) {
 
 func runStreamCell(t *testing.T, f history.Fault) {
 	t.Parallel()
-	r := runRound(t, newCell(history.StreamCell(), f))
-	if r.Checked == 0 || r.Stats.OK == 0 {
-		t.Fatalf("%d appends acknowledged, %d handled: the run proves nothing", r.Stats.OK, r.Checked)
-	}
+	r := runRound(t, newCell(history.StreamCell(), f)) // fails when no append was acknowledged or handled
 	assertVerdict(t, history.Result{Verdict: r.Verdict, Report: r.Report}, true)
 }
 
