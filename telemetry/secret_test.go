@@ -58,7 +58,9 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	}
 	st := storetest.New(t, storetest.WithBuilder(func(b *client.Builder) *client.Builder {
 		return b.WithService("shop").AddScope("tenant").AddEvents(ns).
-			WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("127.0.0.1", 6379))).
+			// Every optional span attribute on, so that each is searched for the secret.
+			WithTracing(opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp), opsotel.WithServerAddress("127.0.0.1", 6379),
+				opsotel.WithDBNamespace("0"), opsotel.WithSpanAttrs(opsotel.SpanStore))).
 			WithMetrics(prom).
 			WithTelemetry(telemetry.Multi(rec, logSink, opsotel.NewSpanEventSink(slog.LevelDebug)))
 	}))
@@ -182,6 +184,7 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 	}
 	// spans, their attributes, events, status and links
 	ended := spans.Ended()
+	seen := map[string]bool{}
 	if len(ended) < 30 {
 		t.Fatalf("only %d spans", len(ended))
 	}
@@ -197,6 +200,15 @@ func TestSecretsNeverReachTelemetry(t *testing.T) {
 		must(err)
 		if strings.Contains(string(b), secret) {
 			t.Errorf("span %s holds the secret: %s", sp.Name(), b)
+		}
+		for _, kv := range sp.Attributes() {
+			seen[string(kv.Key)] = true
+		}
+	}
+	// The attributes searched include every optional one and a failure's.
+	for _, k := range []string{opsotel.AttrService, opsotel.AttrScopeKey, opsotel.AttrName, "db.namespace", "error.type", "db.response.status_code"} {
+		if !seen[k] {
+			t.Errorf("no span has %s", k)
 		}
 	}
 	// Prometheus: every label value of every series

@@ -15,21 +15,26 @@ import (
 )
 
 // Options given zero values mean their defaults: nil or empty buckets are DefaultBuckets, an
-// empty host leaves the server attributes out, a nil option is skipped.
+// empty host leaves the server attributes out, an empty namespace leaves db.namespace out, no
+// optional attributes and false sampler attributes add nothing, a nil option is skipped.
 func TestOptionZeroValuesMeanDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		opts    []opsotel.Option
 		buckets []float64
 		server  bool
+		ns      bool
 	}{
-		{"no options", nil, opsotel.DefaultBuckets, false},
-		{"nil buckets", []opsotel.Option{opsotel.WithBuckets(nil)}, opsotel.DefaultBuckets, false},
-		{"empty buckets", []opsotel.Option{opsotel.WithBuckets([]float64{})}, opsotel.DefaultBuckets, false},
-		{"own buckets", []opsotel.Option{opsotel.WithBuckets([]float64{0.5, 1})}, []float64{0.5, 1}, false},
-		{"empty host", []opsotel.Option{opsotel.WithServerAddress("", 6379)}, opsotel.DefaultBuckets, false},
-		{"host", []opsotel.Option{opsotel.WithServerAddress("redis", 0)}, opsotel.DefaultBuckets, true},
-		{"nil option", []opsotel.Option{nil}, opsotel.DefaultBuckets, false},
+		{"no options", nil, opsotel.DefaultBuckets, false, false},
+		{"nil buckets", []opsotel.Option{opsotel.WithBuckets(nil)}, opsotel.DefaultBuckets, false, false},
+		{"empty buckets", []opsotel.Option{opsotel.WithBuckets([]float64{})}, opsotel.DefaultBuckets, false, false},
+		{"own buckets", []opsotel.Option{opsotel.WithBuckets([]float64{0.5, 1})}, []float64{0.5, 1}, false, false},
+		{"empty host", []opsotel.Option{opsotel.WithServerAddress("", 6379)}, opsotel.DefaultBuckets, false, false},
+		{"host", []opsotel.Option{opsotel.WithServerAddress("redis", 0)}, opsotel.DefaultBuckets, true, false},
+		{"empty namespace", []opsotel.Option{opsotel.WithDBNamespace("")}, opsotel.DefaultBuckets, false, false},
+		{"namespace", []opsotel.Option{opsotel.WithDBNamespace("0")}, opsotel.DefaultBuckets, false, true},
+		{"no span attrs", []opsotel.Option{opsotel.WithSpanAttrs(0), opsotel.WithSamplerAttributes(false)}, opsotel.DefaultBuckets, false, false},
+		{"nil option", []opsotel.Option{nil}, opsotel.DefaultBuckets, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spans, reader := tracetest.NewSpanRecorder(), sdkmetric.NewManualReader()
@@ -44,6 +49,12 @@ func TestOptionZeroValuesMeanDefaults(t *testing.T) {
 			attrs := attrMap(spans.Ended()[0].Attributes())
 			if _, ok := attrs["server.address"]; ok != tc.server {
 				t.Errorf("server.address present = %v, want %v (%v)", ok, tc.server, attrs)
+			}
+			if _, ok := attrs["db.namespace"]; ok != tc.ns {
+				t.Errorf("db.namespace present = %v, want %v (%v)", ok, tc.ns, attrs)
+			}
+			if len(attrs) != 2+btoi(tc.server)+btoi(tc.ns) {
+				t.Errorf("attributes %v", attrs)
 			}
 			if _, ok := attrs["server.port"]; ok {
 				t.Errorf("server.port present: %v", attrs)
@@ -75,4 +86,11 @@ func TestWithBucketsCopies(t *testing.T) {
 	if got := rm.ScopeMetrics[0].Metrics[0].Data.(metricdata.Histogram[float64]).DataPoints[0].Bounds; !slices.Equal(got, []float64{1, 2}) {
 		t.Fatalf("bounds %v", got)
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

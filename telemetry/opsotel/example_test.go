@@ -12,14 +12,16 @@ import (
 	"github.com/igniter-go/store/telemetry/opsotel"
 )
 
-// One CLIENT span per operation, with the database conventions and the store's attributes.
+// One CLIENT span per operation, with the database conventions' attributes and, opted in, the
+// store's.
 func ExampleTracer_Middleware() {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
 	exec := func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil }
-	h := opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithServerAddress("redis.internal", 6379)).Middleware()(exec)
+	h := opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithServerAddress("redis.internal", 6379),
+		opsotel.WithSpanAttrs(opsotel.SpanScope)).Middleware()(exec)
 	_, _ = h(context.Background(), ops.Op{Kind: ops.KVSet, Service: "api", ScopeKey: "organization", ScopeDepth: 1,
 		Key: "igniter:store:api:organization:org_1:kv:profile"})
 
@@ -34,8 +36,6 @@ func ExampleTracer_Middleware() {
 	// db.operation.name=SET
 	// server.address=redis.internal
 	// server.port=6379
-	// igniter.store.service=api
-	// igniter.store.namespace=kv
 	// igniter.store.scope_key=organization
 	// igniter.store.scope_depth=1
 }

@@ -20,29 +20,17 @@ import (
 type mw struct {
 	tracer   trace.Tracer
 	duration metric.Float64Histogram
-	server   []attribute.KeyValue
-	// byKind[k] holds the precomputed options of kind k, one entry per service seen;
-	// copy-on-write, mu serialises writers.
+	// conn holds server.address, server.port and db.namespace, as configured.
+	conn    []attribute.KeyValue
+	attrs   SpanAttrs
+	atStart bool
+	// byKind[k] holds the precomputed attributes of kind k, one entry per service and scope
+	// seen; copy-on-write, mu serialises writers.
 	byKind []atomic.Pointer[[]*kindAttrs]
 	mu     sync.Mutex
 	// epoch is when the middleware was built: a duration is the difference of two
 	// time.Since(epoch), which read only the monotonic clock (time.Now reads the wall clock too).
 	epoch time.Time
-}
-
-// kindAttrs are the per-(kind, service) values built once: the span name and start options,
-// and the metric attributes of a success.
-type kindAttrs struct {
-	service, scopeKey string
-	depth             int
-	name              string
-	start             []trace.SpanStartOption
-	metric            []attribute.KeyValue // the metric attributes without error.type
-	okRecord          []metric.RecordOption
-}
-
-func (a *kindAttrs) matches(op ops.Op) bool {
-	return a.service == op.Service && a.depth == op.ScopeDepth && (op.ScopeDepth == 0 || a.scopeKey == op.ScopeKey)
 }
 
 // newMW builds the span and duration middleware of c (see [Tracer.Middleware]).
@@ -56,7 +44,8 @@ func newMW(c config) *mw {
 	if len(c.buckets) == 0 {
 		c.buckets = DefaultBuckets
 	}
-	m := &mw{tracer: c.tp.Tracer(ScopeName), byKind: make([]atomic.Pointer[[]*kindAttrs], len(ops.Kinds())+1), epoch: time.Now()}
+	m := &mw{tracer: c.tp.Tracer(ScopeName), attrs: c.attrs, atStart: c.atStart,
+		byKind: make([]atomic.Pointer[[]*kindAttrs], len(ops.Kinds())+1), epoch: time.Now()}
 	var err error
 	m.duration, err = c.mp.Meter(ScopeName).Float64Histogram(MetricOperationDuration,
 		metric.WithUnit("s"), metric.WithDescription("Duration of store operations, retries included."),
@@ -65,88 +54,55 @@ func newMW(c config) *mw {
 		otel.Handle(err) // the instrument still works (a no-op one is returned with the error)
 	}
 	if c.address != "" {
-		m.server = append(m.server, semconv.ServerAddress(c.address))
+		m.conn = append(m.conn, semconv.ServerAddress(c.address))
 		if c.port > 0 {
-			m.server = append(m.server, semconv.ServerPort(c.port))
+			m.conn = append(m.conn, semconv.ServerPort(c.port))
 		}
+	}
+	if c.namespace != "" {
+		m.conn = append(m.conn, semconv.DBNamespace(c.namespace))
 	}
 	return m
 }
 
+// wrap is the middleware. Nothing is built for a span the sampler drops: its attributes are
+// precomputed per kind (attrsOf) and set only on a recording span, so an unrecorded span costs
+// what the SDK's Start and End cost. The duration is read only when the histogram is enabled.
 func (m *mw) wrap(next ops.Handler) ops.Handler {
 	return func(ctx context.Context, op ops.Op) (ops.Result, error) {
 		ka := m.attrsOf(op)
-		start := time.Since(m.epoch)
+		timed := m.duration.Enabled(ctx)
+		var start time.Duration
+		if timed {
+			start = time.Since(m.epoch)
+		}
 		ctx, span := m.tracer.Start(ctx, ka.name, ka.start...)
-		if op.Name != "" && span.IsRecording() {
-			span.SetAttributes(attribute.String(AttrName, op.Name))
+		recording := span.IsRecording()
+		if recording {
+			if m.attrs&SpanName != 0 && op.Name != "" {
+				span.SetAttributes(append(slices.Clip(ka.span), attribute.String(AttrName, op.Name))...)
+			} else {
+				span.SetAttributes(ka.span...)
+			}
 		}
 		res, err := next(ctx, op)
-		elapsed := (time.Since(m.epoch) - start).Seconds()
-		if err != nil && !ops.Expected(err) {
-			et := errorType(err)
-			span.SetAttributes(semconv.ErrorTypeKey.String(et))
-			span.SetStatus(codes.Error, et)
-			m.duration.Record(ctx, elapsed, metric.WithAttributes(append(slices.Clip(ka.metric), semconv.ErrorTypeKey.String(et))...))
-		} else {
+		var elapsed float64
+		if timed {
+			elapsed = (time.Since(m.epoch) - start).Seconds()
+		}
+		if err != nil && !ops.Expected(err) && (timed || recording) {
+			et, fa := failure(err)
+			if timed {
+				m.duration.Record(ctx, elapsed, metric.WithAttributes(append(slices.Clip(ka.metric), fa...)...))
+			}
+			if recording {
+				span.SetAttributes(fa...)
+				span.SetStatus(codes.Error, et)
+			}
+		} else if timed {
 			m.duration.Record(ctx, elapsed, ka.okRecord...)
 		}
 		span.End()
 		return res, err
 	}
-}
-
-// errorType is the STORE_* code of err, or _OTHER.
-func errorType(err error) string {
-	if c := ops.CodeOf(err); c != "" {
-		return string(c)
-	}
-	return semconv.ErrorTypeOther.Value.AsString()
-}
-
-// attrsOf returns the cached options of op's kind, service and scope, building them on first
-// use. Scope keys are the declared ones and depths are small, so the cache stays small.
-func (m *mw) attrsOf(op ops.Op) *kindAttrs {
-	k := op.Kind
-	if int(k) >= len(m.byKind) {
-		k = ops.KindUnknown
-	}
-	if p := m.byKind[k].Load(); p != nil {
-		for _, a := range *p {
-			if a.matches(op) {
-				return a
-			}
-		}
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var list []*kindAttrs
-	if p := m.byKind[k].Load(); p != nil {
-		for _, a := range *p {
-			if a.matches(op) {
-				return a
-			}
-		}
-		list = slices.Clone(*p)
-	}
-	common := append([]attribute.KeyValue{
-		semconv.DBSystemNameRedis,
-		semconv.DBOperationName(k.Command()),
-	}, m.server...)
-	common = append(common, attribute.String(AttrService, op.Service), attribute.String(AttrNamespace, k.Group()))
-	span := slices.Clip(common)
-	if op.ScopeDepth > 0 {
-		span = append(span, attribute.String(AttrScopeKey, op.ScopeKey), attribute.Int(AttrScopeDepth, op.ScopeDepth))
-	}
-	met := append(slices.Clip(common), attribute.String(AttrOperation, k.Operation()))
-	a := &kindAttrs{
-		service: op.Service, scopeKey: op.ScopeKey, depth: op.ScopeDepth,
-		name:     k.Operation(),
-		start:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(span...)},
-		metric:   met,
-		okRecord: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(met...))},
-	}
-	list = append(list, a)
-	m.byKind[k].Store(&list)
-	return a
 }

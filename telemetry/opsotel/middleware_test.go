@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -25,13 +27,14 @@ type rig struct {
 	mw     ops.Middleware
 }
 
-func newRig(t *testing.T) *rig {
+// newRig returns a tracer with server.address and server.port set, and opts.
+func newRig(t *testing.T, opts ...opsotel.Option) *rig {
 	r := &rig{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
-	r.mw = opsotel.New(opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp),
-		opsotel.WithServerAddress("cache.internal", 6380)).Middleware()
+	r.mw = opsotel.New(append([]opsotel.Option{opsotel.WithTracerProvider(tp), opsotel.WithMeterProvider(mp),
+		opsotel.WithServerAddress("cache.internal", 6380)}, opts...)...).Middleware()
 	return r
 }
 
@@ -72,11 +75,15 @@ func TestOneClientSpanPerOpWithSemanticConventions(t *testing.T) {
 	if inner.SpanID() != s.SpanContext().SpanID() {
 		t.Fatal("next does not run inside the span")
 	}
-	want := map[string]string{
+	// The conventions' attributes only: the store's are opt-in.
+	wantAttrs(t, s, map[string]string{
 		"db.system.name": "redis", "db.operation.name": "GET", "server.address": "cache.internal", "server.port": "6380",
-		"igniter.store.service": "shop", "igniter.store.namespace": "kv",
-		"igniter.store.scope_key": "tenant", "igniter.store.scope_depth": "1",
-	}
+	})
+}
+
+// wantAttrs fails unless the attributes of s are exactly want.
+func wantAttrs(t *testing.T, s sdktrace.ReadOnlySpan, want map[string]string) {
+	t.Helper()
 	got := attrMap(s.Attributes())
 	for k, v := range want {
 		if got[k] != v {
@@ -84,7 +91,73 @@ func TestOneClientSpanPerOpWithSemanticConventions(t *testing.T) {
 		}
 	}
 	if len(got) != len(want) {
-		t.Errorf("extra attributes: %v", got)
+		t.Errorf("attributes %v, want %v", got, want)
+	}
+}
+
+// WithSpanAttrs adds the store's attributes, each group on its own; SpanStore adds them all.
+// igniter.store.name is added only to the operations that have a name.
+func TestOptionalSpanAttributes(t *testing.T) {
+	conv := map[string]string{"db.system.name": "redis", "db.operation.name": "GET", "server.address": "cache.internal", "server.port": "6380"}
+	with := func(kv ...string) map[string]string {
+		m := maps.Clone(conv)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	named := ops.Op{Kind: ops.EventsPublish, Service: "shop", ScopeKey: "tenant", ScopeDepth: 2, Name: "card:added",
+		Key: "igniter:store:shop:region:eu:tenant:t_1:events:card:added"}
+	for _, tc := range []struct {
+		name         string
+		attrs        opsotel.SpanAttrs
+		get, publish map[string]string
+	}{
+		{"none", 0, conv, with("db.operation.name", "PUBLISH")},
+		{"service", opsotel.SpanService, with("igniter.store.service", "shop"),
+			with("db.operation.name", "PUBLISH", "igniter.store.service", "shop")},
+		{"namespace", opsotel.SpanNamespace, with("igniter.store.namespace", "kv"),
+			with("db.operation.name", "PUBLISH", "igniter.store.namespace", "events")},
+		{"scope", opsotel.SpanScope, with("igniter.store.scope_key", "tenant", "igniter.store.scope_depth", "1"),
+			with("db.operation.name", "PUBLISH", "igniter.store.scope_key", "tenant", "igniter.store.scope_depth", "2")},
+		{"name", opsotel.SpanName, conv, with("db.operation.name", "PUBLISH", "igniter.store.name", "card:added")},
+		{"store", opsotel.SpanStore,
+			with("igniter.store.service", "shop", "igniter.store.namespace", "kv", "igniter.store.scope_key", "tenant", "igniter.store.scope_depth", "1"),
+			with("db.operation.name", "PUBLISH", "igniter.store.service", "shop", "igniter.store.namespace", "events",
+				"igniter.store.scope_key", "tenant", "igniter.store.scope_depth", "2", "igniter.store.name", "card:added")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, opsotel.WithSpanAttrs(tc.attrs))
+			h := r.mw(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+			_, _ = h(context.Background(), scopedGet)
+			_, _ = h(context.Background(), named)
+			spans := r.spans.Ended()
+			if len(spans) != 2 {
+				t.Fatalf("%d spans", len(spans))
+			}
+			wantAttrs(t, spans[0], tc.get)
+			wantAttrs(t, spans[1], tc.publish)
+		})
+	}
+}
+
+// Without SpanScope every scope of a service shares one cache entry; with it each scope key
+// and depth has its own, and no span carries another scope's attributes.
+func TestScopesDoNotShareAttributes(t *testing.T) {
+	r := newRig(t, opsotel.WithSpanAttrs(opsotel.SpanScope))
+	h := r.mw(func(context.Context, ops.Op) (ops.Result, error) { return ops.Result{}, nil })
+	unscoped := ops.Op{Kind: ops.KVGet, Service: "shop", Key: "igniter:store:shop:kv:cart"}
+	other := ops.Op{Kind: ops.KVGet, Service: "shop", ScopeKey: "region", ScopeDepth: 1, Key: "igniter:store:shop:region:eu:kv:cart"}
+	for _, op := range []ops.Op{scopedGet, unscoped, other, scopedGet} {
+		_, _ = h(context.Background(), op)
+	}
+	var got []string
+	for _, s := range r.spans.Ended() {
+		a := attrMap(s.Attributes())
+		got = append(got, a["igniter.store.scope_key"]+"/"+a["igniter.store.scope_depth"])
+	}
+	if want := []string{"tenant/1", "/", "region/1", "tenant/1"}; !slices.Equal(got, want) {
+		t.Fatalf("scopes %v, want %v", got, want)
 	}
 }
 

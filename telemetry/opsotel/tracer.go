@@ -20,7 +20,8 @@ type Tracer struct {
 
 // New returns a Tracer configured by opts. Options left out (or given zero values) mean their
 // defaults: the global providers as they are when New is called, [DefaultBuckets], no
-// server.address.
+// server.address or db.namespace, none of the store's optional span attributes ([WithSpanAttrs]),
+// attributes set after the sampler's decision ([WithSamplerAttributes]).
 func New(opts ...Option) *Tracer {
 	var c config
 	for _, o := range opts {
@@ -36,7 +37,8 @@ func New(opts ...Option) *Tracer {
 //
 // The span is named after the store operation (kv.get, lease.acquire, stream.read), which
 // tells kv.expire from kv.touch where db.operation.name (EXPIRE) cannot. Its attributes are
-// built once per kind, service and scope key and reused, and the scope id is never one of them.
+// built once per kind, service and scope key and reused, set only when the span records, and
+// the scope id is never one of them.
 func (t *Tracer) Middleware() ops.Middleware { return t.mw.wrap }
 
 // Observe records signals of warning level and above (retries, failures, breaker changes) as
