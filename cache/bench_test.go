@@ -19,7 +19,7 @@ func BenchmarkHit(b *testing.B) {
 	ctx := context.Background()
 	st := storetest.Connect(b, srv.Client(b), client.New().WithService("api"))
 	tenant := st.MustScope("organization", "org_1")
-	c := cache.New(tenant, cache.Options{Beta: 1})
+	c := newCache(b, tenant, cache.Options{Beta: 1})
 	defer c.Close()
 	load := func(context.Context) (Price, error) { return Price{"sku_1", 1999}, nil }
 	if _, err := cache.GetOrLoad(ctx, c, "price:sku_1", time.Hour, load); err != nil {
@@ -59,7 +59,7 @@ func BenchmarkMiss(b *testing.B) {
 	ctx := context.Background()
 	rdb := srv.Client(b)
 	st := storetest.Connect(b, rdb, client.New().WithService("api"))
-	c := cache.New(st.MustScope("organization", "org_1"), cache.Options{})
+	c := newCache(b, st.MustScope("organization", "org_1"), cache.Options{})
 	defer c.Close()
 	load := func(context.Context) (Price, error) { return Price{"sku_1", 1999}, nil }
 	keys, redisKeys := make([]string, 1024), make([]string, 1024)

@@ -26,7 +26,6 @@ type Cache struct {
 
 type shared struct {
 	opts       Options
-	invalid    error // the options' STORE_TTL_INVALID, returned by every GetOrLoad
 	group      singleflight.Group
 	refreshing sync.Map // refresh keys with a background refresh running
 	wg         sync.WaitGroup
@@ -57,13 +56,20 @@ type Stats struct {
 	Waits, WaitTimeouts int64
 }
 
-// New returns a Cache on store. Options the store cannot honour (a duration above
-// [client.MaxTTL], a negative StaleFor or NegativeTTL, LeaseTTL + WaitTimeout overflowing) make
-// every GetOrLoad of the Cache fail with STORE_TTL_INVALID before any call to Redis or the
-// loader; New itself has no error result, so the first GetOrLoad is where they show.
-func New(store *client.Store, opts Options) *Cache {
+// New returns a Cache on store. A nil store, or options the store cannot honour (a duration
+// outside the limits documented on [Options]: above [client.MaxTTL], a negative StaleFor or
+// NegativeTTL, a LeaseTTL below [MinLeaseTTL], LeaseTTL + WaitTimeout overflowing), is
+// STORE_CONFIGURATION_INVALID, returned here before any call to Redis: a Cache that New returns
+// has options it can keep.
+func New(store *client.Store, opts Options) (*Cache, error) {
+	if store == nil {
+		return nil, ops.Invalid(ops.CodeConfigurationInvalid, newOperation, "cache.New needs a store", nil)
+	}
 	opts = opts.withDefaults()
-	return &Cache{store: store, shared: &shared{opts: opts, invalid: opts.check()}}
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	return &Cache{store: store, shared: &shared{opts: opts}}, nil
 }
 
 // For returns a Cache on store (typically a scoped store for one tenant) that shares this

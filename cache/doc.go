@@ -41,4 +41,12 @@
 //
 // The freshness deadline is wall-clock time of the writer; instances are assumed to have clocks
 // within a small fraction of the TTL of each other.
+//
+// # Constructor
+//
+// New follows the one convention of the recipe packages (cache, ratelimit, nearcache, leader,
+// httpstore): New(store, …, Options) returns the value and an error. The zero Options is the
+// default; a nil store or an option outside its documented limits is STORE_CONFIGURATION_INVALID,
+// returned by New before any call to Redis, so the methods of a value New returned never fail
+// for its options.
 package cache

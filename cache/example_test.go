@@ -18,7 +18,11 @@ func ExampleGetOrLoad() {
 	st, _ := storetest.Open()
 	defer st.Close()
 	ctx := context.Background()
-	prices := cache.New(st.MustScope("organization", "org_1"), cache.Options{NegativeTTL: time.Minute})
+	prices, err := cache.New(st.MustScope("organization", "org_1"), cache.Options{NegativeTTL: time.Minute})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer prices.Close()
 
 	fromDB := func(sku string) func(context.Context) (Price, error) {

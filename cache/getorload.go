@@ -15,6 +15,7 @@ import (
 // The operations that name the cache's failures in coded errors.
 const (
 	operation               = "cache.getOrLoad"
+	newOperation            = "cache.new"              // New's option checks
 	loadOperation           = "cache.load"             // a panicking loader
 	refreshOperation        = "cache.refresh"          // a panic elsewhere in a background refresh
 	onRefreshErrorOperation = "cache.on_refresh_error" // a panicking OnRefreshError
@@ -58,8 +59,6 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 	sh := c.shared
 	o := &sh.opts
 	switch {
-	case sh.invalid != nil:
-		return zero, sh.invalid
 	case key == "":
 		return zero, ops.Invalid(ops.CodeKeyRequired, operation, "Key is required", nil)
 	case ttl <= 0 || ttl > client.MaxTTL-o.StaleFor:

@@ -12,6 +12,7 @@ import (
 	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
+	"github.com/igniter-go/store/storetest"
 )
 
 // The Redis keys of cache key k in the stores instances builds.
@@ -200,12 +201,29 @@ func TestGuaranteeCachePanickingCallbackLeavesTheCacheWorking(t *testing.T) {
 }
 
 // A TTL the store cannot keep (above client.MaxTTL, alone or with StaleFor, or overflowing) is
-// STORE_TTL_INVALID at the call, before the loader runs; so are such options (reported by every
-// call, as New has no error result). Before the fix, ttl = math.MaxInt64 was accepted, the store
-// refused the write, and the loader ran on every call. The largest TTL the store takes works.
+// STORE_TTL_INVALID at the call, before the loader runs; such options are
+// STORE_CONFIGURATION_INVALID from New, which returns no Cache. Before the fix, ttl =
+// math.MaxInt64 was accepted, the store refused the write, and the loader ran on every call. The
+// largest TTL the store takes works.
 func TestGuaranteeCacheTTLBeyondTheStoreMaxIsRejected(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
+	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
+	for name, opts := range map[string]cache.Options{
+		"StaleFor MaxInt64":     {StaleFor: math.MaxInt64},
+		"StaleFor negative":     {StaleFor: -time.Second},
+		"NegativeTTL MaxInt64":  {NegativeTTL: math.MaxInt64},
+		"NegativeTTL negative":  {NegativeTTL: -time.Second},
+		"LeaseTTL MaxInt64":     {LeaseTTL: math.MaxInt64},
+		"WaitTimeout overflows": {LeaseTTL: time.Hour, WaitTimeout: client.MaxTTL},
+	} {
+		if c, err := cache.New(st, opts); !ops.HasCode(err, ops.CodeConfigurationInvalid) || c != nil {
+			t.Errorf("%s: New returned %v, %v; want STORE_CONFIGURATION_INVALID and no Cache", name, c, err)
+		}
+	}
+	if c, err := cache.New(nil, cache.Options{}); !ops.HasCode(err, ops.CodeConfigurationInvalid) || c != nil {
+		t.Errorf("nil store: New returned %v, %v; want STORE_CONFIGURATION_INVALID and no Cache", c, err)
+	}
 	for name, tc := range map[string]struct {
 		opts cache.Options
 		ttl  time.Duration
@@ -214,10 +232,6 @@ func TestGuaranteeCacheTTLBeyondTheStoreMaxIsRejected(t *testing.T) {
 		"ttl above MaxTTL":          {cache.Options{}, client.MaxTTL + 1},
 		"ttl+StaleFor above MaxTTL": {cache.Options{StaleFor: time.Hour}, client.MaxTTL},
 		"ttl+StaleFor overflows":    {cache.Options{StaleFor: client.MaxTTL}, time.Minute},
-		"StaleFor MaxInt64":         {cache.Options{StaleFor: math.MaxInt64}, time.Minute},
-		"StaleFor negative":         {cache.Options{StaleFor: -time.Second}, time.Minute},
-		"NegativeTTL MaxInt64":      {cache.Options{NegativeTTL: math.MaxInt64}, time.Minute},
-		"LeaseTTL MaxInt64":         {cache.Options{LeaseTTL: math.MaxInt64}, time.Minute},
 	} {
 		c := instances(t, srv, 1, tc.opts)[0]
 		load, loads := counting(1, nil)

@@ -15,7 +15,7 @@ import (
 const MinLeaseTTL = 10 * time.Millisecond
 
 // Options configure a [Cache]. Every zero field means the default documented on it. Options
-// outside the limits documented here make every GetOrLoad fail with STORE_TTL_INVALID (see [New]).
+// outside the limits documented here are STORE_CONFIGURATION_INVALID from [New].
 type Options struct {
 	// Prefix starts every cache key in the store's kv and claim namespaces. Default "cache".
 	Prefix string
@@ -81,12 +81,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// check returns STORE_TTL_INVALID for options the store cannot honour: StaleFor and NegativeTTL
-// go into Redis TTLs (which the store caps at [client.MaxTTL]), LeaseTTL is a claim's TTL, and
-// WaitTimeout + LeaseTTL is a load's deadline, which must not overflow. Call it after withDefaults.
+// check returns STORE_CONFIGURATION_INVALID for options the store cannot honour: StaleFor and
+// NegativeTTL go into Redis TTLs (which the store caps at [client.MaxTTL]), LeaseTTL is a claim's
+// TTL, and WaitTimeout + LeaseTTL is a load's deadline, which must not overflow. Call it after
+// withDefaults.
 func (o Options) check() error {
 	bad := func(field string, d time.Duration, limit string) error {
-		return ops.Invalid(ops.CodeTTLInvalid, operation, "cache.Options."+field+" must be "+limit+", got "+d.String(),
+		return ops.Invalid(ops.CodeConfigurationInvalid, newOperation, "cache.Options."+field+" must be "+limit+", got "+d.String(),
 			map[string]any{"option": field, "ttl": d.String()})
 	}
 	within := "between 0 and client.MaxTTL (" + client.MaxTTL.String() + ")"

@@ -21,11 +21,21 @@ func instances(t *testing.T, srv *redistest.Server, n int, opts cache.Options) [
 	out := make([]*cache.Cache, n)
 	for i := range out {
 		st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
-		c := cache.New(st.MustScope("organization", "org_1"), opts)
+		c := newCache(t, st.MustScope("organization", "org_1"), opts)
 		t.Cleanup(c.Close)
 		out[i] = c
 	}
 	return out
+}
+
+// newCache is cache.New for options a test expects to be valid.
+func newCache(t testing.TB, store *client.Store, opts cache.Options) *cache.Cache {
+	t.Helper()
+	c, err := cache.New(store, opts)
+	if err != nil {
+		t.Fatalf("cache.New: %v", err)
+	}
+	return c
 }
 
 // 4 instances × 250 goroutines ask for one cold key at once: the loader runs exactly once, and

@@ -16,15 +16,22 @@ import (
 	"github.com/igniter-go/store/storetest"
 )
 
-// A LeaseTTL is either refused up front (STORE_TTL_INVALID, as the Options doc promises for
-// every option outside its limits) or it works: GetOrLoad loads and returns the value. Before the
-// fix a LeaseTTL of a few milliseconds was accepted, and then every GetOrLoad failed with
-// STORE_LEASE_LOST without calling the loader: Lease.Hold refuses a lease with less than TTL/3
-// left after its drift margin (TTL/100 + 2ms), which a lease this short never has.
+// A LeaseTTL is either refused up front (STORE_CONFIGURATION_INVALID from New, as the Options
+// doc promises for every option outside its limits) or it works: GetOrLoad loads and returns the
+// value. Before the fix a LeaseTTL of a few milliseconds was accepted, and then every GetOrLoad
+// failed with STORE_LEASE_LOST without calling the loader: Lease.Hold refuses a lease with less
+// than TTL/3 left after its drift margin (TTL/100 + 2ms), which a lease this short never has.
 func TestGuaranteeCacheShortLeaseTTLIsRefusedOrWorks(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
+	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
 	for _, ttl := range []time.Duration{time.Nanosecond, time.Millisecond, 3 * time.Millisecond, cache.MinLeaseTTL - 1, cache.MinLeaseTTL, 50 * time.Millisecond} {
+		if ttl < cache.MinLeaseTTL {
+			if c, err := cache.New(st.MustScope("organization", "org_1"), cache.Options{LeaseTTL: ttl}); !ops.HasCode(err, ops.CodeConfigurationInvalid) || c != nil {
+				t.Errorf("LeaseTTL %v: New returned %v, %v; want STORE_CONFIGURATION_INVALID and no Cache", ttl, c, err)
+			}
+			continue
+		}
 		c := instances(t, srv, 1, cache.Options{LeaseTTL: ttl})[0]
 		var loads atomic.Int64
 		v, err := cache.GetOrLoad(ctx, c, "short:"+ttl.String(), time.Minute, func(context.Context) (Price, error) {
@@ -32,10 +39,6 @@ func TestGuaranteeCacheShortLeaseTTLIsRefusedOrWorks(t *testing.T) {
 			return Price{"sku_1", 7}, nil
 		})
 		switch {
-		case ttl < cache.MinLeaseTTL:
-			if !ops.HasCode(err, ops.CodeTTLInvalid) || loads.Load() != 0 {
-				t.Errorf("LeaseTTL %v: %v (loads %d), want STORE_TTL_INVALID without a load", ttl, err, loads.Load())
-			}
 		case err != nil || v.Cents != 7 || loads.Load() != 1:
 			t.Errorf("LeaseTTL %v: %+v, %v (loads %d), want the loaded value", ttl, v, err, loads.Load())
 		}
@@ -84,7 +87,7 @@ func TestGuaranteeCachePanickingLoggerLeavesTheCacheWorking(t *testing.T) {
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	tenant := st.MustScope("organization", "org_1")
 	opts := cache.Options{StaleFor: time.Hour, Now: clk.Now}
-	c := cache.New(tenant, opts)
+	c := newCache(t, tenant, opts)
 	defer c.Close()
 	ctx := context.Background()
 	if _, err := cache.GetOrLoad(ctx, c, "k", time.Second, func(context.Context) (Price, error) { return Price{"sku_1", 1}, nil }); err != nil {
@@ -97,7 +100,7 @@ func TestGuaranteeCachePanickingLoggerLeavesTheCacheWorking(t *testing.T) {
 		t.Fatalf("stale read: %+v, %v", v, err)
 	}
 	c.Close() // waits for the refresh, whose failure went to the panicking logger
-	c = cache.New(tenant, opts)
+	c = newCache(t, tenant, opts)
 	defer c.Close()
 	if _, err := cache.GetOrLoad(ctx, c, "k", time.Second, func(context.Context) (Price, error) {
 		close(refreshed)

@@ -34,7 +34,7 @@ func counting[T any](v T, err error) (func(context.Context) (T, error), *atomic.
 
 func TestLoaderErrorsAreNeverCached(t *testing.T) {
 	st := storetest.New(t)
-	c := cache.New(st.Store, cache.Options{NegativeTTL: time.Hour})
+	c := newCache(t, st.Store, cache.Options{NegativeTTL: time.Hour})
 	defer c.Close()
 	ctx := context.Background()
 	boom := errors.New("db down")
@@ -59,7 +59,7 @@ func TestLoaderErrorsAreNeverCached(t *testing.T) {
 func TestNotFoundIsCachedForNegativeTTLOnly(t *testing.T) {
 	st := storetest.New(t)
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	c := cache.New(st.Store, cache.Options{NegativeTTL: time.Minute, Now: clk.Now})
+	c := newCache(t, st.Store, cache.Options{NegativeTTL: time.Minute, Now: clk.Now})
 	defer c.Close()
 	ctx := context.Background()
 	load, n := counting("", cache.ErrNotFound)
@@ -79,7 +79,7 @@ func TestNotFoundIsCachedForNegativeTTLOnly(t *testing.T) {
 		t.Fatalf("after NegativeTTL: err %v, loads %d", err, n.Load())
 	}
 
-	off := cache.New(st.Store, cache.Options{Prefix: "nocache"})
+	off := newCache(t, st.Store, cache.Options{Prefix: "nocache"})
 	defer off.Close()
 	for range 2 {
 		_, _ = cache.GetOrLoad(ctx, off, "user:9", time.Hour, load)
@@ -95,7 +95,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	refreshed := make(chan struct{})
 	var calls atomic.Int64
-	c := cache.New(st.Store, cache.Options{StaleFor: time.Minute, Now: clk.Now})
+	c := newCache(t, st.Store, cache.Options{StaleFor: time.Minute, Now: clk.Now})
 	ctx := context.Background()
 	load := func(context.Context) (int, error) {
 		n := int(calls.Add(1))
@@ -132,7 +132,7 @@ func TestXFetchRefreshesEarlyInTheBackground(t *testing.T) {
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	var u atomic.Value
 	u.Store(0.5) // −ln(1−U) ≈ 0.69: δ·β·0.69 ≈ 0.7s per µs of δ … at most a few s
-	c := cache.New(st.Store, cache.Options{Beta: 1e6, Now: clk.Now, Random: func() float64 { return u.Load().(float64) }})
+	c := newCache(t, st.Store, cache.Options{Beta: 1e6, Now: clk.Now, Random: func() float64 { return u.Load().(float64) }})
 	ctx := context.Background()
 	var calls atomic.Int64
 	load := func(context.Context) (int64, error) { return calls.Add(1), nil }
@@ -156,7 +156,7 @@ func TestXFetchRefreshesEarlyInTheBackground(t *testing.T) {
 
 func TestInvalidArguments(t *testing.T) {
 	st := storetest.New(t)
-	c := cache.New(st.Store, cache.Options{})
+	c := newCache(t, st.Store, cache.Options{})
 	defer c.Close()
 	ctx := context.Background()
 	load := func(context.Context) (int, error) { return 1, nil }
@@ -180,7 +180,7 @@ func TestInvalidArguments(t *testing.T) {
 // WaitTimeout at most: then they load themselves.
 func TestWaitTimeoutLoadsWhenTheClaimHolderIsGone(t *testing.T) {
 	st := storetest.New(t)
-	c := cache.New(st.Store, cache.Options{WaitTimeout: 50 * time.Millisecond, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond})
+	c := newCache(t, st.Store, cache.Options{WaitTimeout: 50 * time.Millisecond, PollMin: time.Millisecond, PollMax: 5 * time.Millisecond})
 	defer c.Close()
 	ctx := context.Background()
 	if err := st.Redis.Set("igniter:store:test:claim:cache:k", `"dead-instance"`); err != nil {
@@ -203,7 +203,7 @@ func TestWaitTimeoutLoadsWhenTheClaimHolderIsGone(t *testing.T) {
 // the callers still waiting get its value.
 func TestCanceledCallerLeavesTheSharedLoad(t *testing.T) {
 	st := storetest.New(t)
-	c := cache.New(st.Store, cache.Options{})
+	c := newCache(t, st.Store, cache.Options{})
 	defer c.Close()
 	release := make(chan struct{})
 	started := make(chan struct{})
@@ -238,7 +238,7 @@ func TestCanceledCallerLeavesTheSharedLoad(t *testing.T) {
 // shape) is a miss: the loader runs and the entry replaces it.
 func TestForeignDataIsAMiss(t *testing.T) {
 	st := storetest.New(t)
-	c := cache.New(st.Store, cache.Options{})
+	c := newCache(t, st.Store, cache.Options{})
 	defer c.Close()
 	ctx := context.Background()
 	for _, raw := range []string{`not json`, `{"sku":"x"}`, `{"v":"text","d":1,"f":99999999999999}`} {

@@ -110,5 +110,5 @@ func (a handlerAdapter) check() error {
 }
 
 func errAdapterRequired() error {
-	return ops.NewError(ops.CodeAdapterRequired, "build", "Store adapter is required. Call withAdapter() before build().", nil)
+	return ops.NewError(ops.CodeAdapterRequired, "build", "Store adapter is required. Call WithAdapter before Build.", nil)
 }

@@ -7,23 +7,30 @@ import (
 )
 
 // PipelineOptions configures how the [Redis] adapter pipelines concurrent operations. The zero
-// value is the default: pipelining on, half-duplex.
+// value is the default: pipelining on, half-duplex, on the store's own batcher.
 //
 // With pipelining on, the short commands of KV, counters, claims, leases, Batch.Get and
 // Events.Publish that callers issue at the same time share one write and one read on one
-// connection (go-redis's automatic pipeliner, redis.Client.AsyncAutoPipeline); every op keeps
-// its own reply, error and ctx. Batch.Set (MULTI/EXEC), scans, stream commands, blocking reads
-// and pub/sub run on the go-redis client as before. On a *redis.Client the batches run on a
-// clone sharing its pools (Client.WithTimeout), so their writes use the client's ReadTimeout as
-// their deadline too, and the store's own hook is never added to the caller's client. The
-// caller's own hooks (redisotel's tracing, a logging hook) do not run for these pipelined
-// commands, because go-redis does not carry hooks over to a WithTimeout clone. The store's
-// telemetry (Builder.WithMetrics, WithTracing, WithTelemetry) sees every op. WithoutPipelining
-// keeps every command on the client, under its hooks. A *redis.ClusterClient is pipelined per node, on the client's own cached deferred autopipeliner
-// (ClusterClient.AsyncAutoPipelineWithOptions: these options apply only if nothing asked the
-// client for it before, and ClusterClient.Close stops it); every store command is marked
-// NoRetry, so go-redis never re-sends a batch whose replies were lost (such writes fail with
-// STORE_OUTCOME_UNKNOWN). A *redis.Ring, or any other UniversalClient, is not pipelined.
+// connection; every op keeps its own reply, error and ctx. Batch.Set (MULTI/EXEC), scans, stream
+// commands, blocking reads and pub/sub run on the go-redis client as before. By default the
+// store batches them itself: one batch in flight per redis-server (per primary on a
+// *redis.ClusterClient), each batch one go-redis pipeline, the next one taking every command
+// queued meanwhile; an op whose ctx ends while it is queued is never written. FullDuplex or a
+// MaxFlushDelay hand the batching to go-redis's automatic pipeliner
+// (redis.Client.AsyncAutoPipeline) instead.
+//
+// On a *redis.Client the batches run on a clone sharing its pools (Client.WithTimeout), so their
+// writes use the client's ReadTimeout as their deadline too, and the store's own hook is never
+// added to the caller's client. The caller's own hooks (redisotel's tracing, a logging hook) do
+// not run for these pipelined commands, because go-redis does not carry hooks over to a
+// WithTimeout clone. The store's telemetry (Builder.WithMetrics, WithTracing, WithTelemetry) sees
+// every op. WithoutPipelining keeps every command on the client, under its hooks. A
+// *redis.ClusterClient is pipelined per node, through the client itself (its hooks run); every
+// store command is marked NoRetry, so go-redis never re-sends a batch whose replies were lost
+// (such writes fail with STORE_OUTCOME_UNKNOWN). In the go-redis modes a cluster uses the
+// client's own cached deferred autopipeliner (ClusterClient.AsyncAutoPipelineWithOptions: these
+// options apply only if nothing asked the client for it before, and ClusterClient.Close stops
+// it). A *redis.Ring, or any other UniversalClient, is not pipelined.
 type PipelineOptions struct {
 	// Disabled sends every command on the go-redis client's pool, one connection per command
 	// in flight (the behaviour before pipelining).
@@ -34,11 +41,12 @@ type PipelineOptions struct {
 	// (BENCHMARKS.md). In full-duplex mode an op whose ctx ends while it is queued is still
 	// written (its reply is discarded).
 	FullDuplex bool
-	// MaxBatchSize is the soft number of commands per batch. 0: go-redis's default (200).
+	// MaxBatchSize is the most commands one batch carries; the commands queued after it go in
+	// the next batch (in go-redis's pipeliner, a soft target). 0: go-redis's default (200).
 	MaxBatchSize int
-	// MaxFlushDelay waits up to this long for more commands before writing a batch: less CPU
-	// per op, more latency. 0: no wait (the default; batches form from the commands that
-	// arrive while the previous batch is in flight).
+	// MaxFlushDelay makes go-redis's pipeliner wait up to this long for more commands before
+	// writing a batch: less CPU per op, more latency. 0: no wait (the default; batches form from
+	// the commands that arrive while the previous batch is in flight).
 	MaxFlushDelay time.Duration
 }
 

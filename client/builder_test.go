@@ -54,10 +54,10 @@ func TestBuildErrors(t *testing.T) {
 		details map[string]any
 	}{
 		{"no adapter", client.New().WithService("api"), ops.CodeAdapterRequired, 500,
-			"Store adapter is required. Call withAdapter() before build().", nil},
+			"Store adapter is required. Call WithAdapter before Build.", nil},
 		{"adapter checked before service", client.New(), ops.CodeAdapterRequired, 500, "", nil},
 		{"no service", client.New().WithAdapter(nopExecutor()), ops.CodeServiceRequired, 500,
-			"Service name is required. Call withService() before build().", nil},
+			"Service name is required. Call WithService before Build.", nil},
 		{"empty service", ok.WithService(""), ops.CodeServiceRequired, 500, "", nil},
 		{"service with colon", ok.WithService("a:b"), ops.CodeServiceInvalid, 400, "", nil},
 		{"service with glob", ok.WithService("api*"), ops.CodeServiceInvalid, 400, "", nil},
@@ -209,7 +209,7 @@ func TestRequiredScopeIsEnforcedBeforeAnyCall(t *testing.T) {
 	ws := st.MustScope("workspace", "w1")
 	for _, s := range []*client.Store{st, ws} {
 		err := s.KV.Set(ctx, "k", 1, 0)
-		wantErr(t, err, ops.CodeScopeRequired, 400, `Scope "organization" is required. Call scope("organization", id) before using the store.`, nil)
+		wantErr(t, err, ops.CodeScopeRequired, 400, `Scope "organization" is required. Use the store returned by Scope("organization", id) for data operations.`, nil)
 		_, err = s.Counter.Increment(ctx, "c")
 		wantErr(t, err, ops.CodeScopeRequired, 0, "", nil)
 		_, err = s.Dev.Scan(ctx, "*", client.ScanOptions{})

@@ -4,15 +4,52 @@
 //
 // # Quick start
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379", MaxRetries: -1, ContextTimeoutEnabled: true})
-//	st, err := client.New().
-//		WithAdapter(client.Redis(rdb)).
-//		WithService("api").
-//		AddScope("organization", client.Required()).
-//		Build()
-//	org, err := st.Scope("organization", "org_1")
-//	err = org.KV.Set(ctx, "user:1", user, time.Hour)
-//	u, found, err := client.GetAs[User](ctx, org.KV, "user:1")
+// The README's quick start: a Redis at REDIS_ADDR (default localhost:6379), a store that owns
+// its go-redis client and closes it, a readiness check (Build never dials), then a scoped write,
+// a typed read and a counter.
+//
+//	package main
+//
+//	import (
+//		"cmp"
+//		"context"
+//		"fmt"
+//		"log"
+//		"os"
+//		"time"
+//
+//		"github.com/redis/go-redis/v9"
+//
+//		"github.com/igniter-go/store/client"
+//	)
+//
+//	func main() {
+//		ctx := context.Background()
+//		addr := cmp.Or(os.Getenv("REDIS_ADDR"), "localhost:6379")
+//		// MaxRetries: -1 and ContextTimeoutEnabled: true are required: the store decides what is retried.
+//		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+//		st, err := client.New().
+//			WithAdapter(client.Redis(rdb, client.OwnClient())). // st.Close closes rdb too
+//			WithService("billing").
+//			AddScope("organization", client.Required()).
+//			Build()
+//		if err != nil {
+//			log.Fatal(err) // a coded *ops.Error: STORE_CONFIGURATION_INVALID, STORE_SERVICE_REQUIRED…
+//		}
+//		defer st.Close()
+//		if err := st.Ping(ctx); err != nil { // Build never dials: Ping is the readiness check
+//			log.Fatal(err)
+//		}
+//
+//		org := st.MustScope("organization", "org_1") // keys under igniter:store:billing:organization:org_1
+//		if err := org.KV.Set(ctx, "invoice:42", map[string]int{"amount": 990}, time.Hour); err != nil {
+//			log.Fatal(err)
+//		}
+//		inv, found, err := client.GetAs[map[string]int](ctx, org.KV, "invoice:42")
+//		fmt.Println(inv, found, err) // map[amount:990] true <nil>
+//		n, err := org.Counter.Increment(ctx, "invoices")
+//		fmt.Println(n, err) // 1 <nil> on a fresh Redis
+//	}
 //
 // # Wire compatibility
 //

@@ -694,3 +694,58 @@ func TestPipelineFullDuplexOption(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// On a client without socket timeouts (ReadTimeout and WriteTimeout -1: the ctx deadline is the
+// only bound) a batch the server never answers ends with the latest deadline of its callers: the
+// callers return by theirs, the lane does not stay stuck behind the batch, and Close returns
+// while the server is still frozen.
+func TestPipelineFrozenServerWithoutSocketTimeouts(t *testing.T) {
+	srv := redistest.StartFreezable(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, ReadTimeout: -1, WriteTimeout: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	a := Redis(rdb).(*redisAdapter)
+	st, err := New().WithService("p").WithAdapter(a).WithoutRetry().WithoutBreaker().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := st.Counter.Increment(ctx, "n"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Freeze()
+	t.Cleanup(srv.Thaw)
+
+	const callers = 8
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			_, err := st.Counter.Increment(cctx, "n")
+			errs <- err
+		}()
+	}
+	// The first goes direct, the others queue in the lane: all of them are in flight at once.
+	waitFor(t, "the callers to be in flight", func() bool {
+		_, n, _ := a.exec.PipelineState()
+		return n == callers || len(errs) > 0
+	})
+	for range callers {
+		if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("op on a frozen server: %v, want its deadline", err)
+		}
+	}
+	// The batch of the queued ones ends too (its connection reaches the callers' deadline), so
+	// the commands their callers abandoned are settled while the server is still frozen.
+	waitFor(t, "the abandoned batch to end on the frozen server", func() bool { return a.exec.Abandoned() == 0 })
+	closed := make(chan error, 1)
+	go func() { closed <- st.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second): // a hang detector: Close returns at once when it works
+		t.Fatal("Close did not return while the server stayed frozen: a batch nobody waits for held the lane")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/igniter-go/store/internal/blockconn"
 	"github.com/igniter-go/store/internal/goid"
 	"github.com/igniter-go/store/internal/keyspace"
+	"github.com/igniter-go/store/internal/storecore"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/streams"
 )
@@ -82,7 +83,7 @@ func newStore(c *core, p keyspace.Prefix) *Store {
 	s.Batch = Batch{s}
 	s.Dev = Dev{s}
 	s.Events = newEvents(s)
-	s.Streams = streams.New(backend{s})
+	s.Streams = streams.Streams(storecore.Bind(backend{s})) // streams has no constructor: see storecore.Handle
 	return s
 }
 
@@ -101,7 +102,7 @@ func missingRequired(c *core, p keyspace.Prefix) error {
 		}
 		if !found {
 			return ops.Invalid(ops.CodeScopeRequired, "",
-				fmt.Sprintf("Scope %q is required. Call scope(%q, id) before using the store.", d.key, d.key),
+				fmt.Sprintf("Scope %q is required. Use the store returned by Scope(%q, id) for data operations.", d.key, d.key),
 				map[string]any{"scopeKey": d.key})
 		}
 	}
@@ -232,7 +233,10 @@ func (s *Store) op(kind ops.Kind) ops.Op {
 }
 
 // do runs op through the chain. A store that lacks a required scope, or is closed, fails the op
-// without running it; the failure still passes through telemetry.
+// without running it, and so does a kv write whose ctx is already done (STORE_CANCELED or
+// STORE_TIMEOUT, as the chain would return): it could send nothing, and its watchers
+// (WatchKVWrites) would otherwise have to assume it may be applied. The failure still passes
+// through telemetry.
 func (s *Store) do(ctx context.Context, op ops.Op) (ops.Result, error) {
 	if s.scopeErr != nil {
 		return s.reject(ctx, op, withOperation(s.scopeErr, op.Kind.Operation()))
@@ -240,9 +244,15 @@ func (s *Store) do(ctx context.Context, op ops.Op) (ops.Result, error) {
 	if s.core.closed.Load() {
 		return s.reject(ctx, op, errClosed(op.Kind))
 	}
-	res, err := s.core.handler(ctx, op)
-	s.core.kvWatch.wrote(&op) // even after a failure: the write may have been applied
-	return res, err
+	if isKVWrite(op.Kind) { // kvwatch.go
+		if err := ctx.Err(); err != nil { // nothing can be sent: no watcher is told of it
+			return s.reject(ctx, op, ops.Failure(op.Kind, ops.ErrCanceled, err))
+		}
+		if l := s.core.kvWatch.begin(&op); l != nil {
+			return s.doWatched(ctx, op, l)
+		}
+	}
+	return s.core.handler(ctx, op)
 }
 
 // reject fails op with err without running it: the op passes through the telemetry slot only,

@@ -24,4 +24,12 @@
 // as usual. A panic with http.ErrAbortHandler goes on, as net/http intends. The handler and
 // OnError are not wrapped: their panics go to the server, which recovers them (net/http logs
 // the panic and closes the connection).
+//
+// # Constructor
+//
+// New follows the one convention of the recipe packages (cache, ratelimit, nearcache, leader,
+// httpstore): New(store, …, Options) returns the value and an error. The zero Options is the
+// default; a nil store or a missing Tenant function is STORE_CONFIGURATION_INVALID, and a
+// ScopeKey the store does not declare is STORE_INVALID_SCOPE_KEY, all returned by New before any
+// request, so the middleware never fails a request for its options.
 package httpstore

@@ -45,4 +45,13 @@
 // Keys (in the store's scope): the lease is the claim key <name> (namespace claim) with its
 // fence counter beside it ([client.Lease.Fence]); the leader record, {"id","fence"} as JSON, is
 // the kv key <name>:leader, written by the leader with the lease's TTL.
+//
+// # Constructor
+//
+// New follows the one convention of the recipe packages (cache, ratelimit, nearcache, leader,
+// httpstore): New(store, …, Options) returns the value and an error. The zero Options is the
+// default; a nil store or an option outside its documented limits is STORE_CONFIGURATION_INVALID,
+// returned by New before any call to Redis, so the methods of a value New returned never fail
+// for its options.
+// An empty election name is STORE_CONFIGURATION_INVALID too.
 package leader

@@ -30,13 +30,32 @@
 //   - scope: a store whose Required() scope is not applied gets STORE_SCOPE_REQUIRED, as from
 //     KV.Get, and opens no connection.
 //
-// What a read returns after a write:
-//   - a write through the near cache's own store (KV.Set, SetIfAbsent, Remove, Expire, Touch,
-//     Batch.Set, of this store or any store scoped from the same Build) drops the key's entry
-//     before the write returns (client.Store.WatchKVWrites), so a read that starts after the
-//     write is acknowledged never returns the value it replaced. While the write is in flight,
-//     reads concurrent with it may see the new value (a miss) and then the old one (a hit on an
-//     entry cached before): the near cache is not linearizable in that window;
+// What a read returns around a write:
+//   - with the writes through the near cache's own store (KV.Set, SetIfAbsent, Remove, Expire,
+//     Touch, Batch.Set, of this store or any store scoped from the same Build) the near cache is
+//     linearizable, reads concurrent with a write included: once a read has returned a write's
+//     value, no later read returns an older one. The store tells the near cache when a write
+//     begins, before it is sent, and when it ends: once nothing of it can reach Redis any more
+//     (client.Store.WatchKVWrites). That is after Redis answered or the write failed; for a
+//     write whose caller left (its ctx ended) while the store's pipeline still held it — queued,
+//     or waiting for a new connection to be dialled, from where it is still written — it is
+//     once the pipeline has written it and read the answer, or dropped it unwritten, which may
+//     be well after the write returned. At the beginning the near cache drops the key's entry
+//     and any fetch of it in flight (whose reply may predate the write: it is not cached); until
+//     the end, every read of the key reads Redis and caches nothing. A write whose outcome is
+//     unknown (written, and its reply lost or its deadline passed) may still be applied by Redis
+//     after it ended (a frozen server runs what it was sent once thawed), so its key stays
+//     uncached, read from Redis, until a later write of it through the store is acknowledged; a
+//     write that sent nothing (refused, dropped unwritten, or whose ctx was done before the
+//     call) changes nothing. Such a read usually costs one round trip (no PTTL: nothing is
+//     cached); a hit pays one atomic load for all this. The limits: a write already in flight
+//     when New returned is seen as another client's write (below); at most MaxEntries keys are
+//     kept uncached for an unknown outcome (past that the oldest is cached again); and a later
+//     acknowledged write clears an unknown outcome because Redis received the lost write's
+//     bytes first — the store wrote them before the lost write ended, and Redis serves what it
+//     received in order — so a lost write whose bytes the network itself delays longer than the
+//     later write's round trip is seen as another client's write (the history checker's faults
+//     hold bytes at the server or drop them; none delays them in the network);
 //   - a write from any other client (a plain go-redis client, the Node original's raw SET, another
 //     process's store) reaches the near cache as Redis's invalidation, applied when go-redis
 //     reads it: at once on a connection in use, within DrainInterval (default 5ms) on an idle

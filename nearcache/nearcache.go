@@ -3,6 +3,7 @@ package nearcache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -30,13 +31,19 @@ type Options struct {
 	// TLS, pool). Required unless Off. The near cache sets Protocol 3 (RESP3, for invalidation
 	// pushes) and MaxRetries -1 itself; DB must be 0 (Redis tracks DB 0 only for go-redis);
 	// credential providers are not supported (go-redis disables client-side caching with them).
+	// It must reach the same server as the store, whose client must be a single-node
+	// *redis.Client on DB 0 (client.Store.RedisTarget): New refuses any other store with
+	// STORE_CONFIGURATION_INVALID, and logs a warning on the store's logger when the addresses
+	// differ (a proxy or another name for the same server is fine).
 	// The near cache also sets ContextTimeoutEnabled, so a read's ctx deadline bounds it (its
 	// reads do not pass the store's middleware): a read whose ctx has no deadline gets
 	// [timeout.Default] (5 s), and a read that reaches its deadline fails with STORE_TIMEOUT.
 	// ReadTimeout or WriteTimeout -2 (no socket deadlines, which no ctx deadline can then end)
 	// is STORE_CONFIGURATION_INVALID, as in client.Builder.Build.
 	Redis *redis.Options
-	// MaxEntries bounds the number of cached values. Default 10,000.
+	// MaxEntries bounds the number of cached values, and the number of keys kept out of the
+	// cache because their last write through the store had an unknown outcome (see the package
+	// doc). Default 10,000.
 	MaxEntries int
 	// MaxMemoryBytes bounds their estimated size. Default 0: bounded by MaxEntries only.
 	MaxMemoryBytes int64
@@ -105,8 +112,12 @@ type Near struct {
 }
 
 // New returns a near cache for store's kv namespace. Unless opts.Off it opens its own RESP3
-// client (no connection until the first read). Invalid options are STORE_CONFIGURATION_INVALID.
+// client (no connection until the first read). Invalid options are STORE_CONFIGURATION_INVALID,
+// and so is a store whose keyspace the near cache's client would not read (see Options.Redis).
 func New(store *client.Store, opts Options) (*Near, error) {
+	if store == nil {
+		return nil, ops.Invalid(ops.CodeConfigurationInvalid, "nearcache.new", "nearcache.New needs a store", nil)
+	}
 	n := &Near{store: store, prefix: store.Prefix() + ":kv:"}
 	if opts.Off || store.ScopeError() != nil {
 		return n, nil // reads go through KV, which applies the scope rules (STORE_SCOPE_REQUIRED)
@@ -120,6 +131,9 @@ func New(store *client.Store, opts Options) (*Near, error) {
 		return nil, ops.Invalid(ops.CodeConfigurationInvalid, "nearcache.new",
 			"the near cache needs socket deadlines so a ctx deadline can end a read: Options.Redis ReadTimeout and WriteTimeout must not be -2", nil)
 	}
+	if err := checkTarget(store, opts.Redis); err != nil {
+		return nil, err
+	}
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 10_000
 	}
@@ -130,7 +144,8 @@ func New(store *client.Store, opts Options) (*Near, error) {
 		MaxEntries: opts.MaxEntries, MaxMemoryBytes: opts.MaxMemoryBytes,
 		MaxStaleness: opts.MaxStaleness, DrainInterval: opts.DrainInterval,
 	}), store: store, onEvent: opts.OnEvent, onError: opts.OnError,
-		ns: redisNamespace(opts.Redis.Username), expiry: newDeadlines(deadlineSlots(opts.MaxEntries))}
+		ns: redisNamespace(opts.Redis.Username), expiry: newDeadlines(deadlineSlots(opts.MaxEntries)),
+		writes: newWriteTable(opts.MaxEntries)}
 	ro := *opts.Redis
 	ro.Protocol = 3
 	ro.MaxRetries = -1
@@ -141,12 +156,37 @@ func New(store *client.Store, opts Options) (*Near, error) {
 	ro.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: opts.DrainInterval}
 	n.rdb = redis.NewClient(&ro)
 	n.read = timeout.New(timeout.Default)(n.fetch)
-	n.stopWatch = store.WatchKVWrites(func(key string) {
-		if strings.HasPrefix(key, n.prefix) {
-			n.cache.drop(key)
-		}
-	})
+	n.stopWatch = store.WatchKVWrites(ownWrites{prefix: n.prefix, cache: n.cache})
 	return n, nil
+}
+
+// checkTarget refuses a store whose keys the near cache's own client would not read: a store
+// that does not run on a single-node go-redis client (a Cluster or Ring client, a
+// HandlerAdapter), or whose client uses a DB other than 0, since the near cache reads DB 0.
+// Each read would miss the store's writes, or return another keyspace's values, for good. An
+// address other than the store's client's may still reach the same server (a proxy, another
+// DNS name, Sentinel's failover client): it is allowed, and logged at Warn on the store's
+// logger.
+func checkTarget(store *client.Store, o *redis.Options) error {
+	addr, db, ok := store.RedisTarget()
+	switch {
+	case !ok:
+		return ops.Invalid(ops.CodeConfigurationInvalid, "nearcache.new",
+			"the near cache needs a store on a single-node go-redis client (client.Redis with a *redis.Client); set Options.Off to read through the store", nil)
+	case db != 0:
+		return ops.Invalid(ops.CodeConfigurationInvalid, "nearcache.new",
+			fmt.Sprintf("the store's client uses DB %d; the near cache reads DB 0, where it would never see the store's keys", db),
+			map[string]any{"db": db})
+	}
+	near := o.Addr
+	if near == "" && (o.Network == "" || o.Network == "tcp") {
+		near = "localhost:6379" // go-redis's default, which the store's client's options already hold
+	}
+	if near != addr {
+		store.Logger().Warn("nearcache: Options.Redis.Addr is not the address of the store's client; it must reach the same server, on DB 0",
+			"store_addr", addr, "near_cache_addr", near)
+	}
+	return nil
 }
 
 // redisNamespace is the prefix go-redis puts before a Redis key in its cache (the DB, 0 here,
@@ -158,8 +198,9 @@ func redisNamespace(username string) string {
 
 // Get decodes the value under key (in the store's kv namespace) into dst, as [client.KV.Get]
 // does, and reports whether the key exists. A hit costs no network round trip. What it may
-// return after a write is in the package doc: never the old value after a write of its own
-// store returned; another client's write once its invalidation is applied.
+// return around a write is in the package doc: linearizable with the writes of its own store
+// (while one of the key is in flight, reads of it read Redis); another client's write is seen
+// once its invalidation is applied.
 func (n *Near) Get(ctx context.Context, key string, dst any) (bool, error) {
 	raw, found, err := n.GetRaw(ctx, key)
 	if err != nil || !found {
@@ -193,6 +234,7 @@ func (n *Near) GetRaw(ctx context.Context, key string) ([]byte, bool, error) {
 func (n *Near) fetch(ctx context.Context, op ops.Op) (ops.Result, error) {
 	full := op.Key
 	for range 2 { // a second pass only after dropping an entry past its key's expiry
+		since := n.cache.writes.changes.Load()
 		b, err := n.rdb.Get(ctx, full).Bytes()
 		switch {
 		case err == redis.Nil:
@@ -202,6 +244,11 @@ func (n *Near) fetch(ctx context.Context, op ops.Op) (ops.Result, error) {
 		}
 		deadline, known := n.cache.expiry.lookup(full)
 		if !known {
+			if n.cache.writes.readFromRedis(full, since) {
+				// A key being written (or of unknown outcome) is read from Redis and cached
+				// nowhere: no entry to bound by its expiry, no PTTL round trip.
+				return ops.Result{Value: b, Bool: true}, nil
+			}
 			b, found, err := n.learnExpiry(ctx, full, b)
 			return ops.Result{Value: b, Bool: found}, err
 		}
@@ -287,10 +334,19 @@ type observed struct {
 	nsWrong atomic.Bool
 	// expiry holds the cached keys' expiry instants.
 	expiry *deadlines
+	// writes are the keys not to cache: written by the store now, or last written with an
+	// unknown outcome (writes.go).
+	writes *writeTable
 }
 
 // Reserve is go-redis's claim of a key it is about to fetch: the key's known expiry belongs to
 // the value being replaced, so it is forgotten (the first read of the new value learns it).
+//
+// A key that a write of the store is writing, or whose last write's outcome is unknown, is not
+// cached: the reservation is cancelled and go-redis reads Redis without caching (a zero token).
+// The check runs after the reservation is in place, so a write that begins after it drops the
+// reservation (ownWrites.BeginKVWrite marks, then drops): either way a fetch whose read may
+// predate a write of its key never publishes.
 func (o *observed) Reserve(cacheKey string, redisKeys []string) (uint64, bool) {
 	for _, k := range redisKeys {
 		key, ok := strings.CutPrefix(k, o.ns)
@@ -299,12 +355,32 @@ func (o *observed) Reserve(cacheKey string, redisKeys []string) (uint64, bool) {
 		}
 		o.expiry.forget(key)
 	}
-	return o.LocalCache.Reserve(cacheKey, redisKeys)
+	token, fetch := o.LocalCache.Reserve(cacheKey, redisKeys)
+	if token != 0 && o.written(redisKeys) {
+		o.LocalCache.Cancel(cacheKey, token) // wakes its waiters: they reserve again, and read Redis
+		return 0, true
+	}
+	return token, fetch
 }
 
-// drop removes the entry of the full key (and its expiry) at once: for a write of the near
-// cache's own store, before the write returns, and for an entry past its key's expiry. It is
-// not an invalidation from Redis: it is not counted, signalled or given to OnEvent.
+// written reports whether a key of redisKeys (go-redis's namespaced keys) is not to be cached.
+func (o *observed) written(redisKeys []string) bool {
+	for _, k := range redisKeys {
+		key, ok := strings.CutPrefix(k, o.ns)
+		if !ok {
+			return o.writes.busyAny()
+		}
+		if o.writes.busy(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// drop removes the entry of the full key (and its expiry), and any fetch of it in flight, at
+// once: for a write of the near cache's own store, before the write is sent, and for an entry
+// past its key's expiry. It is not an invalidation from Redis: it is not counted, signalled or
+// given to OnEvent.
 func (o *observed) drop(key string) {
 	if o.nsWrong.Load() {
 		o.LocalCache.Flush()

@@ -24,7 +24,7 @@ func BenchmarkAllow(b *testing.B) {
 	ctx := context.Background()
 	raw := srv.Client(b)
 	st := storetest.Connect(b, srv.Client(b), client.New().WithService("api"))
-	lim := ratelimit.New(st, ratelimit.Options{})
+	lim := newLimiter(b, st, ratelimit.Options{})
 	for _, bc := range []struct {
 		name  string
 		limit ratelimit.Limit

@@ -25,7 +25,7 @@ func TestGCRAOnCluster(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	lim := ratelimit.New(st, ratelimit.Options{})
+	lim := newLimiter(t, st, ratelimit.Options{})
 	limit := ratelimit.Limit{Rate: 3, Period: time.Minute, Burst: 3}
 	masters := map[string]bool{}
 	for i := range 12 {

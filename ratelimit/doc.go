@@ -31,4 +31,14 @@
 // scoped store limits per tenant:
 //
 //	igniter:store:<service>{:<scope>:<id>}*:counter:ratelimit:<key>
+//
+// # Constructor
+//
+// New follows the one convention of the recipe packages (cache, ratelimit, nearcache, leader,
+// httpstore): New(store, …, Options) returns the value and an error. The zero Options is the
+// default; a nil store or an option outside its documented limits is STORE_CONFIGURATION_INVALID,
+// returned by New before any call to Redis, so the methods of a value New returned never fail
+// for its options.
+//
+// A limit is an argument of each call, not an option, so it is checked where it is passed.
 package ratelimit

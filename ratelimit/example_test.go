@@ -13,7 +13,11 @@ func Example() {
 	defer st.Close()
 	ctx := context.Background()
 	tenant := st.MustScope("organization", "org_1")
-	limiter := ratelimit.New(tenant, ratelimit.Options{})
+	limiter, err := ratelimit.New(tenant, ratelimit.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	limit := ratelimit.Limit{Rate: 10, Period: 60_000_000_000, Burst: 3} // 10 a minute, bursts of 3
 	for i := range 4 {
 		r, _ := limiter.Allow(ctx, "api:POST /invoices", limit)

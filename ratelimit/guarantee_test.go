@@ -36,7 +36,7 @@ func newGCRAEnv(t testing.TB) gcraEnv {
 	t.Helper()
 	srv := redistest.Start(t)
 	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
-	return gcraEnv{raw: srv.Client(t), lim: ratelimit.New(st, ratelimit.Options{Prefix: "rl"})}
+	return gcraEnv{raw: srv.Client(t), lim: newLimiter(t, st, ratelimit.Options{Prefix: "rl"})}
 }
 
 func (e gcraEnv) redisKey(key string) string { return "igniter:store:api:counter:rl:" + key }

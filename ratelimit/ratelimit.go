@@ -61,12 +61,16 @@ type Limiter struct {
 	prefix string
 }
 
-// New returns a limiter on store.
-func New(store *client.Store, opts Options) *Limiter {
+// New returns a limiter on store. A nil store is STORE_CONFIGURATION_INVALID. Limits are checked
+// per call ([Limiter.AllowN]), since each call may pass its own.
+func New(store *client.Store, opts Options) (*Limiter, error) {
+	if store == nil {
+		return nil, ops.Invalid(ops.CodeConfigurationInvalid, "ratelimit.new", "ratelimit.New needs a store", nil)
+	}
 	if opts.Prefix == "" {
 		opts.Prefix = "ratelimit"
 	}
-	return &Limiter{store: store, prefix: opts.Prefix + ":"}
+	return &Limiter{store: store, prefix: opts.Prefix + ":"}, nil
 }
 
 // Allow takes one unit of limit on key.

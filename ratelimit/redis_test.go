@@ -35,12 +35,12 @@ func TestGCRAAcrossInstancesStaysWithinTheBound(t *testing.T) {
 		stores[i] = storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
 	}
 	// A second tenant's limiter runs beside, so the TTL check sees keys of several scopes.
-	other := ratelimit.New(stores[0].MustScope("organization", "org_2"), ratelimit.Options{})
+	other := newLimiter(t, stores[0].MustScope("organization", "org_2"), ratelimit.Options{})
 	if _, err := other.AllowN(ctx, "export", ratelimit.PerMinute(5), 2); err != nil {
 		t.Fatal(err)
 	}
 	for i := range stores {
-		lim := ratelimit.New(stores[i].MustScope("organization", "org_1"), ratelimit.Options{})
+		lim := newLimiter(t, stores[i].MustScope("organization", "org_1"), ratelimit.Options{})
 		for range workers {
 			wg.Go(func() {
 				<-start
@@ -111,7 +111,7 @@ func TestGCRARepliesOnARealServer(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
 	st := storetest.Connect(t, srv.Client(t), client.New().WithService("api"))
-	lim := ratelimit.New(st, ratelimit.Options{Prefix: "rl"})
+	lim := newLimiter(t, st, ratelimit.Options{Prefix: "rl"})
 	limit := ratelimit.Limit{Rate: 20, Period: time.Second, Burst: 2} // one unit per 50ms
 	for i := range 2 {
 		if r, err := lim.Allow(ctx, "k", limit); err != nil || !r.OK() || r.Remaining != int64(1-i) {

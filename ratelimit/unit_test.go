@@ -5,14 +5,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/ratelimit"
 	"github.com/igniter-go/store/storetest"
 )
 
+// newLimiter is ratelimit.New for options a test expects to be valid.
+func newLimiter(t testing.TB, store *client.Store, opts ratelimit.Options) *ratelimit.Limiter {
+	t.Helper()
+	lim, err := ratelimit.New(store, opts)
+	if err != nil {
+		t.Fatalf("ratelimit.New: %v", err)
+	}
+	return lim
+}
+
+// New follows the recipe packages' convention: (T, error), a coded error for what it cannot use.
+func TestNewWithoutAStoreIsConfigurationInvalid(t *testing.T) {
+	lim, err := ratelimit.New(nil, ratelimit.Options{})
+	if !ops.HasCode(err, ops.CodeConfigurationInvalid) || lim != nil {
+		t.Fatalf("New(nil): %v, %v; want STORE_CONFIGURATION_INVALID and no Limiter", lim, err)
+	}
+}
+
 func TestInvalidInputIsCodedAndNeverReachesRedis(t *testing.T) {
 	st := storetest.New(t)
-	lim := ratelimit.New(st.Store, ratelimit.Options{})
+	lim := newLimiter(t, st.Store, ratelimit.Options{})
 	ctx := context.Background()
 	for name, tc := range map[string]struct {
 		key   string
@@ -37,7 +56,7 @@ func TestInvalidInputIsCodedAndNeverReachesRedis(t *testing.T) {
 
 func TestWaitEndsWithItsContext(t *testing.T) {
 	st := storetest.New(t)
-	lim := ratelimit.New(st.Store, ratelimit.Options{})
+	lim := newLimiter(t, st.Store, ratelimit.Options{})
 	limit := ratelimit.PerHour(1)
 	ctx := context.Background()
 	if r, _ := lim.Allow(ctx, "k", limit); !r.OK() {
@@ -57,7 +76,7 @@ func TestWaitEndsWithItsContext(t *testing.T) {
 // time sits just below a whole second, so the script's carries are exercised.
 func TestGCRAExactOnAControlledClock(t *testing.T) {
 	st := storetest.New(t)
-	lim := ratelimit.New(st.Store, ratelimit.Options{})
+	lim := newLimiter(t, st.Store, ratelimit.Options{})
 	ctx := context.Background()
 	limit := ratelimit.Limit{Rate: 600_000, Period: time.Second, Burst: 300} // refills in 500µs
 	const interval = 1667 * time.Nanosecond

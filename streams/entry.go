@@ -54,7 +54,7 @@ func RangeAs[T any](ctx context.Context, st Streams, stream string, opts RangeOp
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll[T](entries, st.s.MaxPayload())
+	return decodeAll[T](entries, st.store().MaxPayload())
 }
 
 // ReadAs is [Group.Read] with each message decoded into a T. Every entry read is returned

@@ -118,7 +118,7 @@ type DeadLetterRecord struct {
 // next redrive finds its marker and only deletes it, as long as it runs within MarkerTTL. Name
 // streams with a hash tag ("{orders}", dead letters "{orders}:dead") to keep each move atomic.
 func (st Streams) Redrive(ctx context.Context, stream string, opts RedriveOptions) (RedriveResult, error) {
-	s := st.s
+	s := st.store()
 	var res RedriveResult
 	if stream == "" {
 		_, err := s.Reject(ctx, streamOp(s, ops.StreamRedrive, stream), errStreamName(ops.StreamRedrive))
@@ -181,7 +181,7 @@ func (st Streams) Redrive(ctx context.Context, stream string, opts RedriveOption
 // redriveOne moves one dead letter: 1 moved, -1 dropped (its entry was moved before), 0 the
 // dead letter was gone already (another redrive took it).
 func (st Streams) redriveOne(ctx context.Context, stream, dead string, e Entry, dl DeadLetter, markerTTL time.Duration) (int64, error) {
-	s := st.s
+	s := st.store()
 	history := redriveHistory(dl.History)
 	history = append(history, DeadLetterRecord{ID: dl.ID, DeadID: e.ID, Group: dl.Group, Consumer: dl.Consumer,
 		Error: dl.Error, Deliveries: dl.Deliveries})

@@ -14,11 +14,14 @@ import (
 // Streams appends to and reads Redis streams in the streams namespace:
 // igniter:store:<service>{:<scope>:<id>}*:streams:<name>. Each entry holds its message as JSON in
 // one field, data, as the original writes it, so Go and TypeScript services share streams.
-type Streams struct{ s storecore.Store }
+//
+// Get one from a built store's Streams field (client.Store.Streams); the package has no
+// constructor. Streams is declared on the internal store handle, which client converts into a
+// Streams for every store it makes, so that no function of this package takes an internal type.
+type Streams storecore.Handle
 
-// New returns the stream operations of one store. client calls it for every store it makes
-// (Store.Streams); there is no other use for it.
-func New(s storecore.Store) Streams { return Streams{s: s} }
+// store returns the store st runs its operations on.
+func (st Streams) store() storecore.Store { return storecore.Handle(st).Store() }
 
 // AppendOptions configure [Streams.Append].
 type AppendOptions struct {
@@ -49,7 +52,7 @@ type RangeOptions struct {
 // travels in an extra field, trace, which the original ignores. An empty stream name is
 // STORE_STREAM_NAME_REQUIRED; a message that cannot be encoded is STORE_SERIALIZATION_FAILED.
 func (st Streams) Append(ctx context.Context, stream string, message any, opts AppendOptions) (string, error) {
-	s := st.s
+	s := st.store()
 	op := streamOp(s, ops.StreamAppend, stream)
 	op.Stream = &ops.StreamArgs{Approx: opts.Approximate}
 	var err error
@@ -83,7 +86,7 @@ func (st Streams) Append(ctx context.Context, stream string, message any, opts A
 // when Reverse), each parsed as the original parses it ([Entry]). A missing stream has no
 // entries.
 func (st Streams) Range(ctx context.Context, stream string, opts RangeOptions) ([]Entry, error) {
-	s := st.s
+	s := st.store()
 	op := streamOp(s, ops.StreamRange, stream)
 	if stream == "" {
 		_, err := s.Reject(ctx, op, errStreamName(ops.StreamRange))
@@ -111,7 +114,7 @@ func (st Streams) Range(ctx context.Context, stream string, opts RangeOptions) (
 // are checked when an operation runs: an empty group is STORE_STREAM_GROUP_REQUIRED, an empty
 // consumer STORE_STREAM_CONSUMER_REQUIRED (for the operations that need one).
 func (st Streams) Group(group, consumer string) Group {
-	return Group{s: st.s, group: group, consumer: consumer}
+	return Group{s: st.store(), group: group, consumer: consumer}
 }
 
 // Group is one consumer of one consumer group: [Streams.Group].

@@ -55,7 +55,10 @@ func run(ctx context.Context, env *harness.Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	prices := cache.New(store, cache.Options{NegativeTTL: time.Minute, Beta: 1})
+	prices, err := cache.New(store, cache.Options{NegativeTTL: time.Minute, Beta: 1})
+	if err != nil {
+		return err
+	}
 	defer prices.Close()
 
 	db := &database{}

@@ -31,7 +31,10 @@ func run(ctx context.Context, env *harness.Env, out io.Writer) error {
 	// 5 invoice creations a minute per tenant, bursts of 5.
 	limit := ratelimit.PerMinute(5)
 	for _, tenant := range []string{"acme", "globex"} {
-		lim := ratelimit.New(store.MustScope("tenant", tenant), ratelimit.Options{})
+		lim, err := ratelimit.New(store.MustScope("tenant", tenant), ratelimit.Options{})
+		if err != nil {
+			return err
+		}
 		key := "POST /invoices"
 		// Start from a full budget on a reused server.
 		_ = rdb.Del(ctx, store.MustScope("tenant", tenant).Prefix()+":counter:ratelimit:"+key).Err()
@@ -53,7 +56,10 @@ func run(ctx context.Context, env *harness.Env, out io.Writer) error {
 	}
 
 	// A burst-free limit of 20 a second: Wait spaces calls 50ms apart.
-	lim := ratelimit.New(store.MustScope("tenant", "acme"), ratelimit.Options{})
+	lim, err := ratelimit.New(store.MustScope("tenant", "acme"), ratelimit.Options{})
+	if err != nil {
+		return err
+	}
 	fast := ratelimit.Limit{Rate: 20, Period: time.Second, Burst: 1}
 	_ = rdb.Del(ctx, store.MustScope("tenant", "acme").Prefix()+":counter:ratelimit:webhook").Err()
 	start := time.Now()

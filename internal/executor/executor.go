@@ -14,6 +14,8 @@ import (
 // (errors.go). It never retries.
 type Executor struct {
 	rdb redis.UniversalClient
+	// cluster is rdb when it is a *redis.ClusterClient (nil otherwise).
+	cluster *redis.ClusterClient
 	// pipe, when set, carries the short commands of concurrent callers in shared batches
 	// (pipeline.go); everything else runs on rdb.
 	pipe *pipeline
@@ -24,7 +26,8 @@ type Executor struct {
 
 // New returns an Executor that sends on rdb.
 func New(rdb redis.UniversalClient) *Executor {
-	return &Executor{rdb: rdb, lone: newLoneScripter(rdb)}
+	c, _ := rdb.(*redis.ClusterClient)
+	return &Executor{rdb: rdb, cluster: c, lone: newLoneScripter(rdb)}
 }
 
 // Handle runs op: it is an ops.Handler.
@@ -32,64 +35,42 @@ func (e *Executor) Handle(ctx context.Context, op ops.Op) (ops.Result, error) {
 	res, err := e.run(ctx, op) // noretry.go: go-redis never re-sends a store command once written
 	if err != nil {
 		reloadOnFailure(e.rdb, err)
-		if lost := lostReplyOf(op, err); lost != nil {
-			return ops.Result{}, lost
+		err = coded(op, err)
+		if s := settleFor(ctx, op); s != nil {
+			s.Failed(err)
 		}
-		return ops.Result{}, MapError(op.Kind, err)
+		return ops.Result{}, err
 	}
 	return res, nil
 }
 
-// run dispatches every kind the store has, in one table: a kind missing here is a bug that a
-// test of every ops.Kind catches. Every command goes through sendOnce (noretry.go): on a cluster
-// go-redis never sends it a second time once it may have been written.
+// coded maps a failure of op: STORE_OUTCOME_UNKNOWN when the command may have been sent
+// (lostReplyOf), else MapError's code.
+func coded(op ops.Op, err error) error {
+	if lost := lostReplyOf(op, err); lost != nil {
+		return lost
+	}
+	return MapError(op.Kind, err)
+}
+
+// run dispatches every kind the store has: the short kinds, which send one command, are built,
+// sent and read in short.go, on every path (pipelined, direct, cluster); every other kind is in
+// the switch. A kind missing from both is a bug that a test of every ops.Kind catches. Every
+// command goes through send or sendOnce (noretry.go): on a cluster go-redis never sends it a
+// second time once it may have been written.
 func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
-	if e.pipe != nil {
-		if res, ok, err := e.pipe.run(ctx, op); ok {
-			return res, err
-		}
+	if cmd := e.command(ctx, op); cmd != nil { // short.go: the kinds that send one command
+		return reply(op, cmd, e.send(ctx, cmd))
 	}
 	rdb := e.rdb
 	switch op.Kind {
-	case ops.KVGet:
-		b, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.StringCmd { return r.Get(ctx, op.Key) }).Bytes()
-		if err == redis.Nil {
-			return ops.Result{}, nil
+	case ops.BatchGet: // on a cluster (a short kind elsewhere): one MGET per slot
+		if e.pipe != nil {
+			return e.pipe.clusterMGet(ctx, op.Keys)
 		}
-		return ops.Result{Value: b, Bool: err == nil}, err
-	case ops.KVSet:
-		return ops.Result{}, sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.StatusCmd { return r.Set(ctx, op.Key, op.Value, op.TTL) }).Err()
-	case ops.KVRemove:
-		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd { return r.Del(ctx, op.Key) }).Result()
-		return ops.Result{Int: n}, err
-	case ops.KVExists:
-		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd { return r.Exists(ctx, op.Key) }).Result()
-		return ops.Result{Bool: n == 1, Int: n}, err
-	case ops.KVExpire, ops.KVTouch, ops.CounterExpire:
-		ok, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.BoolCmd { return expire(ctx, r, op.Key, op.TTL) }).Result()
-		return ops.Result{Bool: ok}, err
-	case ops.CounterIncrement, ops.CounterDecrement:
-		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd {
-			if op.N == 1 {
-				return r.Incr(ctx, op.Key)
-			}
-			return r.IncrBy(ctx, op.Key, op.N)
-		}).Result()
-		return ops.Result{Int: n}, err
-	case ops.ClaimOnce:
-		if op.TTL == 0 { // SETNX, as the original (go-redis would send SET … NX)
-			n, err := doOnce(ctx, rdb, "SETNX", op.Key, op.Value).Int64()
-			return ops.Result{Bool: n == 1}, err
-		}
-		ok, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.BoolCmd { return r.SetNX(ctx, op.Key, op.Value, op.TTL) }).Result()
-		return ops.Result{Bool: ok}, err
-	case ops.BatchGet:
-		return e.mget(ctx, op.Keys)
+		return clusterMGet(ctx, e.cluster, op.Keys) // cluster_batch.go
 	case ops.BatchSet:
 		return ops.Result{}, e.mset(ctx, op)
-	case ops.EventsPublish:
-		n, err := sendOnce(ctx, rdb, func(r redis.Cmdable) *redis.IntCmd { return r.Publish(ctx, op.Key, op.Value) }).Result()
-		return ops.Result{Int: n}, err
 	case ops.KVSetIfAbsent:
 		return e.setIfAbsent(ctx, op)
 	case ops.CounterGCRA:
@@ -129,35 +110,6 @@ func (e *Executor) run(ctx context.Context, op ops.Op) (ops.Result, error) {
 		return e.leaseRelease(ctx, op)
 	}
 	return ops.Result{}, ops.NewError(ops.CodeOperationFailed, op.Kind.Operation(), "the Redis executor does not run this operation", nil)
-}
-
-// expire makes EXPIRE for whole seconds, PEXPIRE for sub-second precision and PERSIST for 0
-// (no expiry, the store's meaning of a zero TTL).
-func expire(ctx context.Context, rdb redis.Cmdable, key string, ttl time.Duration) *redis.BoolCmd {
-	switch {
-	case ttl == 0:
-		return rdb.Persist(ctx, key)
-	case ttl%time.Second == 0:
-		return rdb.Expire(ctx, key, ttl)
-	}
-	return rdb.PExpire(ctx, key, ttl)
-}
-
-func (e *Executor) mget(ctx context.Context, keys []string) (ops.Result, error) {
-	if c, ok := e.rdb.(*redis.ClusterClient); ok {
-		return clusterMGet(ctx, c, keys) // cluster_batch.go
-	}
-	vals, err := e.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
-		return ops.Result{}, err
-	}
-	out := make([][]byte, len(vals))
-	for i, v := range vals {
-		if s, ok := v.(string); ok {
-			out[i] = []byte(s)
-		}
-	}
-	return ops.Result{Values: out}, nil
 }
 
 // mset writes a batch atomically on one node: MULTI, one MSET of the entries without a TTL, one

@@ -27,8 +27,9 @@ func lostReplyOf(op ops.Op, err error) error {
 
 // The cluster drop hook.
 //
-// A cluster's autopipeliner is the ClusterClient's own (pipeline.go, Ownership), so the store's
-// abandoned commands can only be dropped from its batches by a hook on the ClusterClient.
+// A cluster's batches run on the ClusterClient itself (its Pipeline, or in the go-redis modes its
+// own autopipeliner: pipeline.go, Ownership), so the store's abandoned commands can only be
+// dropped from them by a hook on the ClusterClient.
 // go-redis has no way to remove a hook, so the store never adds one per store: AttachCluster adds
 // one hook per ClusterClient, the first time any store attaches to it, and the hook consults the
 // client's registration count, which each store's pipeline adds itself to at start and removes

@@ -12,21 +12,28 @@ import (
 	"github.com/igniter-go/store/ops"
 )
 
-// pipeline sends the executor's short, non-blocking commands through go-redis's automatic
-// pipeliner, so the commands of many concurrent callers share one write and one read on one
-// connection instead of taking a pooled connection each (issue #12).
+// pipeline sends the executor's short, non-blocking commands in shared batches, so the commands
+// of many concurrent callers share one write and one read on one connection instead of taking a
+// pooled connection each (issue #12).
 //
-// It uses the library's deferred face (AsyncAutoPipeline) with its ordered defaults (one
-// batch in flight per shard), and waits for each command itself, so that each op keeps the
-// semantics of a plain go-redis call:
+// Two engines. By default the store's own lanes (lane.go): one per redis-server, or one per
+// cluster primary, each with one batch in flight, each batch one go-redis Pipeline.Exec. With
+// PipelineOptions.FullDuplex or MaxFlushDelay, go-redis's deferred autopipeliner
+// (AsyncAutoPipeline) with its ordered defaults instead. Either way the pipeline waits for each
+// command itself, so that each op keeps the semantics of a plain go-redis call:
 //
-//   - ordering: a caller's next op is submitted only after its previous one returned, and the
-//     stream is ordered, so one goroutine's ops run in its order;
+//   - ordering: a caller's next op is submitted only after its previous one returned, and a
+//     lane (a shard of go-redis's autopipeliner) runs its batches in order, one at a time, so
+//     one goroutine's ops run in its order;
 //   - replies and errors are per command: a WRONGTYPE fails its own op only;
-//   - ctx: the wait ends with the caller's ctx error (AutoFuture.WaitContext). A command that
-//     has not been written yet is then dropped — the library cannot do that (it writes every
-//     queued command), so a hook removes abandoned commands from the batch right before the
-//     write; a command already written runs, and its reply is discarded;
+//   - ctx: the wait ends with the caller's ctx error. A command whose batch has not reached the
+//     drop hook yet is then dropped — Pipeline.Exec, like the autopipeliner, writes every command
+//     it is given, so a hook removes abandoned commands from the batch before go-redis takes a
+//     connection for it. A command past the hook runs, and its reply is discarded: one already
+//     written, and one whose batch waits for a connection to be dialled, which is written when
+//     the dial completes, after its caller left (a Settle in the caller's ctx, settle.go, hears
+//     when it is answered or dropped). A command queued behind a batch the server has not
+//     answered stays queued (one batch in flight), so it can still be dropped;
 //   - a lost connection fails every command of the batch whose reply was not read with the
 //     transport error; nothing is replayed below the store (see the cluster notes), and the
 //     retry middleware retries only idempotent ops;
@@ -35,16 +42,18 @@ import (
 //
 // # *redis.Client
 //
-// The pipeliner is built on a clone sharing the caller's pools (Client.WithTimeout), so the
-// drop hook (dropHook, keyed on a set of abandoned commands) is the clone's only and Close
-// stops the clone's pipeliner. The client runs with MaxRetries -1: its pipelines never
-// re-send. A lost connection is ops.ErrUnavailable.
+// The batches run on a clone sharing the caller's pools (Client.WithTimeout), so the drop hook
+// (dropHook, keyed on a set of abandoned commands) is the clone's only and the caller's own
+// hooks do not run for pipelined commands. The client runs with MaxRetries -1: its pipelines
+// never re-send. A lost connection is ops.ErrUnavailable.
 //
 // # *redis.ClusterClient: per-node batches
 //
-// go-redis's ClusterClient.AsyncAutoPipelineWithOptions routes each command to a shard by slot
-// range and, at flush, splits a shard's batch by node (processPipeline → mapCmdsByNode): one
-// write and one read per node, nodes in parallel. Three things make that safe for the store:
+// A command goes to the lane of the primary that serves its first key's slot (laneFor), and
+// each lane's batch is one ClusterClient Pipeline.Exec: one write and one read on that node, its
+// callers waiting on no other node. (go-redis's cluster autopipeliner, used in the full-duplex
+// and flush-delay modes, routes by slot range to GOMAXPROCS shards instead, one batch in flight
+// per shard spanning several nodes.) Three things make the cluster pipeline safe for the store:
 //
 //   - No blind re-send. The cluster pipeline re-sends a whole node batch after a transport
 //     error, and a whole batch whose first reply is a retryable error (TRYAGAIN, LOADING,
@@ -58,17 +67,17 @@ import (
 //     tried again. A transport failure after the write is STORE_OUTCOME_UNKNOWN (lostReplyOf),
 //     as on the direct path; a failure before it (dial refused, pool timeout) stays
 //     STORE_CONNECTION_FAILED.
-//   - Dropping. ClusterClient has no private clone: its autopipeliner and its hooks are the
-//     caller's client's. The wrapper carries an abandoned mark, and the one drop hook per
-//     ClusterClient (AttachCluster, guard.go) removes marked commands from a batch before it
-//     is mapped to its nodes (dropAbandoned). Commands without the mark (the application's
-//     own) pass untouched; with no store attached the hook passes everything on.
-//   - Ownership. AsyncAutoPipelineWithOptions caches one deferred pipeliner per ClusterClient
-//     ("first call's config wins"): the store uses that one, shared with any other user of the
-//     client's AsyncAutoPipeline (and with other stores on the client), and never closes it —
-//     ClusterClient.Close does. Building a second ClusterClient from cloned options would
-//     double the connections and lose the hooks and instrumentation the application put on
-//     its client. If someone closes the shared pipeliner, ops go direct.
+//   - Dropping. ClusterClient has no private clone: its hooks are the caller's client's. The
+//     wrapper carries an abandoned mark, and the one drop hook per ClusterClient
+//     (AttachCluster, guard.go) removes marked commands from a batch before it is mapped to its
+//     nodes (dropAbandoned). Commands without the mark (the application's own) pass untouched;
+//     with no store attached the hook passes everything on.
+//   - Ownership. The lanes are the store's and Close stops them. In the go-redis modes the store
+//     uses the deferred pipeliner AsyncAutoPipelineWithOptions caches per ClusterClient ("first
+//     call's config wins"), shared with any other user of the client's AsyncAutoPipeline, and
+//     never closes it — ClusterClient.Close does. Building a second ClusterClient from cloned
+//     options would double the connections and lose the hooks and instrumentation the
+//     application put on its client. If someone closes the shared pipeliner, ops go direct.
 //
 // Batch.Get is split by slot first (slotGroups, cluster_batch.go), one MGET per slot, all
 // submitted before the first is awaited, so they ride the nodes' batches together. The lone-op
@@ -77,6 +86,15 @@ import (
 // wrapped in noRetry as well (ClusterClient.process still retries a command that provably did
 // not run); a lone Batch.Get runs clusterMGet (cluster_batch.go).
 type pipeline struct {
+	// lane is the engine on a *redis.Client, lanes on a *redis.ClusterClient (one per primary,
+	// by address; lanesMu serialises making and closing them): the store's own half-duplex
+	// batches (lane.go). ap replaces them in the full-duplex and flush-delay modes.
+	lane     *lane
+	lanes    sync.Map // string → *lane
+	lanesMu  sync.Mutex
+	maxBatch int
+	closed   atomic.Bool
+
 	ap *redis.AutoPipeliner
 	// owned: Close closes ap (it was built on a private clone of the caller's client).
 	owned bool
@@ -97,7 +115,7 @@ type pipeline struct {
 	nAbandoned atomic.Int64
 
 	// direct is the go-redis client itself. A command submitted while no other is in flight
-	// (inflight was 0) goes there: a lone caller pays no hand-off to the flusher goroutine.
+	// (inflight was 0) goes there: a lone caller pays no hand-off to a lane's goroutine.
 	direct   redis.UniversalClient
 	inflight atomic.Int64
 	// degraded is set when a pipelined command failed on the connection (no reply from the
@@ -127,9 +145,15 @@ func (droppedError) Error() string {
 func (droppedError) RedisError() {}
 
 // newPipeline returns the pipeline for rdb (a *redis.Client or a *redis.ClusterClient), or nil
-// when rdb is a kind the store does not pipeline (Ring, a custom UniversalClient).
+// when rdb is a kind the store does not pipeline (Ring, a custom UniversalClient). cfg is
+// go-redis's: its FullDuplex or MaxFlushDelay select go-redis's autopipeliner, its MaxBatchSize
+// caps the store's lanes.
 func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pipeline, error) {
-	p := &pipeline{direct: rdb}
+	p := &pipeline{direct: rdb, maxBatch: cfg.MaxBatchSize}
+	if p.maxBatch <= 0 {
+		p.maxBatch = redis.DefaultAutoPipelineOptions().MaxBatchSize
+	}
+	goRedis := cfg.FullDuplex || cfg.MaxFlushDelay > 0 || cfg.AdaptiveDelay
 	switch c := rdb.(type) {
 	case *redis.Client:
 		// A clone sharing the caller's pools (WithTimeout keeps them) so that dropHook is
@@ -140,6 +164,12 @@ func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pi
 			clone.AddHook(hookBeforeDrop)
 		}
 		clone.AddHook(dropHook{p})
+		if !goRedis {
+			// The clone's reads and writes both use ReadTimeout: 0 after go-redis's
+			// normalisation is -1, none.
+			p.lane = newLane(p.maxBatch, c.Options().ReadTimeout == 0, execOn(clone.Pipeline()))
+			return p, nil
+		}
 		ap, err := clone.AsyncAutoPipelineWithOptions(cfg)
 		if err != nil {
 			return nil, err
@@ -147,19 +177,80 @@ func newPipeline(rdb redis.UniversalClient, cfg *redis.AutoPipelineOptions) (*pi
 		p.ap, p.owned = ap, true
 		p.fullDuplex = ap.Config().FullDuplex
 	case *redis.ClusterClient:
+		p.cluster = c
+		p.detach = AttachCluster(c) // one hook per client, whatever the number of stores
+		if !goRedis {
+			return p, nil // one lane per primary, made on first use (laneFor)
+		}
 		// The client's own cached deferred pipeliner, slot-sharded; see the type's comment
 		// (Ownership) for why it is shared and never closed here.
 		ap, err := c.AsyncAutoPipelineWithOptions(cfg)
 		if err != nil {
+			p.detach()
 			return nil, err
 		}
-		p.ap, p.cluster = ap, c
+		p.ap = ap
 		p.fullDuplex = ap.Config().FullDuplex
-		p.detach = AttachCluster(c) // one hook per client, whatever the number of stores
 	default:
 		return nil, nil
 	}
 	return p, nil
+}
+
+// execOn runs a lane's batches on pipe (the lane's own: one batch at a time), under the lane's
+// ctx: a background one, as go-redis's pipeliner runs its batches, the connection's read and write
+// timeouts bounding the batch; its callers' latest deadline when the client has none (lane.bound).
+// A caller's ctx only ends its own wait.
+func execOn(pipe redis.Pipeliner) func(context.Context, []redis.Cmder) {
+	return func(ctx context.Context, cmds []redis.Cmder) {
+		_ = pipe.BatchProcess(ctx, cmds...)
+		_, _ = pipe.Exec(ctx) // every command carries its own reply or error
+	}
+}
+
+// laneFor returns the lane of the cluster primary that serves cmd's first key (by the client's
+// slot map; a command go-redis then maps elsewhere, after a slot moved, is still sent right: its
+// batch is a cluster pipeline). Lanes are keyed by address, so a node's lane outlives the node
+// client go-redis rebuilds on a reload; a keyless command or an unknown slot map shares the
+// lane keyed "".
+func (p *pipeline) laneFor(ctx context.Context, cmd redis.Cmder) *lane {
+	addr := ""
+	if key := firstKey(cmd); key != "" {
+		if node, err := p.cluster.MasterForKey(ctx, key); err == nil {
+			addr = node.Options().Addr
+		}
+	}
+	if l, ok := p.lanes.Load(addr); ok {
+		return l.(*lane)
+	}
+	p.lanesMu.Lock()
+	defer p.lanesMu.Unlock()
+	if l, ok := p.lanes.Load(addr); ok {
+		return l.(*lane)
+	}
+	o := p.cluster.Options() // normalised: 0 is -1, none
+	l := newLane(p.maxBatch, o.ReadTimeout == 0 || o.WriteTimeout == 0, execOn(p.cluster.Pipeline()))
+	if p.closed.Load() {
+		l.close() // raced with Close: the command gets redis.ErrClosed
+	}
+	p.lanes.Store(addr, l)
+	return l
+}
+
+// firstKey is the first key of a command the pipeline carries: the argument after the name,
+// or after EVAL's script and key count; "" for a script without keys.
+func firstKey(cmd redis.Cmder) string {
+	args := cmd.Args()
+	pos := 1
+	switch cmd.Name() {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro":
+		pos = 3
+	}
+	if len(args) <= pos {
+		return ""
+	}
+	k, _ := args[pos].(string)
+	return k
 }
 
 func (p *pipeline) close() error {
@@ -169,13 +260,87 @@ func (p *pipeline) close() error {
 	if p.detach != nil {
 		p.detach()
 	}
-	if !p.owned {
+	p.closed.Store(true)
+	p.stopLanes()
+	if p.ap == nil || !p.owned {
 		return nil
 	}
 	if err := p.ap.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 		return err
 	}
 	return nil
+}
+
+// stopLanes stops every lane and waits until each has run what was queued — or until no op of
+// the pipeline is in flight any more: every caller has returned, by its reply or its ctx. A batch
+// that nobody waits for can hold its lane for ever (a server that stopped answering, on a client
+// without a read timeout: ReadTimeout -1), and Close must not wait for it; that lane's goroutine
+// ends when its batch does. (go-redis's pipeliner gave up after a 30 s backstop.)
+func (p *pipeline) stopLanes() {
+	var stopped []*lane
+	stop := func(l *lane) {
+		if l.stop() {
+			stopped = append(stopped, l)
+		}
+	}
+	if p.lane != nil {
+		stop(p.lane)
+	}
+	p.lanesMu.Lock()
+	p.lanes.Range(func(_, l any) bool { stop(l.(*lane)); return true })
+	p.lanesMu.Unlock()
+	for _, l := range stopped {
+		select {
+		case <-l.exited:
+			continue
+		default:
+		}
+		// A batch still runs: look again every millisecond, as long as a caller waits.
+		tick := time.NewTicker(time.Millisecond)
+		for done := false; !done; {
+			select {
+			case <-l.exited:
+				done = true
+			case <-tick.C:
+				done = p.inflight.Load() == 0
+			}
+		}
+		tick.Stop()
+	}
+}
+
+// future is a submitted command's completion, from a lane or from go-redis's pipeliner.
+type future struct {
+	b  *laneBatch
+	af redis.AutoFuture
+}
+
+// submit queues cmd on the pipeline's engine.
+func (p *pipeline) submit(ctx context.Context, cmd redis.Cmder) future {
+	switch {
+	case p.ap != nil:
+		return future{af: p.ap.Submit(ctx, cmd)}
+	case p.cluster != nil:
+		return future{b: p.laneFor(ctx, cmd).submit(ctx, cmd)}
+	}
+	return future{b: p.lane.submit(ctx, cmd)}
+}
+
+// waitContext waits for cmd's reply, or for ctx: cmd's error, or ctx's.
+func (f future) waitContext(ctx context.Context, cmd redis.Cmder) error {
+	if f.b != nil {
+		return f.b.waitContext(ctx, cmd)
+	}
+	return f.af.WaitContext(ctx)
+}
+
+// wait waits until the command's batch is done, dropped or written.
+func (f future) wait() {
+	if f.b != nil {
+		<-f.b.done
+		return
+	}
+	_ = f.af.Wait()
 }
 
 // do submits cmd and waits for it, or for ctx. After a nil return, cmd holds its reply.
@@ -197,10 +362,10 @@ func (p *pipeline) do(ctx context.Context, cmd redis.Cmder) error {
 	if p.cluster != nil {
 		cmd = noRetry(cmd)
 	}
-	f := p.ap.Submit(ctx, cmd)
-	err := f.WaitContext(ctx)
+	f := p.submit(ctx, cmd)
+	err := f.waitContext(ctx, cmd)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		p.abandon([]redis.Cmder{cmd}, []redis.AutoFuture{f})
+		p.abandon(ctx, []redis.Cmder{cmd}, []future{f})
 		return err
 	}
 	return p.settled(err)
@@ -225,15 +390,15 @@ func (p *pipeline) doAll(ctx context.Context, cmds []redis.Cmder, direct func(co
 			subs[i] = noRetry(c)
 		}
 	}
-	futures := make([]redis.AutoFuture, len(subs))
+	futures := make([]future, len(subs))
 	for i, c := range subs {
-		futures[i] = p.ap.Submit(ctx, c)
+		futures[i] = p.submit(ctx, c)
 	}
 	var first error
 	for i, f := range futures {
-		err := f.WaitContext(ctx)
+		err := f.waitContext(ctx, subs[i])
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			p.abandon(subs[i:], futures[i:])
+			p.abandon(ctx, subs[i:], futures[i:])
 			return err
 		}
 		if err = p.settled(err); err != nil && first == nil {
@@ -244,11 +409,11 @@ func (p *pipeline) doAll(ctx context.Context, cmds []redis.Cmder, direct func(co
 }
 
 // sendsDirect counts n commands in flight and reports whether they go direct, on the client
-// itself, rather than through the pipeliner: when nothing else is in flight (a lone caller
-// pays no hand-off to the flusher goroutine), after a lost connection (degraded), or when the
-// pipeliner was closed. The caller then calls directDone.
+// itself, rather than in a batch: when nothing else is in flight (a lone caller pays no
+// hand-off to a lane's goroutine), after a lost connection (degraded), or when the pipeline was
+// closed. The caller then calls directDone.
 func (p *pipeline) sendsDirect(n int64) bool {
-	if p.inflight.Add(n) == n || p.degraded.Load() || p.ap.IsClosed() {
+	if p.inflight.Add(n) == n || p.degraded.Load() || p.isClosed() {
 		return true
 	}
 	return false
@@ -279,26 +444,46 @@ func (p *pipeline) settled(err error) error {
 	return err
 }
 
-// abandon marks the commands whose caller leaves, so that they are dropped if still queued.
-func (p *pipeline) abandon(cmds []redis.Cmder, futures []redis.AutoFuture) {
-	if p.fullDuplex {
-		return // already streamed: it runs, and its reply is discarded
-	}
-	if p.cluster != nil {
-		for _, c := range cmds {
-			c.(storeCmd).abandon() // dropAbandoned reads the mark
-		}
-		return
-	}
-	// Mark each for dropHook; forget the mark when its batch completes (written or dropped) so
-	// the set only holds live commands.
+// isClosed reports whether the pipeline (or go-redis's pipeliner under it) was closed.
+func (p *pipeline) isClosed() bool {
+	return p.closed.Load() || (p.ap != nil && p.ap.IsClosed())
+}
+
+// abandon marks the commands whose caller leaves, so that they are dropped if their batch has
+// not passed the drop hook yet. A Settle in ctx (WithSettle) is told of each (Left), and of its
+// outcome once its batch is done (Settled): written and answered, failed, or dropped unwritten.
+func (p *pipeline) abandon(ctx context.Context, cmds []redis.Cmder, futures []future) {
+	// In full duplex a command is streamed as it is submitted: it runs, and its reply is
+	// discarded. On a cluster the mark is on the command (dropAbandoned reads it). Otherwise
+	// each is marked for dropHook, and the mark forgotten when its batch completes (written or
+	// dropped) so the set only holds live commands.
+	track := !p.fullDuplex && p.cluster == nil
 	for i, cmd := range cmds {
-		p.abandoned.Store(cmd, struct{}{})
-		p.nAbandoned.Add(1)
+		switch {
+		case p.fullDuplex:
+		case p.cluster != nil:
+			cmd.(storeCmd).abandon()
+		default:
+			p.abandoned.Store(cmd, struct{}{})
+			p.nAbandoned.Add(1)
+		}
+		s := settleForCmd(ctx, cmd)
+		if !track && s == nil {
+			continue
+		}
+		if s != nil {
+			s.Left()
+		}
 		f := futures[i]
 		go func() {
-			_ = f.Wait()
-			p.forget(cmd)
+			f.wait()
+			if track {
+				p.forget(cmd)
+			}
+			if s != nil {
+				err := cmd.Err()
+				_ = ops.Recover("store.pipeline.settled", func() { s.Settled(err != errDropped, err) })
+			}
 		}()
 	}
 }
@@ -315,9 +500,11 @@ func lostConnection(err error) bool {
 
 // dropHook removes abandoned commands from a batch right before it is written.
 //
-// A batch of one command is not a pipeline to go-redis: the half-duplex autopipeliner runs it
-// through the process hooks (flushBatchSlice's single-command path), so dropHook drops there too
-// — without it, a queued op whose caller left and that ended up alone in its batch was written.
+// A lane's batch is a Pipeline.Exec, so it meets ProcessPipelineHook, whatever its size. A
+// batch of one command is not a pipeline to go-redis's autopipeliner (the flush-delay mode): it
+// runs it through the process hooks (flushBatchSlice's single-command path), so dropHook drops
+// there too — without it, a queued op whose caller left and that ended up alone in its batch
+// was written.
 // The process hook never sets the command's error: go-redis records the hook's verdict itself
 // once it owns the command again. In full-duplex mode go-redis runs the process hooks on a
 // goroutine of their own while the command is streamed and its reply read, so a hook that wrote
@@ -381,153 +568,6 @@ func withoutDropped(cmds []redis.Cmder, gone func(redis.Cmder) bool) []redis.Cmd
 		return cmds
 	}
 	return live
-}
-
-// run executes op through the pipeline when its kind is one the pipeline carries; ok is false
-// for every other kind, which the executor then runs on the go-redis client.
-func (p *pipeline) run(ctx context.Context, op ops.Op) (res ops.Result, ok bool, err error) {
-	switch op.Kind {
-	case ops.KVGet:
-		cmd := redis.NewStringCmd(ctx, "get", op.Key)
-		if err := p.do(ctx, cmd); err != nil {
-			if err == redis.Nil {
-				return ops.Result{}, true, nil
-			}
-			return ops.Result{}, true, err
-		}
-		b, _ := cmd.Bytes()
-		return ops.Result{Value: b, Bool: true}, true, nil
-	case ops.KVSet:
-		cmd := redis.NewStatusCmd(ctx, setArgs(ctx, op.Key, op.Value, op.TTL, "")...)
-		return ops.Result{}, true, p.wait(ctx, cmd)
-	case ops.KVRemove:
-		cmd := redis.NewIntCmd(ctx, "del", op.Key)
-		if err := p.wait(ctx, cmd); err != nil {
-			return ops.Result{}, true, err
-		}
-		return ops.Result{Int: cmd.Val()}, true, nil
-	case ops.KVExists:
-		cmd := redis.NewIntCmd(ctx, "exists", op.Key)
-		if err := p.wait(ctx, cmd); err != nil {
-			return ops.Result{}, true, err
-		}
-		return ops.Result{Bool: cmd.Val() == 1, Int: cmd.Val()}, true, nil
-	case ops.KVExpire, ops.KVTouch, ops.CounterExpire:
-		cmd := redis.NewBoolCmd(ctx, expireArgs(ctx, op.Key, op.TTL)...)
-		if err := p.wait(ctx, cmd); err != nil {
-			return ops.Result{}, true, err
-		}
-		return ops.Result{Bool: cmd.Val()}, true, nil
-	case ops.CounterIncrement, ops.CounterDecrement:
-		var cmd *redis.IntCmd
-		if op.N == 1 {
-			cmd = redis.NewIntCmd(ctx, "incr", op.Key)
-		} else {
-			cmd = redis.NewIntCmd(ctx, "incrby", op.Key, op.N)
-		}
-		if err := p.wait(ctx, cmd); err != nil {
-			return ops.Result{}, true, err
-		}
-		return ops.Result{Int: cmd.Val()}, true, nil
-	case ops.ClaimOnce:
-		if op.TTL == 0 { // SETNX, as the original
-			cmd := redis.NewIntCmd(ctx, "setnx", op.Key, op.Value)
-			if err := p.wait(ctx, cmd); err != nil {
-				return ops.Result{}, true, err
-			}
-			return ops.Result{Bool: cmd.Val() == 1}, true, nil
-		}
-		cmd := redis.NewBoolCmd(ctx, setArgs(ctx, op.Key, op.Value, op.TTL, "nx")...)
-		if err := p.wait(ctx, cmd); err != nil && err != redis.Nil {
-			return ops.Result{}, true, err
-		}
-		return ops.Result{Bool: cmd.Val()}, true, nil
-	case ops.BatchGet:
-		if p.cluster != nil {
-			res, err := p.clusterMGet(ctx, op.Keys)
-			return res, true, err
-		}
-		args := make([]any, 1+len(op.Keys))
-		args[0] = "mget"
-		for i, k := range op.Keys {
-			args[1+i] = k
-		}
-		cmd := redis.NewSliceCmd(ctx, args...)
-		if err := p.wait(ctx, cmd); err != nil {
-			return ops.Result{}, true, err
-		}
-		vals := cmd.Val()
-		out := make([][]byte, len(vals))
-		for i, v := range vals {
-			if s, ok := v.(string); ok {
-				out[i] = []byte(s)
-			}
-		}
-		return ops.Result{Values: out}, true, nil
-	case ops.EventsPublish:
-		cmd := redis.NewIntCmd(ctx, "publish", op.Key, op.Value)
-		if err := p.wait(ctx, cmd); err != nil {
-			return ops.Result{}, true, err
-		}
-		return ops.Result{Int: cmd.Val()}, true, nil
-	}
-	return ops.Result{}, false, nil
-}
-
-// wait is do followed by the command's own reply error.
-func (p *pipeline) wait(ctx context.Context, cmd redis.Cmder) error {
-	if err := p.do(ctx, cmd); err != nil {
-		return err
-	}
-	return cmd.Err()
-}
-
-// setArgs builds SET key value [EX s|PX ms] [NX] exactly as go-redis's Set and SetNX do.
-func setArgs(ctx context.Context, key string, value any, ttl time.Duration, mode string) []any {
-	args := make([]any, 3, 6)
-	args[0], args[1], args[2] = "set", key, value
-	if ttl > 0 {
-		if usePrecise(ttl) {
-			args = append(args, "px", formatMs(ttl))
-		} else {
-			args = append(args, "ex", formatSec(ttl))
-		}
-	}
-	if mode != "" {
-		args = append(args, mode)
-	}
-	_ = ctx
-	return args
-}
-
-// expireArgs: PERSIST for 0, EXPIRE for whole seconds, PEXPIRE otherwise (as expire).
-func expireArgs(ctx context.Context, key string, ttl time.Duration) []any {
-	_ = ctx
-	switch {
-	case ttl == 0:
-		return []any{"persist", key}
-	case ttl%time.Second == 0:
-		return []any{"expire", key, formatSec(ttl)}
-	}
-	return []any{"pexpire", key, formatMs(ttl)}
-}
-
-// usePrecise, formatMs and formatSec are go-redis's (commands.go), so the bytes on the wire
-// stay those of its typed methods (the golden tests compare them).
-func usePrecise(d time.Duration) bool { return d < time.Second || d%time.Second != 0 }
-
-func formatMs(d time.Duration) int64 {
-	if d > 0 && d < time.Millisecond {
-		return 1
-	}
-	return int64(d / time.Millisecond)
-}
-
-func formatSec(d time.Duration) int64 {
-	if d > 0 && d < time.Second {
-		return 1
-	}
-	return int64(d / time.Second)
 }
 
 // evalScripter is the redis.Scripter the claim, lease and recipe scripts run on: EVALSHA and EVAL
@@ -614,12 +654,14 @@ func newLoneScripter(rdb redis.UniversalClient) redis.Scripter {
 	}}
 }
 
-// StartPipeline makes the executor send its short commands through go-redis's automatic
-// pipeliner configured by cfg (client.PipelineOptions builds it). Call it before the executor
-// runs any op. A client the store does not pipeline (Ring, a custom UniversalClient) is left
-// as it is. On a ClusterClient it attaches to the client's one drop hook (AttachCluster; Close
-// detaches), and cfg applies only if nobody asked the client for its deferred autopipeliner
-// before (go-redis caches one per client, first config wins). It never touches the network.
+// StartPipeline makes the executor send its short commands in shared batches configured by cfg
+// (client.PipelineOptions builds it): on the store's lanes, or on go-redis's automatic pipeliner
+// when cfg asks for full duplex or a flush delay (see pipeline). Call it before the executor runs
+// any op. A client the store does not pipeline (Ring, a custom UniversalClient) is left as it
+// is. On a ClusterClient it attaches to the client's one drop hook (AttachCluster; Close
+// detaches); in the go-redis modes cfg applies only if nobody asked the client for its deferred
+// autopipeliner before (go-redis caches one per client, first config wins). It never touches
+// the network, and starts no goroutine: a lane's starts with its first command.
 func (e *Executor) StartPipeline(cfg *redis.AutoPipelineOptions) error {
 	p, err := newPipeline(e.rdb, cfg)
 	if err != nil {
@@ -630,8 +672,8 @@ func (e *Executor) StartPipeline(cfg *redis.AutoPipelineOptions) error {
 	return nil
 }
 
-// Close stops what the executor started (the pipeline's flusher); the go-redis client stays
-// the caller's.
+// Close stops what the executor started (the pipeline's lanes, or the clone's autopipeliner),
+// once the commands already queued have run; the go-redis client stays the caller's.
 func (e *Executor) Close() error { return e.pipe.close() }
 
 // Abandoned is the number of pipelined commands whose caller left (its ctx ended) while its

@@ -49,7 +49,7 @@ func TestNameRules(t *testing.T) {
 		code ops.Code
 		msg  string
 	}{
-		{"service empty", keyspace.ValidateService(""), ops.CodeServiceRequired, "Service name is required. Call withService() before build()."},
+		{"service empty", keyspace.ValidateService(""), ops.CodeServiceRequired, "Service name is required. Call WithService before Build."},
 		{"service colon", keyspace.ValidateService("a:b"), ops.CodeServiceInvalid, ""},
 		{"service glob", keyspace.ValidateService("a*"), ops.CodeServiceInvalid, ""},
 		{"service space", keyspace.ValidateService("my api"), ops.CodeServiceInvalid, ""},

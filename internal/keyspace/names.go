@@ -61,7 +61,7 @@ func firstBadRune(s string) rune {
 // ValidateService checks a service name: required, and a clean segment.
 func ValidateService(service string) error {
 	if service == "" {
-		return ops.NewError(ops.CodeServiceRequired, "build", "Service name is required. Call withService() before build().", nil)
+		return ops.NewError(ops.CodeServiceRequired, "build", "Service name is required. Call WithService before Build.", nil)
 	}
 	if r := firstBadRune(service); r >= 0 {
 		return ops.Invalid(ops.CodeServiceInvalid, "build",
