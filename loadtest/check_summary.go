@@ -41,6 +41,7 @@ func (s *checkSummary) add(r history.Round) {
 	s.stats.OK += r.Stats.OK
 	s.stats.Failed += r.Stats.Failed
 	s.stats.Unknown += r.Stats.Unknown
+	s.stats.Excused += r.Stats.Excused
 	s.checked += r.Checked
 	t := s.cells[r.Cell]
 	if t == nil {
@@ -72,8 +73,12 @@ func roundLine(i int, r history.Round) string {
 	case porcupine.Unknown:
 		verdict = "inconclusive (check timed out)"
 	}
-	return fmt.Sprintf("round %d %s (seed %d): %d ops (ok %d, failed %d, unknown %d), %d checked in %d history(ies), faults %s: %s (check %v)",
-		i, r.Cell, r.Seed, r.Stats.Total(), r.Stats.OK, r.Stats.Failed, r.Stats.Unknown, r.Checked, r.Histories,
+	excused := ""
+	if r.Stats.Excused > 0 {
+		excused = fmt.Sprintf(", %d in a loss window", r.Stats.Excused)
+	}
+	return fmt.Sprintf("round %d %s (seed %d): %d ops (ok %d, failed %d, unknown %d%s), %d checked in %d history(ies), faults %s: %s (check %v)",
+		i, r.Cell, r.Seed, r.Stats.Total(), r.Stats.OK, r.Stats.Failed, r.Stats.Unknown, excused, r.Checked, r.Histories,
 		history.FaultCounts(r.Injected), verdict, r.CheckTime.Round(time.Millisecond))
 }
 
@@ -85,12 +90,16 @@ func (s *checkSummary) print(out io.Writer) {
 	}
 	fmt.Fprintf(out, "\ncheck summary%s: %d rounds in %v\n", partial, s.rounds, s.elapsed.Round(time.Second))
 	fmt.Fprintf(out, "  histories checked: %d\n", s.hists)
-	fmt.Fprintf(out, "  operations:        %d (ok %d, failed %d, unknown %d); %d in the checked histories\n",
+	fmt.Fprintf(out, "  operations:        %d (ok %d, failed %d, unknown %d); %d in the checked histories",
 		s.stats.Total(), s.stats.OK, s.stats.Failed, s.stats.Unknown, s.checked)
+	if s.stats.Excused > 0 {
+		fmt.Fprintf(out, "; %d acknowledged in a failover's loss window", s.stats.Excused)
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "  faults injected:   %s\n", history.FaultCounts(s.faults))
 	for _, name := range slices.Sorted(maps.Keys(s.cells)) {
 		t := s.cells[name]
-		fmt.Fprintf(out, "  %-10s %4d rounds, %8d ops, %8d checked, %5d faults, %d anomalies\n", name+":", t.rounds, t.ops, t.checked, t.faults, t.anomalies)
+		fmt.Fprintf(out, "  %-17s %4d rounds, %8d ops, %8d checked, %5d faults, %d anomalies\n", name+":", t.rounds, t.ops, t.checked, t.faults, t.anomalies)
 	}
 	fmt.Fprintf(out, "  anomalies found:   %d", s.anomalies)
 	if s.inconclusive > 0 {

@@ -70,6 +70,7 @@ func (r *Recorder) histories(resets []window, classify func(error) Outcome) ([][
 		end = max(end, w.to) // an epoch's clamped calls come before every return
 	}
 	end++
+	lossy := r.lossWindows()
 	var st Stats
 	hs := make([][]porcupine.Operation, len(epochs))
 	for _, rec := range recs {
@@ -82,8 +83,15 @@ func (r *Recorder) histories(resets []window, classify func(error) Outcome) ([][
 		if ro, ok := rec.Input.(ReadOnly); ok {
 			readOnly = ro.ReadOnly()
 		}
+		excused := inWindows(lossy, rec)
+		if excused && outcome == OK {
+			st.Excused++
+		}
+		if excused && readOnly {
+			continue // it may have seen a write that was then lost
+		}
 		for i, e := range epochs {
-			if outcome == OK && rec.Call >= e.from && rec.Return <= e.to {
+			if outcome == OK && !excused && rec.Call >= e.from && rec.Return <= e.to {
 				hs[i] = append(hs[i], operation(rec, rec.Call, rec.Output, rec.Return))
 				break
 			}
@@ -106,6 +114,45 @@ func (r *Recorder) histories(resets []window, classify func(error) Outcome) ([][
 		}
 	}
 	return hs, st
+}
+
+// MayLose records that Redis may have lost writes it acknowledged between from and to: a
+// failover with asynchronous replication, from the last point where everything acknowledged was
+// known to be on the replica that took over, until that replica served and the old primary
+// could acknowledge no more. [Recorder.History] and [Recorder.Histories] then check the weaker
+// property such a failover leaves: a write that overlapped the window (called before to,
+// returned after from, or still in flight) may have taken effect or not, whatever it returned
+// (an OK one whose input is [Uncertain], as the KV, counter and lease inputs are, as "maybe
+// happened, within its call and return, and if so returned this"; any other as of unknown
+// outcome), and a read that overlapped it is left out (it may have seen a write that was then
+// lost). Every other operation is checked in full: a write acknowledged outside every window is
+// never lost, and a read outside them sees the state.
+func (r *Recorder) MayLose(from, to time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lossy = append(r.lossy, window{int64(from.Sub(r.start)), int64(to.Sub(r.start))})
+}
+
+// lossWindows returns a copy of the loss windows.
+func (r *Recorder) lossWindows() []window {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]window(nil), r.lossy...)
+}
+
+// inWindows reports whether rec overlapped one of ws (an operation in flight overlaps every
+// window after its call).
+func inWindows(ws []window, rec Record) bool {
+	ret := rec.Return
+	if ret < 0 {
+		ret = math.MaxInt64
+	}
+	for _, w := range ws {
+		if rec.Call < w.to && ret > w.from {
+			return true
+		}
+	}
+	return false
 }
 
 // Uncertain is implemented by inputs whose model can take an operation that may or may not

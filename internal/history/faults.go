@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -91,10 +92,61 @@ const (
 	// nothing meanwhile, and runs what it was sent once thawed, after the callers may have
 	// given up.
 	Freeze Fault = "freeze"
+	// Failover hands the primary serving the round's keys over to a replica ([Replicated]):
+	// CLUSTER FAILOVER on a cluster, a coordinated handover that loses nothing acknowledged (the
+	// full models are checked); SENTINEL FAILOVER under Sentinel, which is not coordinated (the
+	// old primary acknowledges writes until the sentinels demote it, and they are lost), so there
+	// the window from a sync point to the demotion is recorded ([Recorder.MayLose]).
+	Failover Fault = "failover"
+	// KillPrimary SIGKILLs the primary serving the round's keys and waits until a replica is
+	// promoted. Replication is asynchronous: what the old primary acknowledged after its last
+	// sync point with that replica may be lost, so the window from the sync point to the
+	// promotion is recorded ([Recorder.MayLose]) and the weaker property checked.
+	KillPrimary Fault = "kill-primary"
 )
 
-// AllFaults lists every fault kind, in the order the long mode documents them.
+// AllFaults lists every fault kind on a single redis-server, in the order the long mode
+// documents them.
 var AllFaults = []Fault{LostReply, KillConnections, DelayReplies, Freeze, Restart, RestartWipe}
+
+// FailoverFaults lists the fault kinds of a replicated set-up ([Replicated]).
+var FailoverFaults = []Fault{Failover, KillPrimary}
+
+// FailoverTimeout bounds one failover fault: waiting until the set-up can fail over (a replica
+// in sync), the failover, and the promotion.
+const FailoverTimeout = 60 * time.Second
+
+// Replicated is a replicated Redis set-up, a cluster whose primaries have replicas or a primary
+// and its replica under Sentinel, whose primary the failover faults replace. Each method first
+// waits until the set-up can fail over (a replica in sync), and returns once the new primary
+// serves and the old one can acknowledge no more writes (dead, or demoted).
+type Replicated interface {
+	// Failover hands the primary serving key over to a replica.
+	Failover(ctx context.Context, key string) (Handover, error)
+	// KillPrimary SIGKILLs the primary serving key and waits until a replica is promoted.
+	KillPrimary(ctx context.Context, key string) (Handover, error)
+	// Primaries waits until the set-up can fail over again and returns the addresses of its
+	// primaries. [RunRound] compares them after the round with those before and the handovers
+	// its faults made: a failover the faults did not make (a node too slow for the failure
+	// detector) would lose writes outside every recorded window, so it fails the round instead
+	// of passing for an anomaly.
+	Primaries(ctx context.Context) ([]string, error)
+}
+
+// Handover is what a failover did.
+type Handover struct {
+	// MayLoseFrom is the start of the window in which Redis may lose writes it acknowledged:
+	// the last point at which everything acknowledged was known to be on the replica that took
+	// over. Zero when nothing acknowledged can be lost (a coordinated handover).
+	MayLoseFrom time.Time
+	// Done is when the new primary served and the old one could acknowledge no more writes.
+	Done time.Time
+	// Killed is when the old primary was SIGKILLed (zero for a handover that leaves it running):
+	// it acknowledges nothing after, so the loss window ends there.
+	Killed time.Time
+	// From and To are the old and new primaries' addresses, for the log.
+	From, To string
+}
 
 // Server is the redis-server process a run restarts or freezes. Each method returns when the
 // fault is in place (a restarted server accepts connections again).
@@ -111,39 +163,53 @@ type Server interface {
 // Faults injects faults from a seeded random source. The zero values of the optional fields
 // leave their faults out.
 type Faults struct {
-	Proxy    *faultproxy.Proxy    // LostReply, KillConnections
-	Server   Server               // Restart, RestartWipe, Freeze
-	Delayer  *Delayer             // DelayReplies
-	Commands []string             // the write commands LostReply picks from ("incr", "set"…)
-	Rand     *rand.Rand           // the schedule's source
-	Logf     func(string, ...any) // each injected fault is logged here when set
-	// Rec receives a reset window ([Recorder.Reset]) for each RestartWipe; required with it.
+	Proxy      *faultproxy.Proxy    // LostReply, KillConnections
+	Server     Server               // Restart, RestartWipe, Freeze
+	Delayer    *Delayer             // DelayReplies
+	Replicated Replicated           // Failover, KillPrimary
+	Key        string               // the key whose primary Failover and KillPrimary replace
+	Commands   []string             // the write commands LostReply picks from ("incr", "set"…)
+	Rand       *rand.Rand           // the schedule's source
+	Logf       func(string, ...any) // each injected fault is logged here when set
+	// Rec receives a reset window ([Recorder.Reset]) for each RestartWipe and a loss window
+	// ([Recorder.MayLose]) for each failover that may lose acknowledged writes; required with
+	// them.
 	Rec *Recorder
 
-	mu       sync.Mutex
-	injected map[Fault]int
-	err      error
+	mu        sync.Mutex
+	injected  map[Fault]int
+	err       error
+	handovers []Handover // the failovers done, in order
 }
 
 // Run injects faults of the given kinds one at a time, with a random pause of 50–300ms after
-// each (a restart is preceded by 300–800ms and followed by a second more), until ctx ends or a
-// fault cannot be injected ([Faults.Err]).
+// each (a restart or a failover is preceded by 300–800ms and followed by a second more), until
+// ctx ends or a fault cannot be injected ([Faults.Err]). A failover happens at most once per
+// Run, and starts only while at least [FailoverRoom] of ctx's time is left: the promotion takes
+// seconds, and the clients should work on the new primary after it.
 func (f *Faults) Run(ctx context.Context, kinds ...Fault) {
-	if len(kinds) == 0 {
-		return
-	}
 	restarted := false
 	for ctx.Err() == nil && f.Err() == nil {
+		if len(kinds) == 0 {
+			<-ctx.Done()
+			return
+		}
 		kind := kinds[f.Rand.IntN(len(kinds))]
-		if restarted && isRestart(kind) {
+		if restarted && isOutage(kind) {
 			// Drawn again once: each restart costs a second of open breaker, so in a mixed
 			// schedule restarts would crowd the other faults out.
 			kind = kinds[f.Rand.IntN(len(kinds))]
 		}
-		restart := isRestart(kind)
+		restart := isOutage(kind)
 		restarted = restarted || restart
 		if restart && !pause(ctx, 300*time.Millisecond+time.Duration(f.Rand.Int64N(int64(500*time.Millisecond)))) {
 			return // a restart first lets the store serve for a while: it costs a second of open breaker
+		}
+		if isFailover(kind) {
+			kinds = slices.DeleteFunc(slices.Clone(kinds), isFailover)
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < FailoverRoom {
+				continue // no room left for one: the clients finish the round
+			}
 		}
 		f.Inject(ctx, kind)
 		gap := 50*time.Millisecond + time.Duration(f.Rand.Int64N(int64(250*time.Millisecond)))
@@ -171,7 +237,18 @@ func (f *Faults) RunUntil(ctx context.Context, done <-chan struct{}, kinds ...Fa
 	<-done
 }
 
-func isRestart(k Fault) bool { return k == Restart || k == RestartWipe }
+// FailoverRoom is how much of a round must be left for a failover fault to start: the
+// promotion takes seconds (failure detection, an election), and the round should see the
+// clients work on the new primary after it.
+const FailoverRoom = 2 * time.Second
+
+func isFailover(k Fault) bool { return k == Failover || k == KillPrimary }
+
+// isOutage reports whether a fault makes the server unavailable for a while (a restart, a
+// failover): the store's breaker opens, so the schedule spaces such faults out.
+func isOutage(k Fault) bool {
+	return k == Restart || k == RestartWipe || k == Failover || k == KillPrimary
+}
 
 // Err returns the first error of a fault that could not be injected (a server that did not
 // restart), or nil.
@@ -238,6 +315,8 @@ func (f *Faults) Inject(ctx context.Context, kind Fault) {
 			happened = f.fail(kind, f.Server.Thaw())
 		}
 		f.logf("fault %s: %v", kind, window)
+	case Failover, KillPrimary:
+		happened = f.fail(kind, f.failover(ctx, kind))
 	default:
 		panic(fmt.Sprintf("history: unknown fault %q", kind))
 	}
@@ -249,6 +328,47 @@ func (f *Faults) Inject(ctx context.Context, kind Fault) {
 		f.injected[kind]++
 		f.mu.Unlock()
 	}
+}
+
+// failover runs one failover fault to its end, even when ctx ends meanwhile (the set-up must
+// not be left half failed over), and records its loss window.
+func (f *Faults) failover(ctx context.Context, kind Fault) error {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), FailoverTimeout)
+	defer cancel()
+	began := time.Now()
+	var h Handover
+	var err error
+	if kind == Failover {
+		h, err = f.Replicated.Failover(fctx, f.Key)
+	} else {
+		h, err = f.Replicated.KillPrimary(fctx, f.Key)
+	}
+	if h.Done.IsZero() {
+		h.Done = time.Now()
+	}
+	if !h.MayLoseFrom.IsZero() {
+		end := h.Done
+		if !h.Killed.IsZero() && h.Killed.Before(end) {
+			end = h.Killed
+		}
+		f.Rec.MayLose(h.MayLoseFrom, end)
+	}
+	f.mu.Lock()
+	f.handovers = append(f.handovers, h)
+	f.mu.Unlock()
+	loss := "nothing acknowledged may be lost"
+	if !h.MayLoseFrom.IsZero() {
+		loss = fmt.Sprintf("acknowledged writes may be lost in the last %v", h.Done.Sub(h.MayLoseFrom).Round(time.Millisecond))
+	}
+	f.logf("fault %s: %s -> %s in %v (%s), err %v", kind, h.From, h.To, h.Done.Sub(began).Round(time.Millisecond), loss, err)
+	return err
+}
+
+// Handovers returns the failovers the faults made, in order.
+func (f *Faults) Handovers() []Handover {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Handover(nil), f.handovers...)
 }
 
 // Injected returns how many faults of each kind took effect.
@@ -282,14 +402,19 @@ func pause(ctx context.Context, d time.Duration) bool {
 }
 
 // Drive runs clients goroutines, each calling step with its own random source (from seed and its
-// number) until ctx ends or it has run perClient steps, and waits for them all.
+// number) until ctx ends or it has run perClient steps, and waits for them all. A step gets ctx
+// without its deadline and cancellation: each operation's deadline is the client's own (the
+// store's timeout), as an application's would be, not the end of the run (a delayed reply or a
+// frozen server makes operations of unknown outcome, not just slow ones); a step in flight
+// when ctx ends finishes.
 func Drive(ctx context.Context, seed uint64, clients, perClient int, step func(ctx context.Context, client int, rng *rand.Rand)) {
+	opCtx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(seed, uint64(c)+1))
 			for i := 0; i < perClient && ctx.Err() == nil; i++ {
-				step(ctx, c, rng)
+				step(opCtx, c, rng)
 			}
 		})
 	}

@@ -44,9 +44,18 @@ type KVInput struct {
 	Op    KVOp
 	Key   string
 	Value string // for KVSet
+	// Maybe: the write may not have happened ([Uncertain]); if it did, it happened within its
+	// call and return.
+	Maybe bool
 }
 
 func (in KVInput) key() string { return in.Key }
+
+// Uncertain returns the input marked Maybe.
+func (in KVInput) Uncertain() any {
+	in.Maybe = true
+	return in
+}
 
 // ReadOnly reports whether the operation is a get.
 func (in KVInput) ReadOnly() bool { return in.Op == KVGet }
@@ -64,31 +73,36 @@ type kvState struct {
 }
 
 // KVModel is a register per key: get returns the last value set, or nothing after a delete or
-// before any set. A nil output (outcome unknown) accepts anything.
+// before any set. A nil output (outcome unknown) accepts anything. A write marked Maybe may
+// also not have happened: the state is then the set of both possibilities.
 var KVModel = porcupine.Model{
 	Partition: partitionByKey,
 	Init:      func() any { return kvState{} },
 	Step: func(state, input, output any) (bool, any) {
-		st, in := state.(kvState), input.(KVInput)
-		switch in.Op {
-		case KVSet:
-			return true, kvState{Value: in.Value, Present: true}
-		case KVDel:
-			return true, kvState{}
-		}
-		if output == nil {
-			return true, st
-		}
-		out := output.(KVOutput)
-		return out.Found == st.Present && out.Value == st.Value, st
+		in := input.(KVInput)
+		return stepStates(state, func(st kvState) (kvState, kvState, int) {
+			switch in.Op {
+			case KVSet:
+				return maybeStep(st, kvState{Value: in.Value, Present: true}, true, in.Maybe)
+			case KVDel:
+				return maybeStep(st, kvState{}, true, in.Maybe)
+			}
+			ok := true
+			if output != nil {
+				out := output.(KVOutput)
+				ok = out.Found == st.Present && out.Value == st.Value
+			}
+			return maybeStep(st, st, ok, in.Maybe)
+		})
 	},
+	Equal: equalStates[kvState],
 	DescribeOperation: func(input, output any) string {
 		in := input.(KVInput)
 		switch in.Op {
 		case KVSet:
-			return fmt.Sprintf("set(%q, %q)%s", in.Key, in.Value, unknownSuffix(output))
+			return fmt.Sprintf("%sset(%q, %q)%s", maybePrefix(in.Maybe), in.Key, in.Value, unknownSuffix(output))
 		case KVDel:
-			return fmt.Sprintf("del(%q)%s", in.Key, unknownSuffix(output))
+			return fmt.Sprintf("%sdel(%q)%s", maybePrefix(in.Maybe), in.Key, unknownSuffix(output))
 		}
 		if output == nil {
 			return fmt.Sprintf("get(%q) -> ?", in.Key)
@@ -99,10 +113,12 @@ var KVModel = porcupine.Model{
 		return fmt.Sprintf("get(%q) -> (absent)", in.Key)
 	},
 	DescribeState: func(state any) string {
-		if st := state.(kvState); st.Present {
-			return fmt.Sprintf("%q", st.Value)
-		}
-		return "(absent)"
+		return describeStates(state, func(st kvState) string {
+			if st.Present {
+				return fmt.Sprintf("%q", st.Value)
+			}
+			return "(absent)"
+		})
 	},
 }
 
@@ -118,9 +134,18 @@ type CounterInput struct {
 	Key   string
 	Get   bool
 	Delta int64
+	// Maybe: the add may not have happened ([Uncertain]); if it did, it happened within its
+	// call and return, and returned its output.
+	Maybe bool
 }
 
 func (in CounterInput) key() string { return in.Key }
+
+// Uncertain returns the input marked Maybe.
+func (in CounterInput) Uncertain() any {
+	in.Maybe = true
+	return in
+}
 
 // ReadOnly reports whether the operation is a get.
 func (in CounterInput) ReadOnly() bool { return in.Get }
@@ -130,24 +155,26 @@ type CounterOutput struct{ Value int64 }
 
 // CounterModel is an integer per key, starting at 0: add returns the sum of every add applied
 // up to and including itself, get the sum so far. An add of unknown outcome (nil output) adds its
-// delta wherever it is linearized — at the end of the history when it was never applied.
+// delta wherever it is linearized — at the end of the history when it was never applied. An add
+// marked Maybe either did not happen or returned its output: the state is then the set of both
+// possibilities.
 var CounterModel = porcupine.Model{
 	Partition: partitionByKey,
 	Init:      func() any { return int64(0) },
 	Step: func(state, input, output any) (bool, any) {
-		st, in := state.(int64), input.(CounterInput)
-		next := st
-		if !in.Get {
-			next += in.Delta
-		}
-		if output == nil {
-			return true, next
-		}
-		return output.(CounterOutput).Value == next, next
+		in := input.(CounterInput)
+		return stepStates(state, func(st int64) (int64, int64, int) {
+			next := st
+			if !in.Get {
+				next += in.Delta
+			}
+			return maybeStep(st, next, output == nil || output.(CounterOutput).Value == next, in.Maybe)
+		})
 	},
+	Equal: equalStates[int64],
 	DescribeOperation: func(input, output any) string {
 		in := input.(CounterInput)
-		op := fmt.Sprintf("add(%q, %d)", in.Key, in.Delta)
+		op := fmt.Sprintf("%sadd(%q, %d)", maybePrefix(in.Maybe), in.Key, in.Delta)
 		if in.Get {
 			op = fmt.Sprintf("get(%q)", in.Key)
 		}
@@ -156,5 +183,7 @@ var CounterModel = porcupine.Model{
 		}
 		return fmt.Sprintf("%s -> %d", op, output.(CounterOutput).Value)
 	},
-	DescribeState: func(state any) string { return fmt.Sprint(state) },
+	DescribeState: func(state any) string {
+		return describeStates(state, func(st int64) string { return fmt.Sprint(st) })
+	},
 }

@@ -22,7 +22,9 @@ func (n NearKV) Get(ctx context.Context, key string) (string, bool, error) {
 	return v, found, err
 }
 
-// Set writes key through the store (which drops the near cache's entry before it returns).
+// Set writes key through the store (which tells the near cache before it sends the write and
+// after Redis answered: the key is read from Redis meanwhile, and cached again only after a write
+// of it is acknowledged).
 func (n NearKV) Set(ctx context.Context, key, value string) error {
 	return StoreKV{Store: n.Store}.Set(ctx, key, value)
 }
@@ -34,10 +36,10 @@ func (n NearKV) Del(ctx context.Context, key string) error {
 
 // NearKVCell is the KV register with every read through near, a near cache on the round's store
 // whose own client the caller points at the fault proxy too. The writers and readers share the
-// store, so the near cache documents the full promise: a read never returns a value older than
-// the last write acknowledged through that store before the read began. Checked against the
-// linearizable [KVModel]. (Other clients' writes are seen once their invalidation is applied,
-// a window the model does not allow; this cell has no other client.)
+// store, so the near cache documents the full promise: linearizable with the writes of that
+// store, reads concurrent with a write included. Checked against the linearizable [KVModel].
+// (Other clients' writes are seen once their invalidation is applied, a window the model does
+// not allow; this cell has no other client.)
 func NearKVCell(near *nearcache.Near) Cell {
 	return modelCell{label: "nearcache", model: KVModel, writes: []string{"set", "del"},
 		workload: func(rec *Recorder, st *client.Store, prefix string, _ int) func(context.Context, int, *rand.Rand) {

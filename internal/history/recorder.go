@@ -87,6 +87,7 @@ type Recorder struct {
 	mu     sync.Mutex
 	recs   []Record
 	resets []window // Reset's windows, in order
+	lossy  []window // MayLose's windows
 }
 
 // NewRecorder returns an empty recorder whose clock starts now.
@@ -125,9 +126,24 @@ func (r *Recorder) Records() []Record {
 	return append([]Record(nil), r.recs...)
 }
 
+// ackedAfter counts the operations called after at that returned without error.
+func (r *Recorder) ackedAfter(at time.Time) int {
+	from := int64(at.Sub(r.start))
+	n := 0
+	for _, rec := range r.Records() {
+		if rec.Call > from && rec.Return >= 0 && rec.Err == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Stats counts a history's operations by outcome.
 type Stats struct {
 	OK, Failed, Unknown int
+	// Excused counts the OK operations that overlapped a window where Redis may lose
+	// acknowledged writes ([Recorder.MayLose]): checked as maybe happened (reads left out).
+	Excused int
 }
 
 // Total is the number of operations recorded.

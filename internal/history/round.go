@@ -20,12 +20,15 @@ import (
 // Target is a store under test and the handles that hurt it: the fault proxy between its client
 // and Redis, the redis-server process, and the delayer on its client's connections. The caller
 // builds the store's go-redis client on Proxy.Addr with Delayer.Dialer() (this package does not
-// talk to go-redis).
+// talk to go-redis). On a replicated set-up (a cluster, Sentinel) Replicated fails it over and
+// the store's client is the set-up's own (a ClusterClient, a failover client); the other
+// handles may be nil when the round injects none of their faults.
 type Target struct {
-	Store   *client.Store
-	Proxy   *faultproxy.Proxy
-	Server  Server
-	Delayer *Delayer
+	Store      *client.Store
+	Proxy      *faultproxy.Proxy
+	Server     Server
+	Delayer    *Delayer
+	Replicated Replicated
 }
 
 // RoundOptions shape one round: a few seconds of one cell's workload under faults, recorded
@@ -39,9 +42,14 @@ type RoundOptions struct {
 	Clients int
 	// PerClient caps each client's operations, bounding the check's cost. Default: 2500.
 	PerClient int
+	// Pace is how long each client of a model cell waits after each operation (0: not at all),
+	// so that a long round (a failover's) keeps its clients running within PerClient.
+	Pace time.Duration
 	// Faults are the kinds injected, one at a time in a seeded order, for the whole round.
 	Faults []Fault
-	// Prefix is prepended to every key and stream name, so rounds on one server do not meet.
+	// Prefix is prepended to every key and stream name, so rounds on one server do not meet. On
+	// a cluster it must hold a hash tag ("{r1}:"): the round's keys then share one slot, whose
+	// primary the failover faults replace.
 	Prefix string
 	// CheckTimeout bounds the check of each partition (porcupine); a timed-out check is
 	// verdict Unknown. Default: 30s.
@@ -82,6 +90,10 @@ type Round struct {
 	// (the check timed out).
 	Verdict porcupine.CheckResult
 	Report  string
+	// AckedAfterFailover counts the operations (a stream cell's: appends) called after the last
+	// failover fault was done that were acknowledged: a failover round proves little without
+	// them. 0 when the round had no failover.
+	AckedAfterFailover int
 	// Ran is how long the workload ran; CheckTime how long the check took.
 	Ran, CheckTime time.Duration
 	// Rec holds every operation of the round.
@@ -95,9 +107,16 @@ type Round struct {
 // over when it returns (the server runs, unfrozen; replies are no longer delayed).
 func RunRound(ctx context.Context, t Target, cell Cell, o RoundOptions) Round {
 	o = o.withDefaults()
+	var primaries []string
+	if t.Replicated != nil {
+		var err error
+		if primaries, err = replicatedPrimaries(ctx, t.Replicated); err != nil {
+			return Round{Cell: cell.name(), Seed: o.Seed, Rec: NewRecorder(), Err: err}
+		}
+	}
 	rec := NewRecorder()
-	faults := &Faults{Proxy: t.Proxy, Server: t.Server, Delayer: t.Delayer, Commands: cell.commands(),
-		Rand: rand.New(rand.NewPCG(o.Seed, 0)), Logf: o.Logf, Rec: rec}
+	faults := &Faults{Proxy: t.Proxy, Server: t.Server, Delayer: t.Delayer, Replicated: t.Replicated, Key: o.Prefix,
+		Commands: cell.commands(), Rand: rand.New(rand.NewPCG(o.Seed, 0)), Logf: o.Logf, Rec: rec}
 	began := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
@@ -109,8 +128,48 @@ func RunRound(ctx context.Context, t Target, cell Cell, o RoundOptions) Round {
 	}()
 	faults.RunUntil(runCtx, clientsDone, o.Faults...)
 	r := Round{Cell: cell.name(), Seed: o.Seed, Rec: rec, Injected: faults.Injected(), Err: faults.Err(), Ran: time.Since(began)}
+	handovers := faults.Handovers()
+	if len(handovers) > 0 {
+		r.AckedAfterFailover = rec.ackedAfter(handovers[len(handovers)-1].Done)
+	}
 	check.verdict(ctx, &r)
+	if t.Replicated != nil && r.Err == nil {
+		r.Err = unplannedFailover(ctx, t.Replicated, primaries, handovers)
+	}
 	return r
+}
+
+// replicatedPrimaries is Replicated.Primaries, bounded by FailoverTimeout.
+func replicatedPrimaries(ctx context.Context, rep Replicated) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, FailoverTimeout)
+	defer cancel()
+	p, err := rep.Primaries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("the replicated set-up is not ready to fail over: %w", err)
+	}
+	return p, nil
+}
+
+// unplannedFailover returns an error when the set-up's primaries after the round are not those
+// before it with each handover's old primary replaced by its new one.
+func unplannedFailover(ctx context.Context, rep Replicated, before []string, handovers []Handover) error {
+	want := slices.Clone(before)
+	for _, h := range handovers {
+		if i := slices.Index(want, h.From); i >= 0 {
+			want[i] = h.To
+		}
+	}
+	got, err := replicatedPrimaries(ctx, rep)
+	if err != nil {
+		return err
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(want, got) {
+		return fmt.Errorf("the primaries are %v after the round, the faults' handovers leave %v: a failover the faults did not make "+
+			"(a node too slow for the failure detector) may have lost writes outside every recorded window, so the round proves nothing", got, want)
+	}
+	return nil
 }
 
 // Cell is one model's workload and check: [KVCell], [CounterCell], [LeaseCell], [StreamCell].
@@ -151,7 +210,16 @@ type modelRun struct {
 	step func(context.Context, int, *rand.Rand)
 }
 
-func (m *modelRun) drive() { Drive(m.ctx, m.o.Seed, m.o.Clients, m.o.PerClient, m.step) }
+func (m *modelRun) drive() {
+	step := m.step
+	if m.o.Pace > 0 {
+		step = func(ctx context.Context, client int, rng *rand.Rand) {
+			m.step(ctx, client, rng)
+			pause(ctx, m.o.Pace)
+		}
+	}
+	Drive(m.ctx, m.o.Seed, m.o.Clients, m.o.PerClient, step)
+}
 
 func (m *modelRun) verdict(_ context.Context, r *Round) {
 	hs, st := m.rec.Histories(nil)

@@ -3,6 +3,7 @@ package history_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +23,16 @@ import (
 type cell struct {
 	cell   history.Cell
 	fault  history.Fault
-	server []string // extra redis-server arguments
+	server []string      // extra redis-server arguments
+	dur    time.Duration // how long the clients run, when not the default
 }
 
 // duration is how long the cell's clients run: a restart cell runs longer, as each restart
 // leaves the store's breaker open for a second.
 func (c cell) duration() time.Duration {
+	if c.dur > 0 {
+		return c.dur
+	}
 	if c.fault == history.Restart || c.fault == history.RestartWipe {
 		return cellDuration + time.Second
 	}
@@ -91,8 +96,19 @@ func startTarget(t *testing.T, extra ...string) history.Target {
 	srv := redistest.Start(t, extra...)
 	p := faultproxy.Start(t, srv.Addr)
 	delay := &history.Delayer{}
-	rdb := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1, Dialer: delay.Dialer(),
-		ContextTimeoutEnabled: true, PoolSize: cellClients})
+	st := storeOn(t, p.Addr, delay.Dialer())
+	return history.Target{Store: st, Proxy: p, Server: testServer{srv}, Delayer: delay}
+}
+
+// storeOn builds a store on a go-redis client of addr (retries off, ctx deadlines honoured, on
+// dialer when one is given), closed at cleanup.
+func storeOn(t *testing.T, addr string, dialer ...func(context.Context, string, string) (net.Conn, error)) *client.Store {
+	t.Helper()
+	o := &redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: cellClients}
+	if len(dialer) > 0 {
+		o.Dialer = dialer[0]
+	}
+	rdb := redis.NewClient(o)
 	st, err := client.New().WithAdapter(client.Redis(rdb, client.OwnClient())).WithService("history").
 		WithTimeout(cellOpTimeout).Build()
 	if err != nil {
@@ -100,7 +116,7 @@ func startTarget(t *testing.T, extra ...string) history.Target {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	return history.Target{Store: st, Proxy: p, Server: testServer{srv}, Delayer: delay}
+	return st
 }
 
 // runRound runs one round of c on a target of its own and logs its CELL line.

@@ -126,7 +126,7 @@ func (r *streamRun) drive() {
 
 func (r *streamRun) verdict(ctx context.Context, round *Round) {
 	recs := r.rec.Records()
-	resets := r.rec.resetWindows()
+	resets, lossy := r.rec.resetWindows(), r.rec.lossWindows()
 	appends := make(map[string]Outcome, len(recs))
 	var ok []string
 	excused := 0
@@ -134,9 +134,12 @@ func (r *streamRun) verdict(ctx context.Context, round *Round) {
 		in := rec.Input.(StreamAppendInput)
 		o := rec.outcome(Classify)
 		round.Stats.count(o)
-		if o == OK && wipedAfter(resets, rec.Call) {
-			o = Unknown // a restart without persistence may have lost it: documented
+		if o == OK && (wipedAfter(resets, rec.Call) || inWindows(lossy, rec)) {
+			// A restart without persistence, or a failover with asynchronous replication, may
+			// have lost it: documented.
+			o = Unknown
 			excused++
+			round.Stats.Excused++
 		}
 		appends[in.Payload] = o
 		if o == OK {
@@ -166,7 +169,7 @@ func (r *streamRun) verdict(ctx context.Context, round *Round) {
 		round.Verdict = porcupine.Illegal
 		round.Report = streamReport(r.stream, rep, recs) + diag
 	case excused > 0:
-		round.Report = fmt.Sprintf("stream %q: %d acknowledged appends called before a restart without persistence counted as maybe lost\n", r.stream, excused)
+		round.Report = fmt.Sprintf("stream %q: %d acknowledged appends called before a restart without persistence or during a failover's loss window counted as maybe lost\n", r.stream, excused)
 	}
 }
 

@@ -12,8 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Cluster is a real Redis Cluster owned by one test: masters only, no replicas, every node on
-// free loopback ports, persistence off, all killed at the test's cleanup.
+// Cluster is a real Redis Cluster owned by one test: primaries (with replicas when
+// [StartClusterWith] asks for them), every node on free loopback ports, persistence off, all
+// killed at the test's cleanup.
 type Cluster struct {
 	// Addrs are the masters' host:port addresses.
 	Addrs []string

@@ -6,7 +6,9 @@
 //
 // It also holds what the tests around such a server share: [InfoInt] reads a field of INFO,
 // [LogBuffer] collects a logger's or a child process's output, and [CPUPerOp] reports a
-// benchmark's client CPU per op.
+// benchmark's client CPU per op. A [Cluster] or a [Sentinel] set-up fails over on demand
+// (Failover, KillPrimary, with the times a history checker needs: [Handover]); [Program] runs
+// the set-ups outside a test (the load harness's long mode).
 package redistest
 
 import (
