@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/igniter-go/store/internal/redistest"
+	"github.com/igniter-go/store/loadtest/internal/report"
 )
 
 // -cluster: the mixed scenario (every operation family, subscribers and consumer groups) runs
@@ -18,7 +19,7 @@ func TestMixedScenarioOnACluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if !strings.HasPrefix(r.Target, "redis cluster ") || r.All.Count == 0 {
+	if r.Target.Kind != report.TargetCluster || r.All.Count == 0 {
 		t.Fatalf("target %q, %d ops", r.Target, r.All.Count)
 	}
 	for _, s := range r.Ops {
@@ -30,7 +31,8 @@ func TestMixedScenarioOnACluster(t *testing.T) {
 	for _, s := range r.Ops {
 		got[s.Op] = s.Count > 0
 	}
-	for _, op := range []string{"kv.get", "batch.get", "events.deliver", "streams.consume", "counter.hit"} {
+	validReport(t, r)
+	for _, op := range []string{"kv.get", "batch.get", "events.deliver", "streams.consume", opAllowed} {
 		if !got[op] {
 			t.Errorf("no %s measured", op)
 		}

@@ -24,6 +24,22 @@ var compareScenarios = []string{"kv", "counter", "claim"}
 // releaseScript is the compare-and-delete a plain go-redis claim release needs.
 var releaseScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 
+// gcraScript is the GCRA check a plain go-redis rate limiter runs (as go-redis/redis_rate
+// does, in whole microseconds): the same commands as the ratelimit package's script (TIME,
+// GET, SET PX) on the same key, storing the theoretical arrival time in the same format, so
+// the two variants can take turns on one key. ARGV: the emission interval and the burst
+// horizon, in µs. Returns 1 when the call passed.
+var gcraScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local interval, horizon = tonumber(ARGV[1]), tonumber(ARGV[2])
+if tat - now > horizon - interval then return 0 end
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+return 1`)
+
 // plainStep returns the scenario's workload written against go-redis directly: the same keys
 // (the store's full key layout), the same JSON values, the same command sequence, without the
 // store's chain (telemetry, timeout, retry, breaker) and without its key building and typed
@@ -46,17 +62,21 @@ func plainStep(e *env, rdb redis.UniversalClient, sc *scenario) drive.Step {
 		t := w.Rand.IntN(len(e.st.tenants))
 		return t, e.st.tenants[t].Prefix()
 	}
-	users := max(c.keys/10, 1)
 	switch c.scenario {
 	case "counter":
+		interval := time.Second.Microseconds() / c.limit
+		horizon := interval * c.limit
 		return func(ctx context.Context, w *drive.Worker) (string, error) {
 			_, p := prefix(w)
-			key := p + ":counter:rl:" + itoa(e.pickKey(w, users))
-			n, err := rdb.Incr(ctx, key).Result()
-			if err == nil && n == 1 {
-				err = rdb.Expire(ctx, key, time.Second).Err()
+			key := p + ":counter:ratelimit:user:" + itoa(e.zipfKey(w, c.users))
+			ok, err := gcraScript.Run(ctx, rdb, []string{key}, interval, horizon).Int()
+			switch {
+			case err != nil:
+				return opAllow, err
+			case ok == 1:
+				return opAllowed, nil
 			}
-			return "counter.hit", err
+			return opRefused, nil
 		}
 	case "claim":
 		return func(ctx context.Context, w *drive.Worker) (string, error) {
@@ -67,9 +87,9 @@ func plainStep(e *env, rdb redis.UniversalClient, sc *scenario) drive.Step {
 				return "claim.once", err
 			}
 			if !ok {
-				return "claim.taken", nil
+				return opClaimTaken, nil
 			}
-			return "claim.once+release", releaseScript.Run(ctx, rdb, []string{key}, owner).Err()
+			return opClaimWon, releaseScript.Run(ctx, rdb, []string{key}, owner).Err()
 		}
 	}
 	return func(ctx context.Context, w *drive.Worker) (string, error) {
@@ -152,7 +172,7 @@ func runCompare(ctx context.Context, e *env, tgt *target, out io.Writer) (*repor
 			}
 		}
 	}
-	r := &report.Report{Scenario: c.scenario, Description: "compare: " + sc.desc, Target: tgt.desc,
+	r := &report.Report{Scenario: c.scenario, Description: "compare: " + sc.desc, Target: tgt.info, Machine: report.ThisMachine(),
 		Loop: loopDesc(c, c.concurrency), Started: time.Now().UTC().Truncate(time.Second), Settings: settingsOf(c)}
 	for _, v := range vs {
 		ops, all := v.set.Summaries(max(v.elapsed, time.Millisecond))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,7 @@ type config struct {
 	dist      string // uniform, zipf
 	// counter
 	limit int64
+	users int
 	// claim
 	claimKeys int
 	// events
@@ -64,8 +66,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.scenario, "scenario", "kv", "workload: "+strings.Join(scenarios, ", ")+" (see the README's load-test section)")
-	fs.DurationVar(&c.duration, "duration", 8*time.Second, "how long to measure (warm-up excluded); with -ops, an upper bound")
-	fs.DurationVar(&c.warmup, "warmup", time.Second, "how long to run before measuring (not recorded)")
+	durationVar(fs, &c.duration, "duration", 8*time.Second, "how long to measure (warm-up excluded); with -ops, an upper bound")
+	durationVar(fs, &c.warmup, "warmup", time.Second, "how long to run before measuring (not recorded)")
 	fs.Int64Var(&c.ops, "ops", 0, "stop after this many measured operations (0: run for -duration)")
 	fs.IntVar(&c.concurrency, "concurrency", 32, "workers (closed loop: each has one call in flight; open loop: they share the schedule)")
 	fs.Float64Var(&c.rate, "rate", 0, "open loop: start this many operations per second in total, latency counted from each call's scheduled start (0: closed loop)")
@@ -79,20 +81,21 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.htmlFile, "html", "", "also write a self-contained HTML report (charts) to this file")
 	fs.StringVar(&c.progress, "progress", "auto", "live progress line on stderr: auto (only on a terminal), on, off")
 	fs.BoolVar(&c.chaos, "chaos", false, "start a redis-server of its own, SIGKILL it a quarter into the measured run, restart it -chaos-down later, and report errors, fast-fails and recovery")
-	fs.DurationVar(&c.chaosDown, "chaos-down", 5*time.Second, "how long the server stays down in -chaos mode")
+	durationVar(fs, &c.chaosDown, "chaos-down", 5*time.Second, "how long the server stays down in -chaos mode")
 	fs.BoolVar(&c.compare, "compare", false, "run the same workload through plain go-redis and through the store, interleaved, and print both with their ratios (kv, counter, claim)")
 	fs.IntVar(&c.keys, "keys", 10_000, "kv: distinct keys per tenant")
 	fs.Float64Var(&c.reads, "reads", 0.8, "kv: fraction of operations that are reads (KV.Get); the rest are KV.Set")
 	fs.IntVar(&c.valueSize, "value-size", 128, "kv: approximate size in bytes of each JSON value")
 	fs.StringVar(&c.dist, "dist", "uniform", "kv: key distribution, uniform or zipf (s=1.1: a few hot keys)")
-	fs.Int64Var(&c.limit, "limit", 100, "counter: hits allowed per user per 1 s window before one is refused")
+	fs.Int64Var(&c.limit, "limit", 10, "counter, mixed: rate-limit checks allowed per user per second, with bursts of as many (ratelimit package, GCRA)")
+	fs.IntVar(&c.users, "users", 1000, "counter, mixed: users per tenant, picked with a Zipf distribution (s=1.1): a few hot users exceed -limit, most stay under it")
 	fs.IntVar(&c.claimKeys, "claim-keys", 8, "claim: lease names the workers contend for")
 	fs.IntVar(&c.publishers, "publishers", 0, "events: publishing workers (default: -concurrency)")
 	fs.IntVar(&c.subscribers, "subscribers", 4, "events: subscriptions per tenant receiving every event")
 	fs.IntVar(&c.consumers, "consumers", 4, "streams: consumers in the consumer group")
-	faults := fs.String("faults", strings.Join(checkFaultNames(), ","), "check: the faults to inject, comma-separated: "+strings.Join(checkFaultNames(), ", "))
+	faults := fs.String("faults", strings.Join(checkFaultNames(), ","), "check: the faults to inject, comma-separated: "+strings.Join(checkFaultNames(), ", ")+" (cluster-… and sentinel-… start that set-up)")
 	fs.Uint64Var(&c.seed, "seed", 0, "check: the seed of the fault schedule and the workloads, printed by every run to replay it (0: random)")
-	fs.DurationVar(&c.round, "round", 3*time.Second, "check: how long each round runs; each round's history is checked on its own")
+	durationVar(fs, &c.round, "round", 3*time.Second, "check: how long each round runs (at least 8s on a cluster or under Sentinel); each round's history is checked on its own")
 	cells := fs.String("cells", strings.Join(checkCellNames, ","), "check: the models to run, comma-separated: "+strings.Join(checkCellNames, ", "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -174,8 +177,10 @@ func (c config) check() error {
 		return errors.New("-value-size must not be negative")
 	case c.dist != "uniform" && c.dist != "zipf":
 		return fmt.Errorf("-dist %q is not uniform or zipf", c.dist)
-	case c.limit <= 0:
-		return errors.New("-limit must be positive")
+	case c.limit <= 0 || c.limit > 1_000_000:
+		return errors.New("-limit must be between 1 and 1000000 (the rate limiter's finest rate is one per microsecond)")
+	case c.users <= 0:
+		return errors.New("-users must be positive")
 	case c.claimKeys <= 0:
 		return errors.New("-claim-keys must be positive")
 	case c.publishers <= 0 || c.subscribers <= 0:
@@ -221,6 +226,34 @@ func (c config) checkCheck() error {
 		}
 	}
 	return nil
+}
+
+// durationValue is a duration flag whose parse error says what a duration looks like: the flag
+// package's own says only "parse error", and "-duration 3" (no unit) is the usual mistake.
+type durationValue struct{ d *time.Duration }
+
+func durationVar(fs *flag.FlagSet, d *time.Duration, name string, value time.Duration, usage string) {
+	*d = value
+	fs.Var(durationValue{d}, name, usage+" (a `duration` with its unit: 500ms, 3s, 2m)")
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err == nil {
+		*v.d = d
+		return nil
+	}
+	if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+		return fmt.Errorf("a duration needs a unit: %ss (or ms, m, h)", s)
+	}
+	return errors.New("not a duration: write it as 500ms, 3s, 1m30s or 2h")
+}
+
+func (v durationValue) String() string {
+	if v.d == nil { // the flag package's zero-value probe
+		return "0s"
+	}
+	return v.d.String()
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -26,6 +27,9 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{"-scenario", "nope"},
 		{"-duration", "0"},
 		{"-duration", "soon"},
+		{"-duration", "3"},
+		{"-users", "0"},
+		{"-limit", "2000000"},
 		{"-no-such-flag"},
 		{"-concurrency", "-1"},
 		{"-rate", "-5"},
@@ -50,6 +54,10 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
 		if len(lines) != 1 || !strings.HasPrefix(lines[0], "loadtest: ") || stdout.Len() != 0 {
 			t.Errorf("%v: want one line on stderr and nothing on stdout, got stderr %q stdout %q", args, stderr.String(), stdout.String())
+		}
+		// A number without a unit is the usual mistake: the line says what to write instead.
+		if args[0] == "-duration" && args[1] == "3" && !strings.Contains(stderr.String(), "needs a unit: 3s") {
+			t.Errorf("-duration 3: %q does not say a unit is needed", stderr.String())
 		}
 	}
 	if out, err := exec.Command(bin, "-h").Output(); err != nil || !strings.Contains(string(out), "-scenario") {
@@ -81,6 +89,7 @@ func TestSignalYieldsAPartialReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validJSON(t, b)
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +226,12 @@ func TestEveryScenarioReports(t *testing.T) {
 		note string
 	}{
 		{[]string{"-scenario", "kv", "-dist", "zipf"}, []string{"kv.get", "kv.set"}, ""},
-		{[]string{"-scenario", "counter", "-limit", "5"}, []string{"counter.hit"}, "rate limit:"},
+		// One user, 2 checks a second: with 4 workers both paths run in any measured second.
+		{[]string{"-scenario", "counter", "-limit", "2", "-users", "1"}, []string{opAllowed, opRefused}, "rate limit"},
 		{[]string{"-scenario", "claim"}, []string{"claim.once+release", "lease.acquire+extend+release"}, "contention:"},
 		{[]string{"-scenario", "events", "-subscribers", "2"}, []string{"events.publish", "events.deliver"}, "events:"},
 		{[]string{"-scenario", "streams", "-consumers", "2"}, []string{"streams.append", "streams.consume"}, "streams:"},
-		{[]string{"-scenario", "mixed", "-tenants", "3"}, []string{"kv.get", "counter.hit", "batch.get", "events.deliver", "streams.consume"}, "lag"},
+		{[]string{"-scenario", "mixed", "-tenants", "3"}, []string{"kv.get", opAllowed, "batch.get", "events.deliver", "streams.consume"}, "lag"},
 	} {
 		t.Run(tc.args[1], func(t *testing.T) {
 			var out bytes.Buffer
@@ -232,6 +242,10 @@ func TestEveryScenarioReports(t *testing.T) {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			report.Text(&out, r)
+			validReport(t, r)
+			if first, _, _ := strings.Cut(out.String()[strings.Index(out.String(), "measuring…\n")+len("measuring…\n"):], "\n"); first != report.Banner(r) {
+				t.Errorf("the text report's first line %q is not the banner %q", first, report.Banner(r))
+			}
 			got := map[string]int64{}
 			for _, s := range r.Ops {
 				got[s.Op] = s.Count
@@ -247,7 +261,36 @@ func TestEveryScenarioReports(t *testing.T) {
 			if !strings.Contains(strings.Join(r.Notes, "\n"), tc.note) || len(r.Series) == 0 || r.CPUPerOp <= 0 {
 				t.Errorf("notes %q, %d seconds, CPU/op %v:\n%s", r.Notes, len(r.Series), r.CPUPerOp, out.String())
 			}
+			if got[opAllowed] > 0 {
+				checkRateLimitNote(t, r, got)
+			}
+			if m := claimNoteRE.FindStringSubmatch(strings.Join(r.Notes, "\n")); m != nil {
+				// No errors here, so the rows' counts are their successes.
+				if won, taken := got[opClaimWon]+got[opLeaseWon], got[opClaimTaken]+got[opLeaseTaken]; m[1] != fmt.Sprint(won) || m[2] != fmt.Sprint(taken) {
+					t.Errorf("note %q, rows: %d won, %d taken", m[0], won, taken)
+				}
+			} else if tc.args[1] == "claim" {
+				t.Errorf("no contention note in %q", r.Notes)
+			}
 		})
+	}
+}
+
+var claimNoteRE = regexp.MustCompile(`contention: (\d+) claims won, (\d+) found taken`)
+
+var rateNoteRE = regexp.MustCompile(`rate limit \(ratelimit package, GCRA\): (\d+) of (\d+) checks refused`)
+
+// checkRateLimitNote checks that the rate-limit note counts exactly the table's rows.
+func checkRateLimitNote(t *testing.T, r *report.Report, rows map[string]int64) {
+	t.Helper()
+	m := rateNoteRE.FindStringSubmatch(strings.Join(r.Notes, "\n"))
+	if m == nil {
+		t.Fatalf("no rate-limit note in %q", r.Notes)
+	}
+	refused, _ := strconv.ParseInt(m[1], 10, 64)
+	checks, _ := strconv.ParseInt(m[2], 10, 64)
+	if refused != rows[opRefused] || checks != rows[opAllowed]+rows[opRefused] {
+		t.Errorf("note %q, rows %s %d and %s %d", m[0], opAllowed, rows[opAllowed], opRefused, rows[opRefused])
 	}
 }
 
@@ -257,6 +300,7 @@ func TestOpenLoopAndOpCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validReport(t, r)
 	if r.All.Count < 100 || r.Ops[0].Service == nil || !strings.Contains(r.Loop, "open loop at 400") {
 		t.Errorf("open loop: %d ops, loop %q, service %v", r.All.Count, r.Loop, r.Ops[0].Service)
 	}
@@ -281,6 +325,7 @@ func TestCompare(t *testing.T) {
 				t.Fatal(err)
 			}
 			report.Text(&out, r)
+			validReport(t, r)
 			if len(r.Compare) != 2 || r.Compare[0].All.Count == 0 || r.Compare[1].All.Count == 0 ||
 				r.Compare[0].CPUPerOp <= 0 || r.Compare[1].CPUPerOp <= 0 {
 				t.Fatalf("variants: %+v", r.Compare)

@@ -132,7 +132,7 @@ func TestMixedScenarioServesMetricsOfEveryFamily(t *testing.T) {
 	out, res := runAsync(ctx, t, c)
 	url := strings.TrimPrefix(awaitLine(t, out, "metrics: "), "metrics: ")
 	awaitLine(t, out, "measuring")
-	want := []string{"batch.get", "batch.set", "claim.once", "claim.release", "counter.expire", "counter.increment",
+	want := []string{"batch.get", "batch.set", "claim.once", "claim.release", "counter.gcra",
 		"events.publish", "events.subscribe", "kv.get", "kv.set", "lease.acquire", "lease.extend", "lease.release",
 		"stream.ack", "stream.append", "stream.ensure", "stream.read"}
 	var got []string
@@ -161,6 +161,7 @@ func TestMixedScenarioServesMetricsOfEveryFamily(t *testing.T) {
 	if r == nil || r.All.Count == 0 {
 		t.Fatal("no report")
 	}
+	validReport(t, r)
 	if _, err := noKeepAlive.Get(url); err == nil {
 		t.Error("the metrics endpoint still answers after the run")
 	}
@@ -192,15 +193,28 @@ func TestChaosOpensTheBreakerWhileMetricsAreServed(t *testing.T) {
 	out, res := runAsync(context.Background(), t, c)
 	url := strings.TrimPrefix(awaitLine(t, out, "metrics: "), "metrics: ")
 	awaitLine(t, out, "measuring")
+	// The breaker is open for about a second; a scrape on a loaded machine can miss that
+	// window, so the evidence is the transitions counter (monotonic: once it counts
+	// closed→open, every later scrape shows it) or the state gauge caught open.
 	sawOpen := false
 	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline) && !sawOpen; time.Sleep(100 * time.Millisecond) {
-		for _, m := range scrape(t, url)[opsprom.MetricBreakerState].GetMetric() {
-			if label(m, opsprom.LabelState) == "open" && m.GetGauge().GetValue() == 1 {
+		mf := scrape(t, url)
+		for _, m := range mf[opsprom.MetricBreakerState].GetMetric() {
+			if label(m, opsprom.LabelState) == opsprom.BreakerOpen && m.GetGauge().GetValue() == 1 {
+				sawOpen = true
+			}
+		}
+		for _, m := range mf[opsprom.MetricBreakerTransitions].GetMetric() {
+			if label(m, opsprom.LabelFrom) == opsprom.BreakerClosed && label(m, opsprom.LabelTo) == opsprom.BreakerOpen && m.GetCounter().GetValue() >= 1 {
 				sawOpen = true
 			}
 		}
 	}
 	r := <-res
+	if r == nil {
+		t.Fatal("no report")
+	}
+	validReport(t, r)
 	if !sawOpen {
 		t.Error("the metrics never showed the breaker open")
 	}

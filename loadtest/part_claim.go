@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/igniter-go/store/client"
@@ -14,34 +13,39 @@ import (
 // claimPart is lease contention on -claim-keys names: Claim.Once then Release when won, or
 // Claim.Acquire (no waiting), Extend and Release when won. A lost race is a success (the
 // name is taken), counted separately as *.taken.
-type claimPart struct {
-	won, taken atomic.Int64
-}
+type claimPart struct{}
+
+// Row names of the claim operations: won (then released) and found taken.
+const (
+	opClaimWon   = "claim.once+release"
+	opClaimTaken = "claim.taken"
+	opLeaseWon   = "lease.acquire+extend+release"
+	opLeaseTaken = "lease.taken"
+)
 
 func (p *claimPart) setup(context.Context, *env) error { return nil }
 func (p *claimPart) stop()                             {}
 
-func (p *claimPart) notes(*env, time.Duration) []string {
-	w, t := p.won.Load(), p.taken.Load()
-	if w+t == 0 {
+// notes counts claims from the table's rows, so the two agree exactly: a won claim whose
+// release (or extend) failed is an error of its row, and still won.
+func (p *claimPart) notes(e *env, _ time.Duration) []string {
+	var won, taken int64
+	for _, op := range []string{opClaimWon, opLeaseWon} {
+		ok, failed := e.set.Count(op)
+		won += ok + failed
+	}
+	for _, op := range []string{opClaimTaken, opLeaseTaken} {
+		ok, _ := e.set.Count(op)
+		taken += ok
+	}
+	if won+taken == 0 {
 		return nil
 	}
-	return []string{fmt.Sprintf("contention: %d claims won, %d found taken (%.1f%%)", w, t, 100*float64(t)/float64(w+t))}
+	return []string{fmt.Sprintf("contention: %d claims won, %d found taken (%.1f%%)", won, taken, 100*float64(taken)/float64(won+taken))}
 }
 
 func (p *claimPart) name(e *env, w *drive.Worker) string {
 	return "job:" + itoa(w.Rand.IntN(e.cfg.claimKeys))
-}
-
-func (p *claimPart) count(e *env, won bool) {
-	if e.measureFrom.Load() == 0 {
-		return
-	}
-	if won {
-		p.won.Add(1)
-	} else {
-		p.taken.Add(1)
-	}
 }
 
 // once is Claim.Once with a worker-unique owner and, when won, Claim.Release.
@@ -51,28 +55,25 @@ func (p *claimPart) once(ctx context.Context, e *env, w *drive.Worker, st *clien
 	if err != nil {
 		return "claim.once", err
 	}
-	p.count(e, ok)
 	if !ok {
-		return "claim.taken", nil
+		return opClaimTaken, nil
 	}
 	_, err = st.Claim.Release(ctx, key, owner)
-	return "claim.once+release", err
+	return opClaimWon, err
 }
 
 // lease is Claim.Acquire without waiting and, when won, Lease.Extend and Lease.Release.
 func (p *claimPart) lease(ctx context.Context, e *env, w *drive.Worker, st *client.Store) (string, error) {
 	l, err := st.Claim.Acquire(ctx, p.name(e, w), 5*time.Second, client.AcquireOptions{})
 	if ops.HasCode(err, ops.CodeLeaseNotAcquired) {
-		p.count(e, false)
-		return "lease.taken", nil
+		return opLeaseTaken, nil
 	}
 	if err != nil {
 		return "lease.acquire", err
 	}
-	p.count(e, true)
 	if err := l.Extend(ctx, 5*time.Second); err != nil {
 		_ = l.Release(ctx)
-		return "lease.acquire+extend+release", err
+		return opLeaseWon, err
 	}
-	return "lease.acquire+extend+release", l.Release(ctx)
+	return opLeaseWon, l.Release(ctx)
 }

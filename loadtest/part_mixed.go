@@ -18,9 +18,13 @@ type mixedOp struct {
 // with subscribers and a consumer group running in the background.
 func newMixed(e *env) *scenario {
 	kv, ctr, clm, ev, sm := &kvPart{}, &counterPart{}, &claimPart{}, &eventsPart{}, &streamsPart{}
+	nc := &nearPart{kv: kv, addr: e.nearAddr}
 	blend := []mixedOp{
-		{40, func(ctx context.Context, w *drive.Worker, st *client.Store) (string, error) {
+		{30, func(ctx context.Context, w *drive.Worker, st *client.Store) (string, error) {
 			return kv.get(ctx, e, w, st)
+		}},
+		{10, func(ctx context.Context, w *drive.Worker, st *client.Store) (string, error) {
+			return nc.get(ctx, e, w, st)
 		}},
 		{12, func(ctx context.Context, w *drive.Worker, st *client.Store) (string, error) {
 			return kv.put(ctx, e, w, st)
@@ -52,8 +56,8 @@ func newMixed(e *env) *scenario {
 		total += op.weight
 	}
 	return &scenario{
-		desc:  "40% KV.Get, 12% KV.Set, 10% rate-limit counter, 6% Batch.Get(5), 2% Batch.Set(5), 4% Claim.Once+Release, 2% lease Acquire+Extend+Release, 12% Events.Publish (with subscribers), 12% Streams.Append (with a consumer group)",
-		parts: []part{kv, ctr, clm, ev, sm},
+		desc:  "30% KV.Get, 10% near-cache read of a hot key (nearcache package; through KV on miniredis or a cluster), 12% KV.Set, 10% rate-limit check (ratelimit package), 6% Batch.Get(5), 2% Batch.Set(5), 4% Claim.Once+Release, 2% lease Acquire+Extend+Release, 12% Events.Publish (with subscribers), 12% Streams.Append (with a consumer group)",
+		parts: []part{kv, nc, ctr, clm, ev, sm},
 		step: func(ctx context.Context, w *drive.Worker) (string, error) {
 			n := w.Rand.IntN(total)
 			for _, op := range blend {

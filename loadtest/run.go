@@ -58,7 +58,7 @@ func run(ctx context.Context, c config, out io.Writer, progressOut *os.File) (*r
 	}
 	defer sts.root.Close()
 
-	e := &env{cfg: c, st: sts, set: hist.NewSet(shards)}
+	e := &env{cfg: c, st: sts, set: hist.NewSet(shards), nearAddr: tgt.nearCacheAddr()}
 	e.set.KeepApart(slices.Sorted(maps.Keys(background))...)
 	if c.compare {
 		return runCompare(ctx, e, tgt, out)
@@ -68,8 +68,8 @@ func run(ctx context.Context, c config, out io.Writer, progressOut *os.File) (*r
 	if c.scenario == "events" {
 		workers = c.publishers
 	}
-	r := &report.Report{Scenario: c.scenario, Description: sc.desc, Target: tgt.desc, Loop: loopDesc(c, workers),
-		Started: time.Now().UTC().Truncate(time.Second), Settings: settingsOf(c)}
+	r := &report.Report{Scenario: c.scenario, Description: sc.desc, Target: tgt.info, Machine: report.ThisMachine(),
+		Loop: loopDesc(c, workers), Started: time.Now().UTC().Truncate(time.Second), Settings: settingsOf(c)}
 	fmt.Fprintf(out, "igniter store loadtest: scenario %s: %s\ntarget: %s\nloop: %s, %s measured after %s warm-up, %d tenant(s)\n",
 		c.scenario, sc.desc, tgt.desc, r.Loop, durOrOps(c), c.warmup, c.tenants)
 
@@ -142,6 +142,7 @@ func run(ctx context.Context, c config, out io.Writer, progressOut *os.File) (*r
 
 	r.Elapsed = res.Elapsed
 	r.Ops, r.All = e.set.Summaries(res.Elapsed)
+	r.Background = backgroundOps(r.Ops)
 	r.Series = e.set.Series()
 	r.Late = res.Late
 	if res.Interrupted {
@@ -161,6 +162,17 @@ func run(ctx context.Context, c config, out io.Writer, progressOut *os.File) (*r
 		return r, errors.New("no operation completed")
 	}
 	return r, nil
+}
+
+// backgroundOps lists the operations of ops that background loops recorded.
+func backgroundOps(ops []hist.Summary) []string {
+	var names []string
+	for _, s := range ops {
+		if background[s.Op] {
+			names = append(names, s.Op)
+		}
+	}
+	return names
 }
 
 // drivenOps counts the operations the workers ran (successes and errors).
@@ -230,7 +242,8 @@ func settingsOf(c config) []report.Setting {
 	}
 	switch c.scenario {
 	case "counter", "mixed":
-		add("limit", fmt.Sprintf("%d per user per second", c.limit))
+		add("limit", fmt.Sprintf("%d per user per second, bursts of %d (GCRA)", c.limit, c.limit))
+		add("users", fmt.Sprintf("%d per tenant, Zipf s=1.1", c.users))
 	}
 	switch c.scenario {
 	case "claim", "mixed":

@@ -17,6 +17,9 @@ type env struct {
 	cfg config
 	st  *stores
 	set *hist.Set
+	// nearAddr is the Redis a near cache can track (target.nearCacheAddr): "" on the embedded
+	// miniredis or a cluster, where the near-cache part reads through KV.
+	nearAddr string
 	// measureFrom is when measuring began (unix ns); 0 during the warm-up.
 	measureFrom atomic.Int64
 	stopped     atomic.Bool
@@ -62,8 +65,17 @@ func stateOf(w *drive.Worker) *workerState {
 
 // pickKey returns a key index in [0, n) from the -dist distribution.
 func (e *env) pickKey(w *drive.Worker, n int) int {
-	if e.cfg.dist != "zipf" || n < 2 {
+	if e.cfg.dist != "zipf" {
 		return w.Rand.IntN(n)
+	}
+	return e.zipfKey(w, n)
+}
+
+// zipfKey returns an index in [0, n) with a Zipf distribution (s = 1.1): index 0 is the most
+// frequent, a few indexes take most picks.
+func (e *env) zipfKey(w *drive.Worker, n int) int {
+	if n < 2 {
+		return 0
 	}
 	s := stateOf(w)
 	z := s.zipf[n]
@@ -83,7 +95,7 @@ func newScenario(e *env) *scenario {
 	switch c.scenario {
 	case "counter":
 		p := &counterPart{}
-		return &scenario{desc: "rate-limit counters: INCR a per-user window key, EXPIRE it on the window's first hit, refuse above -limit",
+		return &scenario{desc: "per-user rate limiting with the ratelimit package (GCRA, one script per check): -limit per user per second, -users per tenant picked by Zipf, so hot users are refused",
 			parts: []part{p}, step: func(ctx context.Context, w *drive.Worker) (string, error) { return p.hit(ctx, e, w, e.tenant(w)) }}
 	case "claim":
 		p := &claimPart{}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/igniter-go/store/client"
+	"github.com/igniter-go/store/loadtest/internal/report"
 	"github.com/igniter-go/store/ops"
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
@@ -48,6 +49,9 @@ func buildStore(c config, t *target, m *opsprom.Metrics, observers ...ops.Observ
 	if err := t.ping(context.Background(), rdb); err != nil {
 		_ = st.Close()
 		return nil, err
+	}
+	if t.info.Kind != report.TargetMiniredis { // miniredis's INFO names no version of its own
+		t.info.Version = serverVersion(context.Background(), rdb)
 	}
 	s := &stores{root: st}
 	for i := range c.tenants {

@@ -10,11 +10,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/igniter-go/store/loadtest/internal/redisproc"
+	"github.com/igniter-go/store/loadtest/internal/report"
 )
 
 // target is the Redis a run talks to, and how to reach it.
 type target struct {
 	desc  string
+	info  report.Target // what the report's banner says; buildStore fills in the version
 	addrs []string
 	// server is the redis-server of the harness's own (-start-redis, -chaos), nil otherwise.
 	server *redisproc.Server
@@ -25,23 +27,43 @@ type target struct {
 func openTarget(c config) (*target, error) {
 	switch {
 	case c.redisAddr != "":
-		return &target{desc: "redis " + c.redisAddr, addrs: []string{c.redisAddr}, close: func() {}}, nil
+		return newTarget(report.TargetRedis, "redis "+c.redisAddr, []string{c.redisAddr}, nil, func() {}), nil
 	case len(c.clusterAddrs) > 0:
-		return &target{desc: "redis cluster " + strings.Join(c.clusterAddrs, ","), addrs: c.clusterAddrs, close: func() {}}, nil
+		return newTarget(report.TargetCluster, "redis cluster "+strings.Join(c.clusterAddrs, ","), c.clusterAddrs, nil, func() {}), nil
 	case c.startRedis || c.chaos:
 		srv, err := redisproc.Start()
 		if err != nil {
 			return nil, err
 		}
 		desc := fmt.Sprintf("redis-server %s (started for this run, pid %d, no persistence)", srv.Addr, srv.PID())
-		return &target{desc: desc, addrs: []string{srv.Addr}, server: srv, close: srv.Close}, nil
+		return newTarget(report.TargetStarted, desc, []string{srv.Addr}, srv, srv.Close), nil
 	}
 	mr, err := miniredis.Run()
 	if err != nil {
 		return nil, fmt.Errorf("embedded redis: %w", err)
 	}
-	return &target{desc: "embedded miniredis (in-process: it shares the CPU with the workers; use -start-redis or -redis for a real server)",
-		addrs: []string{mr.Addr()}, close: mr.Close}, nil
+	return newTarget(report.TargetMiniredis, "embedded miniredis (in-process: it shares the CPU with the workers; use -start-redis or -redis for a real server)",
+		[]string{mr.Addr()}, nil, mr.Close), nil
+}
+
+func newTarget(kind, desc string, addrs []string, srv *redisproc.Server, closeFn func()) *target {
+	return &target{desc: desc, info: report.Target{Kind: kind, Addresses: addrs, Description: desc}, addrs: addrs, server: srv, close: closeFn}
+}
+
+// serverVersion returns the server's redis_version (INFO server), or "" when it does not say.
+func serverVersion(ctx context.Context, rdb redis.UniversalClient) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // client returns a new go-redis client for the target, with its own retries off (the store

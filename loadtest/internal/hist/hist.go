@@ -30,30 +30,34 @@ var Percentiles = []float64{50, 90, 99, 99.9, 99.99, 100}
 // SpectrumPercentiles are the points of a latency distribution (percentile spectrum) chart.
 var SpectrumPercentiles = []float64{0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100}
 
-// Summary is one operation's run-wide numbers. Durations are nanoseconds in JSON.
+// Summary is one operation's run-wide numbers. In JSON every field is present (zero values
+// included) and durations are integer nanoseconds, named so (p50Ns); see
+// loadtest/report.schema.json.
 type Summary struct {
-	Op     string           `json:"op"`
+	Op string `json:"op"`
+	// Count is the successful operations; the latencies are theirs. Errors are counted apart.
 	Count  int64            `json:"count"`
 	Rate   float64          `json:"opsPerSec"`
-	Errors map[string]int64 `json:"errors,omitempty"` // by STORE_* code
-	Mean   time.Duration    `json:"mean"`
-	P50    time.Duration    `json:"p50"`
-	P90    time.Duration    `json:"p90"`
-	P99    time.Duration    `json:"p99"`
-	P999   time.Duration    `json:"p999"`
-	P9999  time.Duration    `json:"p9999"`
-	Max    time.Duration    `json:"max"`
+	Errors map[string]int64 `json:"errors"` // by STORE_* code; never nil
+	Mean   time.Duration    `json:"meanNs"`
+	P50    time.Duration    `json:"p50Ns"`
+	P90    time.Duration    `json:"p90Ns"`
+	P99    time.Duration    `json:"p99Ns"`
+	P999   time.Duration    `json:"p999Ns"`
+	P9999  time.Duration    `json:"p9999Ns"`
+	Max    time.Duration    `json:"maxNs"`
 	// Service is the service time (from the actual start of the call) in an open-loop run,
-	// where the latency above counts from the intended start; nil in a closed loop.
-	Service *Summary `json:"service,omitempty"`
-	// Spectrum is the latency at each of SpectrumPercentiles.
+	// where the latency above counts from the intended start; nil (JSON null) in a closed loop.
+	Service *Summary `json:"service"`
+	// Spectrum is the latency at each of SpectrumPercentiles; empty when Count is 0 and for
+	// a service time.
 	Spectrum []Point `json:"spectrum"`
 }
 
 // Point is a latency at a percentile.
 type Point struct {
-	Percentile float64       `json:"p"`
-	Latency    time.Duration `json:"v"`
+	Percentile float64       `json:"percentile"`
+	Latency    time.Duration `json:"latencyNs"`
 }
 
 // ErrorCount returns the total of s.Errors.
@@ -67,7 +71,7 @@ func (s Summary) ErrorCount() int64 {
 
 // Summarize returns h's numbers for op over elapsed.
 func Summarize(op string, h *hdr.Histogram, elapsed time.Duration) Summary {
-	s := Summary{Op: op, Count: h.TotalCount()}
+	s := Summary{Op: op, Count: h.TotalCount(), Errors: map[string]int64{}, Spectrum: []Point{}}
 	if elapsed > 0 {
 		s.Rate = float64(s.Count) / elapsed.Seconds()
 	}

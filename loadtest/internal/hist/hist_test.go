@@ -94,6 +94,9 @@ func TestMergeErrorsAndSeconds(t *testing.T) {
 	if ops[0].Op != "get" || ops[0].Count != 300 || ops[1].Op != "set" || ops[1].Errors["STORE_CIRCUIT_OPEN"] != 2 {
 		t.Errorf("ops: %+v", ops)
 	}
+	if ok, failed := s.Count("set"); ok != 100 || failed != 2 {
+		t.Errorf("Count(set) = %d, %d; want the row's 100 and 2", ok, failed)
+	}
 	series := s.Series()
 	if len(series) != 2 {
 		t.Fatalf("%d seconds, want 2", len(series))
@@ -140,5 +143,23 @@ func TestKeepApart(t *testing.T) {
 	ops, all := s.Summaries(time.Second)
 	if len(ops) != 2 || all.Count != 1 || all.Max > 2*time.Millisecond || all.ErrorCount() != 0 {
 		t.Errorf("ops %d, all %+v", len(ops), all)
+	}
+}
+
+// An operation with errors only still has an empty (not nil) error map and spectrum, so its JSON
+// holds every field; "all" too.
+func TestEmptySummariesHaveEveryField(t *testing.T) {
+	s := hist.NewSet(1)
+	s.Error(0, "op", "STORE_TIMEOUT")
+	s.Tick(time.Second)
+	ops, all := s.Summaries(time.Second)
+	if ops[0].Count != 0 || ops[0].Spectrum == nil || ops[0].Errors["STORE_TIMEOUT"] != 1 {
+		t.Errorf("op: %+v", ops[0])
+	}
+	if empty := hist.Summarize("x", hist.New(), time.Second); empty.Errors == nil || empty.Spectrum == nil {
+		t.Errorf("empty summary: %+v", empty)
+	}
+	if all.Errors == nil {
+		t.Error("all.Errors is nil")
 	}
 }

@@ -11,19 +11,21 @@ import (
 
 // Second is one elapsed second's numbers per operation.
 type Second struct {
-	// At is the end of the second, in seconds since the measured run began.
-	At  float64             `json:"t"`
+	// At is the end of the second, in seconds since the measured run began (a float: the last
+	// interval of a run may be shorter than a second).
+	At  float64             `json:"atSeconds"`
 	Ops map[string]OpSecond `json:"ops"`
 }
 
-// OpSecond is one operation's numbers in one second. Latencies are nanoseconds in JSON.
+// OpSecond is one operation's numbers in one second. Latencies are integer nanoseconds in JSON,
+// named so; every field is present.
 type OpSecond struct {
-	Count  int64         `json:"n"`
-	Errors int64         `json:"err,omitempty"`
-	P50    time.Duration `json:"p50"`
-	P99    time.Duration `json:"p99"`
-	P999   time.Duration `json:"p999"`
-	Max    time.Duration `json:"max"`
+	Count  int64         `json:"count"` // successes
+	Errors int64         `json:"errors"`
+	P50    time.Duration `json:"p50Ns"`
+	P99    time.Duration `json:"p99Ns"`
+	P999   time.Duration `json:"p999Ns"`
+	Max    time.Duration `json:"maxNs"`
 }
 
 // Set collects a run's measurements. Record may be called from any goroutine; Tick (once a
@@ -211,11 +213,11 @@ func (s *Set) Summaries(elapsed time.Duration) (perOp []Summary, all Summary) {
 		sum := Summarize(op, h, elapsed)
 		if svc := s.service[op]; svc != nil {
 			ss := Summarize(op, svc, elapsed)
-			ss.Spectrum = nil
+			ss.Spectrum = []Point{}
 			sum.Service = &ss
 		}
 		if e := s.errs[op]; len(e) > 0 {
-			sum.Errors = maps.Clone(e)
+			maps.Copy(sum.Errors, e)
 			for c, n := range e {
 				if !s.apart[op] {
 					allErrs[c] += n
@@ -228,9 +230,7 @@ func (s *Set) Summaries(elapsed time.Duration) (perOp []Summary, all Summary) {
 		perOp = append(perOp, sum)
 	}
 	all = Summarize("all", merged, elapsed)
-	if len(allErrs) > 0 {
-		all.Errors = allErrs
-	}
+	all.Errors = allErrs
 	return perOp, all
 }
 
@@ -243,6 +243,20 @@ func (s *Set) Total() int64 {
 		n += h.TotalCount()
 	}
 	return n
+}
+
+// Count returns op's successful and failed operations folded in so far (by Tick): the
+// numbers its report row shows.
+func (s *Set) Count(op string) (ok, failed int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h := s.total[op]; h != nil {
+		ok = h.TotalCount()
+	}
+	for _, n := range s.errs[op] {
+		failed += n
+	}
+	return ok, failed
 }
 
 // CountAbove returns how many of op's recorded latencies (folded in by Tick) exceed d, to

@@ -25,17 +25,22 @@ func sample() *report.Report {
 	set.Tick(time.Second)
 	ops, all := set.Summaries(time.Second)
 	return &report.Report{Scenario: "kv", Loop: "closed loop, 1 workers", Elapsed: time.Second, Ops: ops, All: all,
-		Series: set.Series(), CPUPerOp: 12 * time.Microsecond, Partial: true, Reason: "interrupted by a signal"}
+		Series: set.Series(), CPUPerOp: 12 * time.Microsecond, Partial: true, Reason: "interrupted by a signal",
+		Target:  report.Target{Kind: report.TargetRedis, Addresses: []string{"10.0.0.5:6379"}, Version: "7.2.4", Description: "redis 10.0.0.5:6379"},
+		Machine: report.Machine{CPUs: 8, GOMAXPROCS: 8, CPUModel: "AMD EPYC 7B13", OS: "linux", Arch: "amd64", GoVersion: "go1.26.8"}}
 }
 
-// The text report; percentiles are HDR values (3 significant digits: 500 µs reads 500.2 µs).
+// The text report: its first line is the banner (target, scenario and measured time,
+// machine); percentiles are HDR values, printed to their 3 significant digits.
 func ExampleText() {
 	report.Text(os.Stdout, sample())
 	// Output:
+	// Redis 7.2.4 at 10.0.0.5:6379 | kv, 1.00s measured (partial) | 8 CPUs (AMD EPYC 7B13), linux/amd64, go1.26.8
+	//
 	// PARTIAL REPORT: interrupted by a signal after 1s measured
 	//
 	// op              count      ops/s       p50       p90       p99     p99.9       max   errors
-	// kv.get            100        100   500.2µs   900.1µs   990.2µs    1.00ms    1.00ms        1
+	// kv.get            100        100     500µs     900µs     990µs    1.00ms    1.00ms        1
 	//              error STORE_CIRCUIT_OPEN: 1
 	// client CPU: 12.0µs per op
 }
@@ -52,7 +57,7 @@ func TestJSONRoundTrips(t *testing.T) {
 	if !back.Partial || back.All.Count != 100 || back.Ops[0].Errors["STORE_CIRCUIT_OPEN"] != 1 || len(back.Series) != 1 {
 		t.Errorf("%+v", back)
 	}
-	if !strings.Contains(b.String(), `"p99": 990`) {
+	if !strings.Contains(b.String(), `"p99Ns": 990`) {
 		t.Errorf("durations are not nanoseconds:\n%s", b.String())
 	}
 }
@@ -67,5 +72,35 @@ func TestHTMLEscapesTheData(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "<script>alert(1)") {
 		t.Error("the description broke out of its script element")
+	}
+}
+
+// One format for every latency: three significant digits, rounded half up, in the largest unit
+// that keeps the value at or above 1 (ns below a microsecond).
+func TestDurHasThreeSignificantDigits(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0ns"},
+		{-5, "0ns"},
+		{999, "999ns"},
+		{time.Microsecond, "1.00µs"},
+		{1125, "1.13µs"}, // an exact half: up, as the page's script rounds
+		{9995, "10.0µs"},
+		{12_345, "12.3µs"},
+		{500_223, "500µs"},
+		{999_499, "999µs"},
+		{999_500, "1.00ms"},
+		{1_500_000, "1.50ms"},
+		{99_950_000, "100ms"},
+		{999_999_999, "1.00s"},
+		{8 * time.Second, "8.00s"},
+		{2 * time.Hour, "7200s"},
+		{time.Duration(1<<63 - 1), "9223372037s"},
+	} {
+		if got := report.Dur(c.d); got != c.want {
+			t.Errorf("Dur(%d) = %q, want %q", int64(c.d), got, c.want)
+		}
 	}
 }
