@@ -2,6 +2,9 @@ module github.com/igniter-go/store
 
 go 1.26.0
 
+// The npm packages interop/ installs (npm ci) are not Go code: keep ./... out of them.
+ignore ./interop/node/node_modules
+
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/alicebob/miniredis/v2 v2.40.0
