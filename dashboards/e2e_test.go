@@ -23,8 +23,9 @@ import (
 // real Prometheus that scrapes every second and evaluates the rules every second, then a -chaos
 // run of the same scenario. It checks through Prometheus's HTTP API that every dashboard panel
 // query and every variable query, and every recording rule, returns data over the two runs; that
-// IgniterStoreBreakerOpen fired during the chaos run and not during the quiet run. A near-cache
-// reader runs beside the load test (serveNearCache) for the near-cache panels.
+// IgniterStoreBreakerOpen fired during the chaos run and not during the quiet run. The load test
+// alone feeds every panel, the near-cache ones included (its mixed blend reads through a near
+// cache on a real Redis), as it does in docker-compose.yml's demo.
 func TestEndToEndOnARealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the end-to-end test runs the load test twice")
@@ -42,7 +43,6 @@ func TestEndToEndOnARealPrometheus(t *testing.T) {
 	dir := t.TempDir()
 	metricsAddr := freeAddr(t)
 	promAddr := freeAddr(t)
-	nearAddr := serveNearCache(t)
 	rules, err := filepath.Abs(dashboards.RulesFile)
 	if err != nil {
 		t.Fatal(err)
@@ -56,10 +56,7 @@ scrape_configs:
   - job_name: loadtest
     static_configs:
       - targets: [%q]
-  - job_name: nearcache
-    static_configs:
-      - targets: [%q]
-`, rules, metricsAddr, nearAddr)
+`, rules, metricsAddr)
 	cfgFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)

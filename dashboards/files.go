@@ -12,8 +12,8 @@ const (
 )
 
 // Files returns every generated file by its path relative to the dashboards directory (which
-// must be the working directory): the dashboards, the rules, their unit tests, and the README
-// with its panel descriptions regenerated.
+// must be the working directory): the dashboards, the rules, their unit tests, and the operations
+// page (docs/operations.md) with its panel descriptions regenerated.
 func Files() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, d := range Dashboards() {

@@ -47,24 +47,24 @@ func TestCommittedFilesAreGenerated(t *testing.T) {
 	}
 }
 
-// TestReadmeDescribesEveryPanelAndAlert: the README's monitoring section names every panel and
-// has a runbook heading for every alert (the rules' runbook annotations link to it).
+// TestReadmeDescribesEveryPanelAndAlert: the operations page (docs/operations.md) names every
+// panel and has a runbook heading for every alert (the rules' runbook annotations link to it).
 func TestReadmeDescribesEveryPanelAndAlert(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile(dashboards.ReadmeFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(readme)
 	for _, d := range dashboards.Dashboards() {
 		if !strings.Contains(text, d.Title) {
-			t.Errorf("README does not name dashboard %q", d.Title)
+			t.Errorf("%s does not name dashboard %q", dashboards.ReadmeFile, d.Title)
 		}
 		for _, p := range d.Panels {
 			if p.Description == "" || len(p.Targets) == 0 {
 				t.Errorf("%s / %s: no description or no query", d.Title, p.Title)
 			}
 			if !strings.Contains(text, "**"+p.Title+"**") {
-				t.Errorf("README does not describe panel **%s** of %s", p.Title, d.Title)
+				t.Errorf("%s does not describe panel **%s** of %s", dashboards.ReadmeFile, p.Title, d.Title)
 			}
 		}
 	}
@@ -76,7 +76,7 @@ func TestReadmeDescribesEveryPanelAndAlert(t *testing.T) {
 			}
 			alerts = append(alerts, r.Alert)
 			if !strings.Contains(text, "\n#### "+r.Alert+"\n") {
-				t.Errorf("README has no runbook heading #### %s", r.Alert)
+				t.Errorf("%s has no runbook heading #### %s", dashboards.ReadmeFile, r.Alert)
 			}
 			for _, k := range []string{"summary", "description", "runbook"} {
 				if r.Annotations[k] == "" {

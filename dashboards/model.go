@@ -7,7 +7,7 @@ type Dashboard struct {
 	Panels                        []Panel
 }
 
-// Panel is one time-series panel; its Description is what the README's monitoring section
+// Panel is one time-series panel; its Description is what docs/operations.md
 // says of it.
 type Panel struct {
 	Title, Description string

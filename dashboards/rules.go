@@ -53,7 +53,7 @@ const (
 	RecordLagDeriv       = "igniter_store:stream_consumer_lag:deriv10m"
 )
 
-// Alert names; the README has a runbook paragraph for each.
+// Alert names; docs/operations.md has a runbook paragraph for each.
 const (
 	AlertBreakerOpen         = "IgniterStoreBreakerOpen"
 	AlertErrorBudgetFast     = "IgniterStoreErrorBudgetBurnFast"
@@ -98,7 +98,7 @@ func Rules() []RuleGroup {
 	alert := func(name, expr, forDur, severity, summary, description string) Rule {
 		return Rule{Alert: name, Expr: expr, For: forDur, Labels: map[string]string{"severity": severity},
 			Annotations: map[string]string{"summary": summary, "description": description,
-				"runbook": "README.md#" + lowerAnchor(name)}}
+				"runbook": RunbookPage + "#" + lowerAnchor(name)}}
 	}
 	alerts := []Rule{
 		alert(AlertBreakerOpen,
@@ -152,7 +152,11 @@ func RulesYAML() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// lowerAnchor is the GitHub anchor of a README heading that is exactly name.
+// RunbookPage is the page, from the repository root, whose "#### <alert>" headings are the
+// alerts' runbooks.
+const RunbookPage = "docs/operations.md"
+
+// lowerAnchor is the GitHub anchor of a heading that is exactly name.
 func lowerAnchor(name string) string {
 	b := []byte(name)
 	for i, c := range b {

@@ -34,6 +34,8 @@ var allClients = []string{
 	"rueidis",        // rueidis, client-side cache off
 	"node",           // the Node original, @igniter-js/store + ioredis, in its own process (node.go)
 	"node-autopipe",  // the same with ioredis's enableAutoPipelining
+	// store-obs-otel under ParentBased(TraceIDRatioBased(0.1)) (sampled.go)
+	storeObsOtel10pct,
 }
 
 // benchClient runs one GET or SET of the workload, or, for a client in another process, a whole
@@ -53,6 +55,9 @@ const service = "bench"
 func newClient(name, addr string, c config) (*benchClient, error) {
 	if isNodeClient(name) {
 		return newNodeClient(name, addr, c)
+	}
+	if isClusterClient(name) {
+		return newClusterClient(name, c.clusterAddrs) // cluster.go
 	}
 	opts := &redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true}
 	if isFloorClient(name) {
@@ -110,6 +115,8 @@ func newClient(name, addr string, c config) (*benchClient, error) {
 			},
 			close: c.Close,
 		}, nil
+	case storeObsOtel10pct:
+		return newSampledStore(opts)
 	case "store", "store-obs", "store-obs-otel", "store-nopipe", "store-obs-fd":
 		return newStore(name, opts)
 	}

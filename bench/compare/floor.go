@@ -12,12 +12,13 @@ import (
 	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
-// floorClients are opt-in (-clients): lower bounds, not products. Each is the engine the store's
-// executor runs on — go-redis's deferred autopipeliner, one Submit and Wait per command — with
-// the store's own telemetry middleware around each command, and nothing else of the store: no
-// keyspace, codec, timeout, retry, breaker or executor. What a floor cannot reach, no store with
-// that telemetry can reach on the same machine; the gap between a floor and its store-* client
-// is the rest of the store.
+// floorClients are opt-in (-clients): references, not products. Each is go-redis's deferred
+// autopipeliner, one Submit and Wait per command, with the store's own telemetry middleware around
+// each command, and nothing else of the store: no keyspace, codec, timeout, retry, breaker or
+// executor. Until issue 25 that autopipeliner was the store's engine, and a floor bounded what
+// any store with that telemetry could reach; the store now batches on its own lanes
+// (internal/executor/lane.go), so a store-* client can pass its floor, and the gap shows what
+// the engine and the rest of the store cost or save together.
 var floorClients = []string{
 	"floor-obs",      // the deferred autopipeliner + the store's Prometheus middleware
 	"floor-obs-otel", // + the store's OTel middleware (always-sampled spans, as store-obs-otel)

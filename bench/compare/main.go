@@ -7,11 +7,15 @@
 // the client's CPU per op (user+system: getrusage of this process for the Go clients, the server
 // and node being children and not counted; process.cpuUsage of the node process for the Node
 // ones) and each ratio to plain go-redis in the same repetition. The opt-in floor clients
-// (floor.go) bound what any store with the store's telemetry can reach here.
+// (floor.go) are go-redis's autopipeliner with only the store's telemetry. -cluster adds the
+// cluster clients (cluster.go): the store, go-redis's ClusterClient and AutoPipeline and rueidis
+// on a local 3-primary Redis Cluster the harness starts too, interleaved with the others, their
+// ratios to the ClusterClient.
 //
 //	cd bench
 //	(cd node && npm ci)    # once, for the node and node-autopipe clients
 //	go run ./compare -d 1s -reps 2
+//	go run ./compare -d 1s -reps 3 -cluster   # every client, single node and cluster
 package main
 
 import (
@@ -47,11 +51,14 @@ type config struct {
 	nodeDir string
 	// set by run when the Node clients can run
 	nodeBin, nodeScript string
+	// set by run when a cluster client runs: the local cluster's nodes
+	clusterAddrs []string
 }
 
 func main() {
 	var c config
 	var callers, loads, clients string
+	var cluster bool
 	flag.DurationVar(&c.dur, "d", time.Second, "measured time per cell")
 	flag.IntVar(&c.reps, "reps", 2, "repetitions of the whole interleaved grid")
 	flag.StringVar(&callers, "callers", "1,16,64,256", "concurrent callers (closed loops)")
@@ -63,6 +70,8 @@ func main() {
 	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of the -profile client's cells to this file")
 	flag.Float64Var(&sampleRatio, "sample", 1, "share of operations the traced clients (goredis-otel, store-obs-otel, floor-obs-otel) sample: 1 samples every one, below 1 a TraceIDRatioBased sampler")
 	flag.StringVar(&c.nodeDir, "nodedir", "", "folder of bench.mjs and its node_modules (default: bench/node)")
+	flag.BoolVar(&cluster, "cluster", false, "add the cluster clients ("+strings.Join(clusterClients, ",")+") on a local "+
+		strconv.Itoa(clusterPrimaries)+"-primary Redis Cluster; -clients may also name them one by one")
 	flag.Parse()
 	if !(sampleRatio > 0 && sampleRatio <= 1) {
 		fatal("bad -sample %v: a share in (0, 1]", sampleRatio)
@@ -76,6 +85,16 @@ func main() {
 	}
 	c.loads = strings.Split(loads, ",")
 	c.clients = strings.Split(clients, ",")
+	if cluster {
+		for _, n := range clusterClients {
+			if !slices.Contains(c.clients, n) {
+				c.clients = append(c.clients, n)
+			}
+		}
+	}
+	if slices.ContainsFunc(c.clients, isClusterClient) && !slices.Contains(c.clients, clusterBaseline) {
+		c.clients = append(c.clients, clusterBaseline) // the cluster clients' ratios are to it
+	}
 	if err := run(c); err != nil {
 		fatal("%v", err)
 	}
@@ -105,6 +124,17 @@ func run(c config) error {
 	if c.profile != "" {
 		names = []string{c.profile}
 	}
+	if slices.ContainsFunc(names, isClusterClient) {
+		addrs, stop, err := startCluster(clusterPrimaries)
+		if err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+		defer stop()
+		if err := seedCluster(ctx, addrs, keys, value); err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+		c.clusterAddrs = addrs
+	}
 	if nn := nodeNames(names); len(nn) > 0 {
 		c.nodeBin, c.nodeScript, err = nodeSetup(c.nodeDir)
 		if err != nil {
@@ -130,6 +160,9 @@ func run(c config) error {
 	}
 	fmt.Printf("# compare: GOMAXPROCS=%d, %s per cell, %d repetitions, %d keys, %d-byte values, redis-server at %s\n",
 		runtime.GOMAXPROCS(0), c.dur, c.reps, c.keys, c.size, addr)
+	if c.clusterAddrs != nil {
+		fmt.Printf("# cluster clients: a %d-primary Redis Cluster at %s\n", clusterPrimaries, strings.Join(c.clusterAddrs, ","))
+	}
 	for _, n := range names {
 		if a := cls[n].about; a != "" {
 			fmt.Printf("# %s: %s\n", n, a)
@@ -253,13 +286,38 @@ func rusage() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// group is the clients of one table: title names the baseline their ratios are to.
+type group struct {
+	title string
+	names []string
+}
+
+// groups splits names by the baseline their ratios are to: the single-node clients (to
+// goredis), then the cluster clients (to cluster-goredis). Each group is its own table.
+func groups(names []string) []group {
+	var out []group
+	if single := slices.DeleteFunc(slices.Clone(names), isClusterClient); len(single) > 0 {
+		out = append(out, group{"go-redis", single})
+	}
+	if cl := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !isClusterClient(n) }); len(cl) > 0 {
+		out = append(out, group{"go-redis ClusterClient, on the cluster", cl})
+	}
+	return out
+}
+
 func report(c config, names []string, res map[cell][]result) {
+	for _, g := range groups(names) {
+		reportGroup(c, g.title, g.names, res)
+	}
+}
+
+func reportGroup(c config, title string, names []string, res map[cell][]result) {
 	for _, load := range c.loads {
-		fmt.Printf("\n## %s\n\n", strings.ToUpper(load))
-		fmt.Println("| callers | client | ops/s | ratio to go-redis | p50 µs | p99 µs | client CPU µs/op | errors |")
+		fmt.Printf("\n## %s, ratios to %s\n\n", strings.ToUpper(load), title)
+		fmt.Printf("| callers | client | ops/s | ratio to %s | p50 µs | p99 µs | client CPU µs/op | errors |\n", title)
 		fmt.Println("|---|---|---|---|---|---|---|---|")
 		for _, n := range c.callers {
-			base := res[cell{load, n, "goredis"}]
+			base := res[cell{load, n, baselineOf(names[0])}]
 			for _, name := range names {
 				rs := res[cell{load, n, name}]
 				var ops, p50, p99, cpu, ratio []string
@@ -283,10 +341,17 @@ func report(c config, names []string, res map[cell][]result) {
 }
 
 // summary prints, per workload, the median over the repetitions of each client's ratio to
-// go-redis and of its CPU per op: the two numbers that survive a shared machine best.
+// its baseline (go-redis, or go-redis's ClusterClient for the cluster clients) and of its CPU per
+// op: the two numbers that survive a shared machine best.
 func summary(c config, names []string, res map[cell][]result) {
+	for _, g := range groups(names) {
+		summaryGroup(c, g.title, g.names, res)
+	}
+}
+
+func summaryGroup(c config, title string, names []string, res map[cell][]result) {
 	for _, load := range c.loads {
-		fmt.Printf("\n## %s — median ratio to go-redis (median client CPU µs/op)\n\n| callers |", strings.ToUpper(load))
+		fmt.Printf("\n## %s — median ratio to %s (median client CPU µs/op)\n\n| callers |", strings.ToUpper(load), title)
 		for _, name := range names {
 			fmt.Printf(" %s |", name)
 		}
@@ -297,7 +362,7 @@ func summary(c config, names []string, res map[cell][]result) {
 		fmt.Println()
 		for _, n := range c.callers {
 			fmt.Printf("| %d |", n)
-			base := res[cell{load, n, "goredis"}]
+			base := res[cell{load, n, baselineOf(names[0])}]
 			for _, name := range names {
 				var ratios, cpus []float64
 				for i, r := range res[cell{load, n, name}] {
