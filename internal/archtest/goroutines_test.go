@@ -105,6 +105,11 @@ var goroutineAllowList = []launch{
 		reason: "a consume loop's refresh of the entries in flight (XCLAIM JUSTID): library code only"},
 	{file: "internal/executor/pipeline.go", fn: "(*pipeline).abandon", starts: "go func literal",
 		reason: "forgets an abandoned pipelined command once its batch completes: waits on a go-redis future, library code only"},
+	{file: "internal/executor/lane.go", fn: "(*lane).submit", starts: "go l.loop",
+		userCode:    "the go-redis hooks the application added to its ClusterClient (AddHook), which run inside each batch's Pipeline.Exec",
+		recoveredIn: []string{"(*lane).run"},
+		reason: "a pipeline lane (one per redis-server, or per cluster primary): runs one batch of concurrent callers' commands at a time until the store closes; " +
+			"a hook's panic becomes STORE_OUTCOME_UNKNOWN (wrapping STORE_CALLBACK_PANIC) on the batch's commands without a reply, and the lane goes on"},
 	{file: "internal/executor/cluster_batch.go", fn: "clusterMSet", starts: "wg.Go(func literal)",
 		reason: "one MULTI/EXEC per hash slot of a cluster MSET, a bounded number at once: go-redis calls only"},
 	{file: "internal/blockconn/pool.go", fn: "(*Pool).AfterClose", starts: "context.AfterFunc(f)",

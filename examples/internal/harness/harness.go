@@ -119,10 +119,21 @@ func (e *Env) Close() error {
 	return errors.Join(errs...)
 }
 
-// Main is an example's main: it reads -redis, runs p until it returns or the process is
-// interrupted, and exits 1 on an error.
+// AddrEnv is the environment variable that gives the examples (and the programs of the docs)
+// their Redis address.
+const AddrEnv = "REDIS_ADDR"
+
+// RedisFlag defines the -redis flag on fs: the Redis address, $REDIS_ADDR by default, and an
+// embedded miniredis when both are empty.
+func RedisFlag(fs *flag.FlagSet) *string {
+	return fs.String("redis", os.Getenv(AddrEnv),
+		"Redis address (host:port); default $"+AddrEnv+", and when that is empty an embedded miniredis")
+}
+
+// Main is an example's main: it reads -redis (default $REDIS_ADDR), runs p until it returns or
+// the process is interrupted, and exits 1 on an error.
 func Main(p Program) {
-	addr := flag.String("redis", "", "Redis address (host:port); empty runs on an embedded miniredis")
+	addr := RedisFlag(flag.CommandLine)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
