@@ -90,6 +90,7 @@ func r3AssertPanicBecomesAnErrorAndTheLaneGoesOn(t *testing.T, st *Store, armed 
 	const callers = 16
 	var wg sync.WaitGroup
 	var sawPanic atomic.Bool
+	var acked atomic.Int64 // ops acknowledged, by every caller
 	ok := make([]int64, callers)
 	bad := make([]int64, callers)
 	last := make([]int64, callers)
@@ -110,6 +111,7 @@ func r3AssertPanicBecomesAnErrorAndTheLaneGoesOn(t *testing.T, st *Store, armed 
 				if err == nil {
 					ok[i]++
 					last[i] = max(last[i], n)
+					acked.Add(1)
 					continue
 				}
 				bad[i]++
@@ -126,10 +128,12 @@ func r3AssertPanicBecomesAnErrorAndTheLaneGoesOn(t *testing.T, st *Store, armed 
 			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "every caller to complete an op", func() bool { return acked.Load() >= callers })
 	armed.Store(true)
 	waitFor(t, "the hook to panic", func() bool { return !armed.Load() })
-	time.Sleep(300 * time.Millisecond) // the lanes must go on after the panic
+	after := acked.Load()
+	// The lanes must go on after the panic: more ops are acknowledged.
+	waitFor(t, "an op acknowledged after the panic", func() bool { return acked.Load() > after+callers })
 	close(stop)
 	wg.Wait()
 	if !sawPanic.Load() {
