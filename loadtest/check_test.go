@@ -15,20 +15,8 @@ import (
 // the seed.
 func TestCheckScenarioRunsRoundsUnderFaults(t *testing.T) {
 	needRedis(t)
-	c, err := parseFlags([]string{"-scenario", "check", "-duration", "5s", "-round", "1s", "-seed", "42",
-		"-faults", "lost-reply,kill-connections,delay-replies,freeze,restart,restart-wipe"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	s, err := runCheck(context.Background(), c, &out)
-	if s != nil {
-		s.print(&out)
-	}
-	t.Logf("\n%s", out.String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, out := runCheckArgs(t, "-duration", "5s", "-round", "1s", "-seed", "42",
+		"-faults", "lost-reply,kill-connections,delay-replies,freeze,restart,restart-wipe")
 	injected := 0
 	for _, n := range s.faults {
 		injected += n
@@ -81,20 +69,8 @@ func TestCheckScenarioFailoverBackends(t *testing.T) {
 	if redistest.CLIBinary() == "" {
 		t.Skip("SKIPPING: the cluster needs redis-cli (apt-get install -y redis-tools)")
 	}
-	c, err := parseFlags([]string{"-scenario", "check", "-duration", "16s", "-seed", "7", "-cells", "kv,counter,lease",
-		"-faults", "cluster-failover,sentinel-failover"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	s, err := runCheck(context.Background(), c, &out)
-	if s != nil {
-		s.print(&out)
-	}
-	t.Logf("\n%s", out.String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, out := runCheckArgs(t, "-duration", "16s", "-seed", "7", "-cells", "kv,counter,lease",
+		"-faults", "cluster-failover,sentinel-failover")
 	switch {
 	case s.rounds != 2 || s.checked == 0:
 		t.Errorf("%d rounds, %d operations checked; want one round on each set-up", s.rounds, s.checked)
@@ -108,4 +84,24 @@ func TestCheckScenarioFailoverBackends(t *testing.T) {
 			t.Errorf("no %q in the output", want)
 		}
 	}
+}
+
+// runCheckArgs runs -scenario check with args, logs its output and returns its summary and
+// output; an error of the run fails the test.
+func runCheckArgs(t *testing.T, args ...string) (*checkSummary, *bytes.Buffer) {
+	t.Helper()
+	c, err := parseFlags(append([]string{"-scenario", "check"}, args...), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	s, err := runCheck(context.Background(), c, &out)
+	if s != nil {
+		s.print(&out)
+	}
+	t.Logf("\n%s", out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, &out
 }
