@@ -1,7 +1,8 @@
 // Package bench is a nested module for comparisons with other Redis clients: plain go-redis
 // (with and without the redisotel tracing hook), go-redis's automatic pipeliner, rueidis and the
 // Node original, @igniter-js/store. It has its own go.mod, so the library never depends on them.
-// BENCHMARKS.md has the commands and the results.
+// BENCHMARKS.md has the commands and the results; results/ keeps the raw output of the runs
+// BENCHMARKS.md quotes, unedited, each under the command that produced it.
 //
 // Run from this folder:
 //
@@ -30,8 +31,13 @@
 //     line that says so.
 //
 // The traced clients sample every operation, as the issue measures them; -sample 0.1 samples a
-// tenth (a TraceIDRatioBased sampler).
+// tenth (a TraceIDRatioBased sampler). store-obs-otel-10pct is store-obs-otel under
+// ParentBased(TraceIDRatioBased(0.1)), the common production sampler, in the same run.
+// -cluster adds the cluster clients (the store, go-redis's ClusterClient and its AutoPipeline,
+// rueidis) on a local 3-primary Redis Cluster the harness starts; their ratios are to the
+// ClusterClient.
 //
 // Client CPU of the Go clients is getrusage(RUSAGE_SELF) of the compare process; the
-// redis-server and node processes are not in it.
+// redis-server and node processes are not in it. allocs/op and B/op are that process's heap
+// allocations per op (runtime/metrics), the harness's own included; the node clients have none.
 package bench

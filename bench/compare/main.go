@@ -6,7 +6,8 @@
 // neighbour on a shared machine hits them alike. It prints, per cell, ops/s, p50/p99 latency,
 // the client's CPU per op (user+system: getrusage of this process for the Go clients, the server
 // and node being children and not counted; process.cpuUsage of the node process for the Node
-// ones) and each ratio to plain go-redis in the same repetition. The opt-in floor clients
+// ones), the Go clients' heap allocations per op (runtime/metrics; the median over the
+// repetitions) and each ratio to plain go-redis in the same repetition. The opt-in floor clients
 // (floor.go) are go-redis's autopipeliner with only the store's telemetry. -cluster adds the
 // cluster clients (cluster.go): the store, go-redis's ClusterClient and AutoPipeline and rueidis
 // on a local 3-primary Redis Cluster the harness starts too, interleaved with the others, their
@@ -27,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -207,6 +209,10 @@ type result struct {
 	p50, p99 time.Duration
 	cpuPerOp time.Duration
 	errors   int64
+	// allocsPerOp and bytesPerOp are this process's heap allocations per op during the cell
+	// (runtime/metrics), the harness's own included (a latency sample is appended to a
+	// preallocated slice); negative for a client in another process, which reports none.
+	allocsPerOp, bytesPerOp float64
 }
 
 // measure runs n closed loops of load on bc for d after a short warm-up. A client in another
@@ -251,13 +257,13 @@ func measure(ctx context.Context, bc *benchClient, load string, n int, keys []st
 		}(i)
 	}
 	time.Sleep(d / 5) // warm-up: connections dialled, batches formed
-	ru0 := rusage()
+	ru0, al0 := rusage(), heapAllocs()
 	t0 := time.Now()
 	measuring.Store(true)
 	time.Sleep(d)
 	measuring.Store(false)
 	el := time.Since(t0)
-	ru1 := rusage()
+	ru1, al1 := rusage(), heapAllocs()
 	stop.Store(true)
 	wg.Wait()
 	var total, nerr int64
@@ -275,8 +281,21 @@ func measure(ctx context.Context, bc *benchClient, load string, n int, keys []st
 	}
 	if total > 0 {
 		r.cpuPerOp = (ru1 - ru0) / time.Duration(total)
+		r.allocsPerOp = float64(al1.objects-al0.objects) / float64(total)
+		r.bytesPerOp = float64(al1.bytes-al0.bytes) / float64(total)
 	}
 	return r, nil
+}
+
+// allocCount is the cumulative count and size of this process's heap allocations.
+type allocCount struct{ objects, bytes uint64 }
+
+// heapAllocs reads allocCount from runtime/metrics, which, unlike runtime.ReadMemStats, does not
+// stop the world.
+func heapAllocs() allocCount {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return allocCount{objects: s[0].Value.Uint64(), bytes: s[1].Value.Uint64()}
 }
 
 // rusage is this process's CPU time, user + system.
@@ -314,27 +333,32 @@ func report(c config, names []string, res map[cell][]result) {
 func reportGroup(c config, title string, names []string, res map[cell][]result) {
 	for _, load := range c.loads {
 		fmt.Printf("\n## %s, ratios to %s\n\n", strings.ToUpper(load), title)
-		fmt.Printf("| callers | client | ops/s | ratio to %s | p50 µs | p99 µs | client CPU µs/op | errors |\n", title)
-		fmt.Println("|---|---|---|---|---|---|---|---|")
+		fmt.Printf("| callers | client | ops/s | ratio to %s | p50 µs | p99 µs | client CPU µs/op | allocs/op | B/op | errors |\n", title)
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 		for _, n := range c.callers {
 			base := res[cell{load, n, baselineOf(names[0])}]
 			for _, name := range names {
 				rs := res[cell{load, n, name}]
 				var ops, p50, p99, cpu, ratio []string
+				var allocs, bytes []float64
 				var nerr int64
 				for i, r := range rs {
 					ops = append(ops, fmt.Sprintf("%.0f", r.ops))
 					p50 = append(p50, us(r.p50))
 					p99 = append(p99, us(r.p99))
 					cpu = append(cpu, fmt.Sprintf("%.1f", float64(r.cpuPerOp)/1e3))
+					if r.allocsPerOp >= 0 {
+						allocs, bytes = append(allocs, r.allocsPerOp), append(bytes, r.bytesPerOp)
+					}
 					if i < len(base) && base[i].ops > 0 {
 						ratio = append(ratio, fmt.Sprintf("%.2f", r.ops/base[i].ops))
 					}
 					nerr += r.errors
 				}
-				fmt.Printf("| %d | %s | %s | %s | %s | %s | %s | %d |\n", n, name,
+				fmt.Printf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", n, name,
 					strings.Join(ops, " / "), strings.Join(ratio, " / "), strings.Join(p50, " / "),
-					strings.Join(p99, " / "), strings.Join(cpu, " / "), nerr)
+					strings.Join(p99, " / "), strings.Join(cpu, " / "), medianOrDash(allocs, "%.1f"),
+					medianOrDash(bytes, "%.0f"), nerr)
 			}
 		}
 	}
@@ -376,6 +400,14 @@ func summaryGroup(c config, title string, names []string, res map[cell][]result)
 			fmt.Println()
 		}
 	}
+}
+
+// medianOrDash formats the median of xs, or "–" when there is none (a client in another process).
+func medianOrDash(xs []float64, format string) string {
+	if len(xs) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf(format, median(xs))
 }
 
 func median(xs []float64) float64 {

@@ -156,6 +156,8 @@ func newNodeClient(name, addr string, c config) (*benchClient, error) {
 				p99:      time.Duration(r.P99 * 1e3),
 				cpuPerOp: time.Duration(r.CPUPerOp * 1e3),
 				errors:   r.Errors,
+				// the node process's allocations are its own heap's, not counted here
+				allocsPerOp: -1, bytesPerOp: -1,
 			}, nil
 		},
 		close: stop,
