@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/igniter-go/store/internal/keyspace"
@@ -20,7 +21,11 @@ type Claim struct{ s *Store }
 // Once claims key for owner if nobody holds it, and reports whether this call got it. The owner
 // is stored as JSON, as the original stores it ("w1" is stored as "\"w1\""). With a ttl the claim
 // expires (SET key owner EX|PX ttl NX); with ttl 0 it never does (SETNX). Negative ttl is
-// STORE_TTL_INVALID.
+// STORE_TTL_INVALID. An owner holding a string that is not valid UTF-8 is
+// STORE_SERIALIZATION_FAILED, for Once and Release alike: JSON would store every invalid byte as
+// U+FFFD, and two such owners would then be one. A Node service shares claims only with owners
+// whose JSON is the same bytes in both languages (docs/interop.md): not U+2028 or U+2029, which
+// Go escapes and Node writes raw.
 func (c Claim) Once(ctx context.Context, key string, owner any, ttl time.Duration) (bool, error) {
 	ttl, err := ttlOf(ops.ClaimOnce, ttl)
 	return c.ownerOp(ctx, ops.ClaimOnce, key, owner, ttl, err)
@@ -50,6 +55,11 @@ func (c Claim) ownerOp(ctx context.Context, kind ops.Kind, key string, owner any
 	if err == nil {
 		op.Value, err = encode(kind, owner)
 	}
+	if err == nil && replacedInvalidUTF8(op.Value) {
+		err = ops.NewError(ops.CodeSerializationFailed, kind.Operation(),
+			"Owner holds a string that is not valid UTF-8: JSON writes every invalid byte as U+FFFD, so two such owners would compare equal and one could release the other's claim",
+			errInvalidUTF8Owner)
+	}
 	if err != nil {
 		_, err = s.reject(ctx, op, err)
 		return false, err
@@ -57,4 +67,24 @@ func (c Claim) ownerOp(ctx context.Context, kind ops.Kind, key string, owner any
 	op.Key = s.prefix.Key(keyspace.NamespaceClaim, key)
 	res, err := s.do(ctx, op)
 	return res.Bool, err
+}
+
+// errInvalidUTF8Owner is the cause of the STORE_SERIALIZATION_FAILED a claim owner holding invalid
+// UTF-8 gets.
+var errInvalidUTF8Owner = errors.New("claim owner is not valid UTF-8")
+
+// replacedInvalidUTF8 reports whether encoding/json replaced invalid UTF-8 in a string of the
+// JSON b: it writes each invalid byte as the escape \ufffd, and a valid U+FFFD raw, so the escape
+// (outside an escaped backslash) appears only for invalid input.
+func replacedInvalidUTF8(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if i+5 < len(b) && b[i+1] == 'u' && string(b[i+2:i+6]) == "fffd" {
+			return true
+		}
+		i++ // the escaped character
+	}
+	return false
 }

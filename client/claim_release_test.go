@@ -156,3 +156,31 @@ func TestClaimReleaseInvalidInput(t *testing.T) {
 		t.Fatalf("release by 7: %v %v", ok, err)
 	}
 }
+
+// TestClaimRefusesOwnersThatAreNotValidUTF8: JSON stores every invalid byte as U+FFFD, so
+// "node-\xff" and "node-\xfe" would be one owner and either could release the other's claim (the
+// G23 review's TestReviewG23ClaimOwnerInvalidUTF8, where Node then took the claim a Go owner
+// still held). Once and Release refuse such owners, nested ones too, and send nothing; a real
+// U+FFFD and a backslash followed by "ufffd" are ordinary owners.
+func TestClaimRefusesOwnersThatAreNotValidUTF8(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	for _, owner := range []any{"node-\xff", map[string]any{"id": "w\xfe1"}, []string{"ok", "\xc3"}} {
+		if ok, err := st.Claim.Once(ctx, "k", owner, time.Minute); ok || !ops.HasCode(err, ops.CodeSerializationFailed) {
+			t.Fatalf("Once(%q) = %v, %v; want false, STORE_SERIALIZATION_FAILED", owner, ok, err)
+		}
+		if ok, err := st.Claim.Release(ctx, "k", owner); ok || !ops.HasCode(err, ops.CodeSerializationFailed) {
+			t.Fatalf("Release(%q) = %v, %v; want false, STORE_SERIALIZATION_FAILED", owner, ok, err)
+		}
+	}
+	// Nothing was taken: a valid owner gets the claim, and only it releases it.
+	if ok, err := st.Claim.Once(ctx, "k", "node-\ufffd", time.Minute); !ok || err != nil {
+		t.Fatalf("Once with a real U+FFFD: %v %v", ok, err)
+	}
+	if ok, err := st.Claim.Release(ctx, "k", `node-\ufffd`); ok || !ops.HasCode(err, ops.CodeClaimNotOwner) {
+		t.Fatalf(`Release by the owner spelled with a backslash: %v %v; want false, STORE_CLAIM_NOT_OWNER`, ok, err)
+	}
+	if ok, err := st.Claim.Release(ctx, "k", "node-\ufffd"); !ok || err != nil {
+		t.Fatalf("Release by the owner: %v %v", ok, err)
+	}
+}

@@ -98,7 +98,8 @@
 //     less than 10ms of the deadline left after its backoff ([retry.Policy.MinAttemptTime]).
 //     Idempotent: kv.get, kv.exists, batch.get, stream.range, stream.pending, dev.scan
 //     ([ops.Kind.ReadOnly]). Writes are retried only when the call's ctx is marked with
-//     [retry.Idempotent]; counter increments never should be. [Builder.WithoutRetry] turns it off.
+//     [retry.Idempotent], and never counter changes, claims, publishes, appends or group reads,
+//     which the mark does not reach ([ops.Kind.Repeatable]). [Builder.WithoutRetry] turns it off.
 //   - breaker: opens after 5 consecutive ops.ErrUnavailable failures, stays open 1s, then lets 1
 //     probe through; while open, calls fail at once with STORE_CIRCUIT_OPEN
 //     (errors.Is(err, breaker.ErrOpen)). A panic below it counts as a failure. One breaker per

@@ -139,6 +139,23 @@ func (k Kind) Command() string { return k.info().command }
 // streams.
 func (k Kind) Namespace() string { return k.info().namespace }
 
+// notRepeatable marks the kinds a second run does not leave as one run would: it changes Redis
+// again (an increment, a GCRA check, a publish, an append, a fencing INCR), or it answers for the
+// first run's effect (a claim or set-if-absent finds the caller's own key and says "not
+// acquired"; a release finds nothing and says "not held"; a group read hands out other entries
+// and leaves the first ones pending).
+var notRepeatable = [kindCount]bool{
+	CounterIncrement: true, CounterDecrement: true, CounterGCRA: true,
+	ClaimOnce: true, ClaimRelease: true, LeaseAcquire: true, LeaseRelease: true,
+	KVSetIfAbsent: true, EventsPublish: true, StreamAppend: true, StreamRead: true,
+}
+
+// Repeatable reports whether an Op of kind k may run twice with the outcome of one run, so that
+// a caller's opt-in (retry.Idempotent) can make it retryable. Counter changes, claims, leases'
+// acquire and release, SetIfAbsent, publishes, appends and group reads are not: the retry
+// middleware never retries them, whatever the context says.
+func (k Kind) Repeatable() bool { return int(k) >= len(notRepeatable) || !notRepeatable[k] }
+
 // ReadOnly reports whether the operation never changes data. Read-only operations are
 // idempotent, so they are retried by default.
 func (k Kind) ReadOnly() bool { return k.info().readOnly }

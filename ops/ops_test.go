@@ -154,3 +154,27 @@ func TestRecoverTurnsAPanicIntoACodedError(t *testing.T) {
 		t.Fatalf("no panic: err = %v", err)
 	}
 }
+
+// TestRepeatableKinds: a kind that changes Redis again or answers for its first run when run
+// twice is not Repeatable, so a caller's retry opt-in cannot reach it; every read-only kind is.
+func TestRepeatableKinds(t *testing.T) {
+	for _, k := range []ops.Kind{
+		ops.CounterIncrement, ops.CounterDecrement, ops.CounterGCRA, ops.ClaimOnce, ops.ClaimRelease,
+		ops.LeaseAcquire, ops.LeaseRelease, ops.KVSetIfAbsent, ops.EventsPublish, ops.StreamAppend,
+		ops.StreamRead,
+	} {
+		if k.Repeatable() {
+			t.Errorf("%s is Repeatable, want not: a second run changes Redis again or answers for the first", k)
+		}
+	}
+	for _, k := range []ops.Kind{ops.KVSet, ops.KVExpire, ops.KVRemove, ops.BatchSet, ops.CounterExpire} {
+		if !k.Repeatable() {
+			t.Errorf("%s is not Repeatable, want Repeatable (a caller may opt it in)", k)
+		}
+	}
+	for k := ops.Kind(0); k < 255; k++ {
+		if k.ReadOnly() && !k.Repeatable() {
+			t.Errorf("%s is read-only but not Repeatable", k)
+		}
+	}
+}

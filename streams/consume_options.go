@@ -26,7 +26,10 @@ type ConsumeOptions struct {
 	// ClaimIdle is how long an entry may stay pending (its handler failed, or its consumer died
 	// holding it) before the loop claims it (XAUTOCLAIM) and delivers it again. A loop keeps the
 	// entries it holds from looking idle (it refreshes them every ClaimIdle/3), so a long handler
-	// is not a reason to raise it. Negative turns claiming (and the refresh) off. Default: 30s.
+	// is not a reason to raise it — unless the group has consumers of the original
+	// @igniter-js/store, which cannot refresh theirs: there ClaimIdle must exceed the longest time
+	// one of them takes to handle a batch, or a Go loop handles that batch too (docs/interop.md).
+	// Negative turns claiming (and the refresh) off. Default: 30s.
 	ClaimIdle time.Duration
 	// ClaimInterval is how often the loop looks for such entries. Default: ClaimIdle/2.
 	ClaimInterval time.Duration

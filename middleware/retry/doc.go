@@ -6,7 +6,8 @@
 // An attempt is retried only when all of these hold (see [DefaultRetryable]):
 //   - the Op is idempotent: [ops.Op.Idempotent] is set (the store sets it for read-only kinds:
 //     kv.get, kv.exists, batch.get, stream.range, stream.pending, dev.scan), or the call's
-//     context was marked with [Idempotent];
+//     context was marked with [Idempotent] and the kind is [ops.Kind.Repeatable] (the mark
+//     never makes a counter change, a claim, a publish, an append or a group read retryable);
 //   - the error is [ops.ErrUnavailable] (connection refused or reset, I/O timeout, LOADING…);
 //     never a context error, never [ops.ErrInvalid], never [ops.ErrRejected] (an open breaker,
 //     a closed store), never [ops.ErrFailed] (a Redis error reply);
@@ -17,9 +18,11 @@
 //     would end after it is not waited (read from the clock, so a context whose Done closes a
 //     little late cannot let an attempt start after its deadline).
 //
-// Writes (SET, INCR, PUBLISH, XADD…) are never retried unless the caller opts in per call with
-// [Idempotent], because a write that failed ambiguously may have been applied: an INCR retried
-// after a lost reply counts twice.
+// Writes (SET, EXPIRE, DEL…) are never retried unless the caller opts in per call with
+// [Idempotent], because a write that failed ambiguously may have been applied; INCR, claims,
+// PUBLISH, XADD and the other kinds that are not [ops.Kind.Repeatable] are not retried even then:
+// an INCR retried after a lost reply counts twice, a Claim.Once retried finds its own claim and
+// says "not acquired".
 //
 // # Budget
 //

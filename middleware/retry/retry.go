@@ -100,7 +100,7 @@ type Attempt struct {
 	// Number is the attempt that failed: 1 for the first try.
 	Number int
 	// Idempotent reports whether the Op may run twice: Op.Idempotent, or the call's context
-	// was marked with [Idempotent].
+	// was marked with [Idempotent] and the Op's kind is [ops.Kind.Repeatable].
 	Idempotent bool
 	// Err is the attempt's error.
 	Err error
@@ -123,7 +123,11 @@ type idempotentKey struct{}
 
 // Idempotent returns a context that marks every operation called with it as safe to retry,
 // for writes the caller knows are idempotent (a SET of a value that only this caller writes,
-// an EXPIRE). Never mark counter increments: a retry after a lost reply counts twice.
+// an EXPIRE). The mark does not reach kinds that are not [ops.Kind.Repeatable] — counter
+// changes, GCRA checks, claims, leases' acquire and release, SetIfAbsent, publishes, appends
+// and group reads — which are never retried: a retried INCR counts twice, and a retried
+// Claim.Once finds the caller's own claim and reports it not acquired. Those report a lost reply
+// as STORE_OUTCOME_UNKNOWN instead.
 func Idempotent(ctx context.Context) context.Context {
 	return context.WithValue(ctx, idempotentKey{}, true)
 }
@@ -151,7 +155,7 @@ func New(p Policy) ops.Middleware {
 			}
 			res, err := next(ctx, op)
 			for n := 1; err != nil && n < p.MaxAttempts; n++ {
-				a := Attempt{Op: op, Number: n, Idempotent: op.Idempotent || IsIdempotent(ctx), Err: err}
+				a := Attempt{Op: op, Number: n, Idempotent: op.Idempotent || (IsIdempotent(ctx) && op.Kind.Repeatable()), Err: err}
 				if ctx.Err() != nil || !p.Retryable(a) {
 					break
 				}

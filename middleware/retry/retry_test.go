@@ -27,14 +27,19 @@ func (s *script) handle(context.Context, ops.Op) (ops.Result, error) {
 }
 
 var (
-	read     = ops.Op{Kind: ops.KVGet, Idempotent: true}
-	incr     = ops.Op{Kind: ops.CounterIncrement}
-	down     = ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF)
-	replyErr = ops.Failure(ops.KVGet, ops.ErrFailed, errors.New("WRONGTYPE"))
-	invalid  = ops.Invalid(ops.CodeKeyRequired, "kv.get", "Key is required", nil)
-	open     = ops.NewError(ops.CodeCircuitOpen, "kv.get", "open", nil)
-	timedOut = ops.Failure(ops.KVGet, ops.ErrUnavailable, context.DeadlineExceeded)
-	canceled = ops.Failure(ops.KVGet, ops.ErrUnavailable, context.Canceled)
+	read  = ops.Op{Kind: ops.KVGet, Idempotent: true}
+	incr  = ops.Op{Kind: ops.CounterIncrement}
+	kvSet = ops.Op{Kind: ops.KVSet}
+	// claimOnce retried after a lost reply would find the caller's own claim and answer "not
+	// acquired" (the G23 review's TestReviewG23ClaimOnceIdempotentRetry).
+	claimOnce = ops.Op{Kind: ops.ClaimOnce}
+	publish   = ops.Op{Kind: ops.EventsPublish}
+	down      = ops.Failure(ops.KVGet, ops.ErrUnavailable, io.EOF)
+	replyErr  = ops.Failure(ops.KVGet, ops.ErrFailed, errors.New("WRONGTYPE"))
+	invalid   = ops.Invalid(ops.CodeKeyRequired, "kv.get", "Key is required", nil)
+	open      = ops.NewError(ops.CodeCircuitOpen, "kv.get", "open", nil)
+	timedOut  = ops.Failure(ops.KVGet, ops.ErrUnavailable, context.DeadlineExceeded)
+	canceled  = ops.Failure(ops.KVGet, ops.ErrUnavailable, context.Canceled)
 )
 
 func errs(n int, err error) []error {
@@ -102,7 +107,10 @@ func TestOnlyUnavailableErrorsOfIdempotentOpsAreRetried(t *testing.T) {
 	}{
 		{"read, unavailable", read, context.Background(), down, 3},
 		{"write never retried", incr, context.Background(), down, 1},
-		{"write opted in per call", incr, retry.Idempotent(context.Background()), down, 3},
+		{"write opted in per call", kvSet, retry.Idempotent(context.Background()), down, 3},
+		{"the opt-in does not reach an increment", incr, retry.Idempotent(context.Background()), down, 1},
+		{"the opt-in does not reach a claim", claimOnce, retry.Idempotent(context.Background()), down, 1},
+		{"the opt-in does not reach a publish", publish, retry.Idempotent(context.Background()), down, 1},
 		{"redis error reply", read, context.Background(), replyErr, 1},
 		{"invalid input", read, context.Background(), invalid, 1},
 		{"open breaker", read, context.Background(), open, 1},
