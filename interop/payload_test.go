@@ -210,7 +210,13 @@ const service = "interop"
 // with opts applied to the builder first.
 func newStore(t *testing.T, srv *redistest.Server, opts ...func(*client.Builder) *client.Builder) *client.Store {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+	return newStoreAt(t, srv.Addr, opts...)
+}
+
+// newStoreAt is newStore on the Redis at addr (a fault proxy's, say).
+func newStoreAt(t *testing.T, addr string, opts ...func(*client.Builder) *client.Builder) *client.Store {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	b := client.New().WithAdapter(client.Redis(rdb, client.OwnClient())).WithService(service)
 	for _, o := range opts {
 		b = o(b)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/igniter-go/store/client"
 	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/internal/faultproxy"
 	"github.com/igniter-go/store/internal/redistest"
@@ -34,22 +33,6 @@ type g23OnceResult struct {
 }
 
 func g23ClaimKey(key string) string { return "igniter:store:" + service + ":claim:" + key }
-
-// g23StoreAt is newStore on a Redis at addr (a fault proxy).
-func g23StoreAt(t *testing.T, addr string, opts ...func(*client.Builder) *client.Builder) *client.Store {
-	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
-	b := client.New().WithAdapter(client.Redis(rdb, client.OwnClient())).WithService(service)
-	for _, o := range opts {
-		b = o(b)
-	}
-	st, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
 
 // TestReviewG23ClaimOwnerLineSeparator pins a documented difference (docs/interop.md, "Release
 // claims with the owner check"): owners must be the same bytes in both languages. An owner
@@ -144,7 +127,7 @@ func TestReviewG23ClaimOwnerInvalidUTF8(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p := faultproxy.Start(t, srv.Addr) // counts the commands sent
-	st := g23StoreAt(t, p.Addr)
+	st := newStoreAt(t, p.Addr)
 	raw := srv.Client(t)
 	holder, other := "node-\xff", "node-\xfe" // e.g. owner ids built from raw bytes (hostnames, ids)
 	sent := func() int { return p.Count("setnx") + p.Count("set") + p.Count("evalsha") + p.Count("eval") }
@@ -260,7 +243,7 @@ func TestReviewG23ClaimOnceLostReply(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p := faultproxy.Start(t, srv.Addr)
-	st := g23StoreAt(t, p.Addr)
+	st := newStoreAt(t, p.Addr)
 	raw := srv.Client(t)
 
 	for _, tc := range []struct {
@@ -329,7 +312,7 @@ func TestReviewG23ClaimOnceIdempotentRetry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p := faultproxy.Start(t, srv.Addr)
-	st := g23StoreAt(t, p.Addr)
+	st := newStoreAt(t, p.Addr)
 	raw := srv.Client(t)
 
 	fired := p.DropReplyTo("setnx")

@@ -28,7 +28,7 @@ func TestReviewG23CounterLostReplies(t *testing.T) {
 	p := faultproxy.Start(t, srv.Addr)
 	// The breaker would turn most calls after a few drops into "not sent": off, so every call
 	// goes to Redis (the retry middleware stays on, and must not re-send an INCR).
-	st := g23StoreAt(t, p.Addr, func(b *client.Builder) *client.Builder { return b.WithoutBreaker() })
+	st := newStoreAt(t, p.Addr, func(b *client.Builder) *client.Builder { return b.WithoutBreaker() })
 	raw := srv.Client(t)
 	const (
 		nodeN   = 3000

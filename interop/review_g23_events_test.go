@@ -46,7 +46,7 @@ func newG23GoSubscriber(ctx context.Context, t *testing.T, addr string) *g23GoSu
 	g := &g23GoSubscriber{got: make(chan int, 1<<16), reconnCh: make(chan struct{}, 64), errCh: make(chan struct{}, 1024)}
 	billing := events.NewNamespace("billing")
 	paid := events.Define[invoice](billing, "invoice_paid", schema.MustJSON(invoiceSchema))
-	st := scoped(t, g23StoreAt(t, addr, func(b *client.Builder) *client.Builder {
+	st := scoped(t, newStoreAt(t, addr, func(b *client.Builder) *client.Builder {
 		return b.AddEvents(billing, client.Validation{Subscribe: true}).WithoutBreaker().
 			WithObserver(ops.ObserverFunc(func(_ context.Context, s ops.Signal) {
 				switch s.Kind {
@@ -163,6 +163,20 @@ func TestReviewG23EventsHostileFromNode(t *testing.T) {
 	}
 }
 
+// waitQuiet returns once no event has arrived for 2 s: after the publisher has said it is done,
+// events still in flight arrive in that time, and those lost in an outage never will (there is
+// no count to wait for, since an outage may lose some).
+func (g *g23GoSubscriber) waitQuiet() {
+	for {
+		select {
+		case <-g.got:
+			continue
+		case <-time.After(2 * time.Second):
+		}
+		return
+	}
+}
+
 func (g *g23GoSubscriber) snapshot() []int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -207,15 +221,7 @@ func TestReviewG23EventsGoReconnect(t *testing.T) {
 	killed := p.KillConnections()
 	var res struct{ Published int }
 	node.next(ctx, t, &res)
-	// Wait for the tail: the last seq, or silence.
-	for {
-		select {
-		case <-g.got:
-			continue
-		case <-time.After(2 * time.Second):
-		}
-		break
-	}
+	g.waitQuiet() // the tail
 	seqs := g.snapshot()
 	slices.Sort(seqs)
 	var lost []int
@@ -308,14 +314,7 @@ func TestReviewG23EventsRepeatedKills(t *testing.T) {
 	}
 	var res struct{ Published int }
 	node.next(ctx, t, &res)
-	for {
-		select {
-		case <-g.got:
-			continue
-		case <-time.After(2 * time.Second):
-		}
-		break
-	}
+	g.waitQuiet() // the tail
 	seqs := g.snapshot()
 	slices.Sort(seqs)
 	var lost []int
