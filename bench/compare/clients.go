@@ -3,22 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/igniter-go/store/client"
-	"github.com/igniter-go/store/telemetry"
 	"github.com/igniter-go/store/telemetry/opsotel"
-	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
 // allClients, goredis first: it is the baseline of every ratio.
@@ -66,11 +61,7 @@ func newClient(name, addr string, c config) (*benchClient, error) {
 	switch name {
 	case "goredis":
 		rdb := redis.NewClient(opts)
-		return &benchClient{
-			get:   func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
-			set:   func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
-			close: func() { _ = rdb.Close() },
-		}, nil
+		return goRedisBench(rdb, func() { _ = rdb.Close() }), nil
 	case "goredis-otel":
 		rdb := redis.NewClient(opts)
 		tp := newTracerProvider()
@@ -78,46 +69,24 @@ func newClient(name, addr string, c config) (*benchClient, error) {
 			_ = rdb.Close()
 			return nil, err
 		}
-		return &benchClient{
-			get: func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
-			set: func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
-			close: func() {
-				_ = rdb.Close()
-				_ = tp.Shutdown(context.Background())
-			},
-		}, nil
+		return goRedisBench(rdb, func() {
+			_ = rdb.Close()
+			_ = tp.Shutdown(context.Background())
+		}), nil
 	case "autopipeline":
 		rdb := redis.NewClient(opts)
 		ap, err := rdb.AutoPipeline()
 		if err != nil {
 			return nil, err
 		}
-		return &benchClient{
-			get:   func(ctx context.Context, k string) error { return ignoreNil(ap.Get(ctx, k).Err()) },
-			set:   func(ctx context.Context, k, v string) error { return ap.Set(ctx, k, v, 0).Err() },
-			close: func() { _ = rdb.Close() },
-		}, nil
+		return goRedisBench(ap, func() { _ = rdb.Close() }), nil
 	case "rueidis":
 		c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
 		if err != nil {
 			return nil, err
 		}
-		return &benchClient{
-			get: func(ctx context.Context, k string) error {
-				err := c.Do(ctx, c.B().Get().Key(k).Build()).Error()
-				if rueidis.IsRedisNil(err) {
-					return nil
-				}
-				return err
-			},
-			set: func(ctx context.Context, k, v string) error {
-				return c.Do(ctx, c.B().Set().Key(k).Value(v).Build()).Error()
-			},
-			close: c.Close,
-		}, nil
-	case storeObsOtel10pct:
-		return newSampledStore(opts)
-	case "store", "store-obs", "store-obs-otel", "store-nopipe", "store-obs-fd":
+		return rueidisBench(c), nil
+	case "store", "store-obs", "store-obs-otel", "store-nopipe", "store-obs-fd", storeObsOtel10pct:
 		return newStore(name, opts)
 	}
 	return nil, fmt.Errorf("unknown client %q", name)
@@ -133,35 +102,37 @@ func newStore(name string, opts *redis.Options) (*benchClient, error) {
 		ropts = append(ropts, client.Pipelining(client.PipelineOptions{FullDuplex: true}))
 	}
 	b := client.New().WithAdapter(client.Redis(rdb, append(ropts, client.OwnClient())...)).WithService(service)
-	var tp *sdktrace.TracerProvider
 	if name != "store" {
-		reg := prometheus.NewRegistry()
-		m := opsprom.New()
-		reg.MustRegister(m)
-		logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		b = b.WithMetrics(m).WithTelemetry(telemetry.NewSlogSink(logger))
+		b = observed(b)
 	}
-	if name == "store-obs-otel" {
+	var tp *sdktrace.TracerProvider
+	switch name {
+	case "store-obs-otel":
 		tp = newTracerProvider()
+	case storeObsOtel10pct:
+		tp = newSampledTracerProvider() // sampled.go
+	}
+	if tp != nil {
 		b = b.WithTracing(opsotel.New(opsotel.WithTracerProvider(tp)))
 	}
 	st, err := b.Build()
 	if err != nil {
+		_ = rdb.Close()
+		if tp != nil {
+			_ = tp.Shutdown(context.Background())
+		}
 		return nil, err
 	}
-	return &benchClient{
-		get: func(ctx context.Context, k string) error {
-			_, _, err := st.KV.GetRaw(ctx, k)
-			return err
-		},
-		set: func(ctx context.Context, k, v string) error { return st.KV.Set(ctx, k, v, 0) },
-		close: func() {
-			_ = st.Close()
-			if tp != nil {
-				_ = tp.Shutdown(context.Background())
-			}
-		},
-	}, nil
+	bc := storeBench(st, func() {
+		_ = st.Close()
+		if tp != nil {
+			_ = tp.Shutdown(context.Background())
+		}
+	})
+	if name == storeObsOtel10pct {
+		bc.about = storeObsOtel10pctAbout
+	}
+	return bc, nil
 }
 
 // storeKey is the Redis key the store uses for a KV key of the bench service.

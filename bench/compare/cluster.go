@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,13 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 
 	"github.com/igniter-go/store/client"
-	"github.com/igniter-go/store/telemetry"
-	"github.com/igniter-go/store/telemetry/opsprom"
 )
 
 // The cluster clients run the same workload on a local Redis Cluster of clusterPrimaries
@@ -54,62 +49,32 @@ func newClusterClient(name string, addrs []string) (*benchClient, error) {
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRetries: -1, ContextTimeoutEnabled: true})
 	switch name {
 	case "cluster-goredis":
-		return &benchClient{
-			get:   func(ctx context.Context, k string) error { return ignoreNil(rdb.Get(ctx, k).Err()) },
-			set:   func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() },
-			close: func() { _ = rdb.Close() },
-		}, nil
+		return goRedisBench(rdb, func() { _ = rdb.Close() }), nil
 	case "cluster-autopipeline":
 		ap, err := rdb.AutoPipeline()
 		if err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
-		return &benchClient{
-			get:   func(ctx context.Context, k string) error { return ignoreNil(ap.Get(ctx, k).Err()) },
-			set:   func(ctx context.Context, k, v string) error { return ap.Set(ctx, k, v, 0).Err() },
-			close: func() { _ = rdb.Close() },
-		}, nil
+		return goRedisBench(ap, func() { _ = rdb.Close() }), nil
 	case "cluster-store", "cluster-store-obs":
 		b := client.New().WithAdapter(client.Redis(rdb, client.OwnClient())).WithService(service)
 		if name == "cluster-store-obs" {
-			m := opsprom.New()
-			prometheus.NewRegistry().MustRegister(m)
-			logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			b = b.WithMetrics(m).WithTelemetry(telemetry.NewSlogSink(logger))
+			b = observed(b)
 		}
 		st, err := b.Build()
 		if err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
-		return &benchClient{
-			get: func(ctx context.Context, k string) error {
-				_, _, err := st.KV.GetRaw(ctx, k)
-				return err
-			},
-			set:   func(ctx context.Context, k, v string) error { return st.KV.Set(ctx, k, v, 0) },
-			close: func() { _ = st.Close() },
-		}, nil
+		return storeBench(st, func() { _ = st.Close() }), nil
 	case "cluster-rueidis":
 		_ = rdb.Close()
 		c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: addrs, DisableCache: true})
 		if err != nil {
 			return nil, err
 		}
-		return &benchClient{
-			get: func(ctx context.Context, k string) error {
-				err := c.Do(ctx, c.B().Get().Key(k).Build()).Error()
-				if rueidis.IsRedisNil(err) {
-					return nil
-				}
-				return err
-			},
-			set: func(ctx context.Context, k, v string) error {
-				return c.Do(ctx, c.B().Set().Key(k).Value(v).Build()).Error()
-			},
-			close: c.Close,
-		}, nil
+		return rueidisBench(c), nil
 	}
 	_ = rdb.Close()
 	return nil, fmt.Errorf("unknown cluster client %q", name)
