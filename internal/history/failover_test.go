@@ -49,24 +49,28 @@ func TestHistoryFailoverCluster(t *testing.T) {
 		return failoverStore(t, redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, MaxRetries: -1,
 			ContextTimeoutEnabled: true, PoolSize: cellClients}))
 	}
-	for _, fc := range []failoverCell{
-		{"KVRegisterFailover", history.KVCell(), history.Failover},
-		{"CounterFailover", history.CounterCell(), history.Failover},
-		{"StreamFailover", history.StreamCell(), history.Failover},
-		{"KVRegisterKillPrimary", history.KVCell(), history.KillPrimary},
-		{"CounterKillPrimary", history.CounterCell(), history.KillPrimary},
-	} {
+	runFailoverCells(t, newStore, rep, clusterSetUp{c: c, lag: plantedLag},
+		failoverCell{"KVRegisterFailover", history.KVCell(), history.Failover},
+		failoverCell{"CounterFailover", history.CounterCell(), history.Failover},
+		failoverCell{"StreamFailover", history.StreamCell(), history.Failover},
+		failoverCell{"KVRegisterKillPrimary", history.KVCell(), history.KillPrimary},
+		failoverCell{"CounterKillPrimary", history.CounterCell(), history.KillPrimary})
+}
+
+// runFailoverCells runs each cell on a store of its own against rep, then the planted cell: the
+// checker catches Redis losing acknowledged writes outside the window it was told of. lagged is
+// rep whose replica is cut off (and frozen) 300ms before the primary is killed, so it is promoted
+// without what the primary acknowledged meanwhile, while the fault reports the loss window as
+// starting at the kill, as a checker trusting the replica to be in sync would.
+func runFailoverCells(t *testing.T, newStore func(*testing.T) *client.Store, rep, lagged history.Replicated, cells ...failoverCell) {
+	for _, fc := range cells {
 		t.Run(fc.name, func(t *testing.T) {
 			runFailoverCell(t, fc, history.Target{Store: newStore(t), Replicated: rep}, true)
 		})
 	}
-	// The checker catches Redis losing acknowledged writes outside the window it was told of:
-	// the replica is cut off (and frozen) 300ms before the primary is killed, so it is promoted
-	// without what the primary acknowledged meanwhile, while the fault reports the loss window
-	// as starting at the kill, as a checker trusting the replica to be in sync would.
 	t.Run("PlantedLaggingReplica", func(t *testing.T) {
 		runFailoverCell(t, failoverCell{"PlantedLaggingReplica", history.CounterCell(), history.KillPrimary},
-			history.Target{Store: newStore(t), Replicated: clusterSetUp{c: c, lag: plantedLag}}, false)
+			history.Target{Store: newStore(t), Replicated: lagged}, false)
 	})
 }
 
@@ -79,20 +83,11 @@ func TestHistoryFailoverSentinel(t *testing.T) {
 		return failoverStore(t, redis.NewFailoverClient(&redis.FailoverOptions{MasterName: redistest.SentinelMaster,
 			SentinelAddrs: s.SentinelAddrs, MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: cellClients}))
 	}
-	for _, fc := range []failoverCell{
-		{"KVRegisterFailover", history.KVCell(), history.Failover},
-		{"CounterFailover", history.CounterCell(), history.Failover},
-		{"KVRegisterKillPrimary", history.KVCell(), history.KillPrimary},
-		{"CounterKillPrimary", history.CounterCell(), history.KillPrimary},
-	} {
-		t.Run(fc.name, func(t *testing.T) {
-			runFailoverCell(t, fc, history.Target{Store: newStore(t), Replicated: rep}, true)
-		})
-	}
-	t.Run("PlantedLaggingReplica", func(t *testing.T) {
-		runFailoverCell(t, failoverCell{"PlantedLaggingReplica", history.CounterCell(), history.KillPrimary},
-			history.Target{Store: newStore(t), Replicated: sentinelSetUp{s: s, lag: plantedLag}}, false)
-	})
+	runFailoverCells(t, newStore, rep, sentinelSetUp{s: s, lag: plantedLag},
+		failoverCell{"KVRegisterFailover", history.KVCell(), history.Failover},
+		failoverCell{"CounterFailover", history.CounterCell(), history.Failover},
+		failoverCell{"KVRegisterKillPrimary", history.KVCell(), history.KillPrimary},
+		failoverCell{"CounterKillPrimary", history.CounterCell(), history.KillPrimary})
 }
 
 // failoverOpTimeout is the failover cells' operation deadline. An operation waiting for a
