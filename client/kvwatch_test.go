@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -207,32 +205,6 @@ func (l *endLog) noEndYet(t *testing.T, why string) {
 	}
 }
 
-// dialGate holds back the next connection its client dials, once armed, until released.
-type dialGate struct {
-	mu               sync.Mutex
-	armed            bool
-	dialing, release chan struct{}
-}
-
-func (g *dialGate) arm() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.armed, g.dialing, g.release = true, make(chan struct{}), make(chan struct{})
-}
-
-func (g *dialGate) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	g.mu.Lock()
-	gated, dialing, release := g.armed, g.dialing, g.release
-	g.armed = false
-	g.mu.Unlock()
-	if gated {
-		close(dialing)
-		<-release
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
-
 // A pipelined kv write whose caller left (its ctx ended) while the store's pipeline still held
 // it ends for the watchers only once nothing of it can reach Redis, with what became of it:
 //   - queued behind a batch the server has not answered, it is dropped unwritten once that
@@ -242,11 +214,11 @@ func (g *dialGate) dial(ctx context.Context, network, addr string) (net.Conn, er
 //     it. Ending it when its caller left would let a later write's acknowledgement hide it.
 func TestWatchKVWritesEndsALeftPipelinedWriteOnceItSettles(t *testing.T) {
 	const key = "igniter:store:api:kv:k"
-	setup := func(t *testing.T) (*client.Store, *faultproxy.Proxy, *dialGate, *endLog, *redis.Client) {
+	setup := func(t *testing.T) (*client.Store, *faultproxy.Proxy, *faultproxy.DialGate, *endLog, *redis.Client) {
 		srv := redistest.Start(t)
 		proxy := faultproxy.Start(t, srv.Addr)
-		g := &dialGate{}
-		rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, Dialer: g.dial})
+		g := &faultproxy.DialGate{}
+		rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, Dialer: g.Dial})
 		t.Cleanup(func() { _ = rdb.Close() })
 		st := storetest.Connect(t, rdb, client.New().WithService("api"))
 		log := &endLog{key: key, ends: make(chan error, 8)}
@@ -300,22 +272,16 @@ func TestWatchKVWritesEndsALeftPipelinedWriteOnceItSettles(t *testing.T) {
 		st, proxy, g, log, plain := setup(t)
 		release, done := holdSet(t, st, proxy, "o1") // holds the one connection: the next write needs another
 		defer func() { release(); <-done }()
-		g.arm()
-		released := false
-		defer func() {
-			if !released {
-				close(g.release)
-			}
-		}()
+		dialing, releaseDial := g.Arm()
+		defer releaseDial()
 		leave(t, st)
 		select {
-		case <-g.dialing:
+		case <-dialing:
 		default:
 			t.Fatal("the write did not wait for a dial: the interleaving was not reached")
 		}
 		log.noEndYet(t, "while it waited for its connection")
-		released = true
-		close(g.release)
+		releaseDial()
 		if err := log.nextEnd(t); err != nil {
 			t.Fatalf("the write sent once its connection came ended with %v, want nil (acknowledged)", err)
 		}

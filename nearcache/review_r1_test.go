@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -805,35 +804,6 @@ func TestR1WriteOfAnotherBuildIsAnotherClients(t *testing.T) {
 	}
 }
 
-// r1DialGate holds back the next connection its client dials, once armed, until released: a
-// slow connect (SYN lost and retransmitted, a loaded server accepting late).
-type r1DialGate struct {
-	mu      sync.Mutex
-	armed   bool
-	release chan struct{}
-	dialing chan struct{} // closed when the gated dial started
-}
-
-func (g *r1DialGate) arm() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.armed, g.release, g.dialing = true, make(chan struct{}), make(chan struct{})
-}
-
-func (g *r1DialGate) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	g.mu.Lock()
-	gated := g.armed
-	g.armed = false
-	release, dialing := g.release, g.dialing
-	g.mu.Unlock()
-	if gated {
-		close(dialing)
-		<-release
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
-
 // The rule that clears a key's "outcome unknown" mark (a later write of it acknowledged: "by the
 // time Redis answered that write it has run the lost one, which reached it earlier") assumes
 // the store never sends a write after its caller was told it failed, except for bytes already
@@ -854,8 +824,8 @@ func TestR1WriteSentAfterItsCallerLeftIsNotMaskedByALaterWrite(t *testing.T) {
 func r1LateSend(t *testing.T, kvSet bool) {
 	srv := redistest.Start(t)
 	proxy := faultproxy.Start(t, srv.Addr)
-	g := &r1DialGate{}
-	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, Dialer: g.dial})
+	g := &faultproxy.DialGate{}
+	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, Dialer: g.Dial})
 	t.Cleanup(func() { _ = rdb.Close() })
 	tenant := storetest.Connect(t, rdb, client.New().WithService("api")).MustScope("organization", "org_1")
 	n, err := New(tenant, Options{Redis: &redis.Options{Addr: srv.Addr, PoolSize: 1}, DrainInterval: time.Hour})
@@ -884,13 +854,8 @@ func r1LateSend(t *testing.T, kvSet bool) {
 		}
 	}()
 
-	g.arm()
-	released := false
-	defer func() {
-		if !released { // a failure before the dial's release: let the lane go, so Close returns
-			close(g.release)
-		}
-	}()
+	dialing, releaseDial := g.Arm()
+	defer releaseDial() // a failure before the dial's release: let the lane go, so Close returns
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	err = tenant.KV.Set(short, r1Key, r1Price{"sku_1", 2}, 0)
 	cancel()
@@ -898,7 +863,7 @@ func r1LateSend(t *testing.T, kvSet bool) {
 		t.Fatalf("the write held in its dial: %v, want STORE_TIMEOUT", err)
 	}
 	select {
-	case <-g.dialing:
+	case <-dialing:
 	default:
 		t.Fatal("the write did not wait for a dial: the interleaving was not reached")
 	}
@@ -919,8 +884,7 @@ func r1LateSend(t *testing.T, kvSet bool) {
 	// key stays uncached until it is settled. (R1 had r1Warm(3) here: a hit meanwhile.)
 	r1ReadUncached(t, n, 3, "while a write of it the store still held could be sent")
 
-	released = true
-	close(g.release) // the dial completes
+	releaseDial() // the dial completes
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, _ := r1Redis(t, plain); c == 2 {
