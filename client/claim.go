@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/igniter-go/store/internal/codec"
 	"github.com/igniter-go/store/internal/keyspace"
 	"github.com/igniter-go/store/ops"
 )
@@ -55,7 +56,7 @@ func (c Claim) ownerOp(ctx context.Context, kind ops.Kind, key string, owner any
 	if err == nil {
 		op.Value, err = encode(kind, owner)
 	}
-	if err == nil && replacedInvalidUTF8(op.Value) {
+	if err == nil && codec.ReplacedInvalidUTF8(op.Value) {
 		err = ops.NewError(ops.CodeSerializationFailed, kind.Operation(),
 			"Owner holds a string that is not valid UTF-8: JSON writes every invalid byte as U+FFFD, so two such owners would compare equal and one could release the other's claim",
 			errInvalidUTF8Owner)
@@ -72,19 +73,3 @@ func (c Claim) ownerOp(ctx context.Context, kind ops.Kind, key string, owner any
 // errInvalidUTF8Owner is the cause of the STORE_SERIALIZATION_FAILED a claim owner holding invalid
 // UTF-8 gets.
 var errInvalidUTF8Owner = errors.New("claim owner is not valid UTF-8")
-
-// replacedInvalidUTF8 reports whether encoding/json replaced invalid UTF-8 in a string of the
-// JSON b: it writes each invalid byte as the escape \ufffd, and a valid U+FFFD raw, so the escape
-// (outside an escaped backslash) appears only for invalid input.
-func replacedInvalidUTF8(b []byte) bool {
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' {
-			continue
-		}
-		if i+5 < len(b) && b[i+1] == 'u' && string(b[i+2:i+6]) == "fffd" {
-			return true
-		}
-		i++ // the escaped character
-	}
-	return false
-}

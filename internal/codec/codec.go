@@ -55,6 +55,23 @@ func Encode(v any) ([]byte, error) {
 	return out, err
 }
 
+// ReplacedInvalidUTF8 reports whether Encode replaced invalid UTF-8 in a string of its output b:
+// encoding/json writes each invalid byte as the escape \ufffd and a valid U+FFFD raw, so that
+// escape (not preceded by an escaping backslash) appears only for invalid input. Two values that
+// differ only in their invalid bytes encode alike.
+func ReplacedInvalidUTF8(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if i+5 < len(b) && b[i+1] == 'u' && string(b[i+2:i+6]) == "fffd" {
+			return true
+		}
+		i++ // the escaped character
+	}
+	return false
+}
+
 // verbatim reports whether encoding/json, with HTML escaping off, writes s unchanged between
 // quotes: printable ASCII other than '"' and '\'. FuzzEncodeAgreesWithEncodingJSON holds it.
 func verbatim(s string) bool {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/igniter-go/store/internal/codec"
 )
@@ -135,6 +136,25 @@ func FuzzDecodeAgreesWithEncodingJSON(f *testing.F) {
 		errS := json.Unmarshal(data, &ss)
 		if (errF == nil) != (errS == nil) || errS == nil && !reflect.DeepEqual(fs, ss) {
 			t.Fatalf("struct: fast %+v (%v), std %+v (%v)", fs, errF, ss, errS)
+		}
+	})
+}
+
+// ReplacedInvalidUTF8 tells exactly the strings that are not valid UTF-8, whatever they hold: a
+// real U+FFFD, the text `\ufffd`, a backslash before it, nested in an object.
+func FuzzReplacedInvalidUTF8(f *testing.F) {
+	for _, s := range []string{"node-\xff", "node-\ufffd", `node-\ufffd`, `\\ufffd`, "\\\xfe", "ok", "\xc3", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, v := range []any{s, map[string]any{"owner": s}} {
+			b, err := codec.Encode(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := codec.ReplacedInvalidUTF8(b), !utf8.ValidString(s); got != want {
+				t.Fatalf("ReplacedInvalidUTF8(%s) = %v for %q, want %v", b, got, s, want)
+			}
 		}
 	})
 }
