@@ -16,17 +16,23 @@ type window struct{ from, to int64 }
 // the earliest and answered again, empty, by to (a restart without persistence). Redis loses
 // acknowledged writes there by design, so no model can hold across it; [Recorder.Histories]
 // checks each epoch between resets on its own instead.
-func (r *Recorder) Reset(from, to time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.resets = append(r.resets, window{int64(from.Sub(r.start)), int64(to.Sub(r.start))})
-}
+func (r *Recorder) Reset(from, to time.Time) { r.addWindow(&r.resets, from, to) }
 
 // resetWindows returns a copy of the reset windows.
-func (r *Recorder) resetWindows() []window {
+func (r *Recorder) resetWindows() []window { return r.windows(&r.resets) }
+
+// addWindow appends the span from–to, on the recorder's clock, to *ws.
+func (r *Recorder) addWindow(ws *[]window, from, to time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]window(nil), r.resets...)
+	*ws = append(*ws, window{int64(from.Sub(r.start)), int64(to.Sub(r.start))})
+}
+
+// windows returns a copy of *ws.
+func (r *Recorder) windows(ws *[]window) []window {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]window(nil), *ws...)
 }
 
 // Histories is [Recorder.History] for a run with resets: it returns one history per epoch, the
@@ -127,18 +133,10 @@ func (r *Recorder) histories(resets []window, classify func(error) Outcome) ([][
 // outcome), and a read that overlapped it is left out (it may have seen a write that was then
 // lost). Every other operation is checked in full: a write acknowledged outside every window is
 // never lost, and a read outside them sees the state.
-func (r *Recorder) MayLose(from, to time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lossy = append(r.lossy, window{int64(from.Sub(r.start)), int64(to.Sub(r.start))})
-}
+func (r *Recorder) MayLose(from, to time.Time) { r.addWindow(&r.lossy, from, to) }
 
 // lossWindows returns a copy of the loss windows.
-func (r *Recorder) lossWindows() []window {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]window(nil), r.lossy...)
-}
+func (r *Recorder) lossWindows() []window { return r.windows(&r.lossy) }
 
 // inWindows reports whether rec overlapped one of ws (an operation in flight overlaps every
 // window after its call).
