@@ -212,15 +212,7 @@ func (p *pkgFiles) sites() []hintSite {
 			if !ok || !r.buildsError(call) || len(call.Args) < 3 {
 				return true
 			}
-			var enclosing []funcNode
-			for i := len(stack) - 1; i >= 0; i-- {
-				switch fn := stack[i].(type) {
-				case *ast.FuncDecl:
-					enclosing = append(enclosing, funcNode{fn.Type, fn.Body})
-				case *ast.FuncLit:
-					enclosing = append(enclosing, funcNode{fn.Type, fn.Body})
-				}
-			}
+			enclosing := enclosingFuncs(stack)
 			s := hintSite{pos: p.rel[f] + ":" + strconv.Itoa(p.fset.Position(call.Pos()).Line)}
 			s.messages, s.dynamic = r.resolve(call.Args[2], enclosing, 0)
 			sites = append(sites, s)
@@ -373,15 +365,7 @@ func (r *resolver) resolveCallers(fn funcNode, idx, depth int) ([]string, bool) 
 			if !ok || idx >= len(call.Args) || !callsAny(call, names) {
 				return true
 			}
-			var enclosing []funcNode
-			for i := len(stack) - 1; i >= 0; i-- {
-				switch fn := stack[i].(type) {
-				case *ast.FuncDecl:
-					enclosing = append(enclosing, funcNode{fn.Type, fn.Body})
-				case *ast.FuncLit:
-					enclosing = append(enclosing, funcNode{fn.Type, fn.Body})
-				}
-			}
+			enclosing := enclosingFuncs(stack)
 			s, d := r.resolve(call.Args[idx], enclosing, depth+1)
 			out, dyn = append(out, s...), dyn || d
 			return true
@@ -422,4 +406,19 @@ func paramIndex(typ *ast.FuncType, name string) int {
 		}
 	}
 	return -1
+}
+
+// enclosingFuncs returns the functions around the innermost node of stack (an ast.Inspect path),
+// innermost first.
+func enclosingFuncs(stack []ast.Node) []funcNode {
+	var out []funcNode
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch fn := stack[i].(type) {
+		case *ast.FuncDecl:
+			out = append(out, funcNode{fn.Type, fn.Body})
+		case *ast.FuncLit:
+			out = append(out, funcNode{fn.Type, fn.Body})
+		}
+	}
+	return out
 }
