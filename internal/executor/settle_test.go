@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/igniter-go/store/internal/faultproxy"
 	"github.com/igniter-go/store/internal/redistest"
 	"github.com/igniter-go/store/ops"
 )
@@ -65,14 +65,9 @@ func (l *settleLog) wait(t *testing.T) []string {
 // nothing of it can reach Redis.
 func TestSettleHearsWhatBecameOfACommandItsCallerLeft(t *testing.T) {
 	srv := redistest.Start(t)
-	dialing, release := make(chan struct{}), make(chan struct{})
-	var gated sync.Once
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true,
-		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			gated.Do(func() { close(dialing); <-release }) // the first dial: the lane's connection
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		}})
+	var gate faultproxy.DialGate
+	dialing, release := gate.Arm() // the first dial: the lane's connection
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ContextTimeoutEnabled: true, Dialer: gate.Dial})
 	t.Cleanup(func() { _ = rdb.Close() })
 	hold := newHoldHook("get")
 	rdb.AddHook(hold) // the direct path: a GET held before it takes a connection
@@ -80,11 +75,8 @@ func TestSettleHearsWhatBecameOfACommandItsCallerLeft(t *testing.T) {
 	if err := e.StartPipeline(redis.DefaultAutoPipelineOptions()); err != nil {
 		t.Fatal(err)
 	}
-	released := false
 	t.Cleanup(func() {
-		if !released {
-			close(release)
-		}
+		release()
 		_ = e.Close()
 	})
 	ctx := context.Background()
@@ -121,8 +113,7 @@ func TestSettleHearsWhatBecameOfACommandItsCallerLeft(t *testing.T) {
 	if _, err := e.Handle(ctxA, ops.Op{Kind: ops.KVGet, Key: "a"}); !ops.HasCode(err, ops.CodeCanceled) {
 		t.Fatalf("a GET under a done ctx: %v", err)
 	}
-	released = true
-	close(release)
+	release()
 	for name, c := range map[string]struct {
 		log  *settleLog
 		want []string
